@@ -1,1 +1,49 @@
-fn main() {}
+//! `chorus`: what people use an AI assistant for, without reading anyone's conversation.
+//!
+//! The binary is thin: it parses flags into a configuration, calls the library and maps the
+//! outcome to an exit code (see `docs/cli.md`).
+
+mod args;
+mod inspect;
+mod progress;
+mod render;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+/// The run finished but rejected records under `--strict`.
+const EXIT_REJECTED: u8 = 3;
+/// Something stopped the run: unreadable config, unwritable output, broken store.
+const EXIT_ERROR: u8 = 1;
+
+fn main() -> ExitCode {
+    chorus_pipeline::enable_fault_injection();
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Inspect(args) => inspect::inspect(args),
+        Command::Config => {
+            print!("{}", chorus_pipeline::DEFAULT_CONFIG_TOML);
+            Ok(Finished::Clean)
+        }
+    };
+    match outcome {
+        Ok(Finished::Clean) => ExitCode::SUCCESS,
+        Ok(Finished::Rejected) => ExitCode::from(EXIT_REJECTED),
+        Err(error) => {
+            eprintln!("chorus: error: {error:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// How a command that did not fail ended.
+enum Finished {
+    Clean,
+    /// Records were rejected and `--strict` asked for that to show in the exit code.
+    Rejected,
+}

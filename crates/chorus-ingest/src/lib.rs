@@ -9,7 +9,7 @@
 //! use chorus_ingest::{read_inputs, IngestOptions, Item};
 //!
 //! let inputs = chorus_ingest::expand_inputs(&["conversations.jsonl.gz".into()]).unwrap();
-//! let report = read_inputs(&inputs, &IngestOptions::default(), &mut |item| match item {
+//! let report = read_inputs(&inputs, &IngestOptions::default(), &mut |item: Item| match item {
 //!     Item::Accepted(conversation) => println!("{}", conversation.id),
 //!     Item::Rejected(rejection) => eprintln!("{rejection}"),
 //! });
@@ -35,5 +35,5 @@ pub use validate::TRUNCATION_MARK;
 pub use format::Format;
 pub use options::{FieldNames, IngestOptions, OversizePolicy};
 pub use quarantine::{Location, Reason, Rejection};
-pub use reader::{FileReport, IngestReport, Item, read_inputs};
+pub use reader::{FileReport, IngestReport, Item, Sink, read_inputs};
 pub use source::{ExpandError, Input, expand_inputs};

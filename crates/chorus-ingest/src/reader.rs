@@ -14,7 +14,7 @@ use crate::json::{JsonRecord, read_document, read_lines};
 use crate::mapping::{Origin, Schema, classify, map_record};
 use crate::options::IngestOptions;
 use crate::quarantine::{Location, Reason, Rejection};
-use crate::source::{Input, open};
+use crate::source::{Input, RawDigest, open};
 use crate::tabular::read_delimited;
 use crate::validate::validate;
 use crate::{Format, detect};
@@ -74,18 +74,32 @@ pub struct IngestReport {
     pub blank_lines: u64,
 }
 
-/// Reads every input in order, handing each accepted conversation and each rejection to `emit`.
+/// Receives what reading yields.
+pub trait Sink {
+    /// An accepted conversation or a rejection, in input order.
+    fn item(&mut self, item: Item);
+
+    /// Raw (compressed) bytes read so far over all inputs, reported every few hundred records
+    /// and at the end of each file, for progress bars.
+    fn raw_bytes(&mut self, _total: u64) {}
+}
+
+impl<F: FnMut(Item)> Sink for F {
+    fn item(&mut self, item: Item) {
+        self(item)
+    }
+}
+
+/// Reads every input in order, handing each accepted conversation and each rejection to `sink`.
 /// Never fails: whatever goes wrong with a file becomes a rejection.
-pub fn read_inputs(
-    inputs: &[Input],
-    options: &IngestOptions,
-    emit: &mut dyn FnMut(Item),
-) -> IngestReport {
+pub fn read_inputs(inputs: &[Input], options: &IngestOptions, sink: &mut dyn Sink) -> IngestReport {
     let mut state = ReadState {
         options,
         report: IngestReport::default(),
         seen_ids: HashMap::new(),
-        emit,
+        sink,
+        bytes_before: 0,
+        digest: None,
     };
     for input in inputs {
         state.read_input(input);
@@ -101,8 +115,14 @@ struct ReadState<'a> {
     report: IngestReport,
     /// Id hash to content hash, to tell exact duplicates from conflicting reuse of an id.
     seen_ids: HashMap<ContentHash, ContentHash>,
-    emit: &'a mut dyn FnMut(Item),
+    sink: &'a mut dyn Sink,
+    /// Raw bytes of the inputs before the current one.
+    bytes_before: u64,
+    /// The current input's digest, for progress.
+    digest: Option<RawDigest>,
 }
+
+const PROGRESS_EVERY_RECORDS: u64 = 256;
 
 struct FileContext {
     source: String,
@@ -130,11 +150,15 @@ impl ReadState<'_> {
             }
             Ok(mut opened) => {
                 context.file.compression = opened.compression.map(str::to_string);
+                self.digest = Some(opened.digest.clone());
                 self.read_stream(&mut context, input, &mut opened.stream);
                 // Reading the rest completes the raw digest when parsing stopped early.
                 let _ = io::copy(&mut opened.stream, &mut io::sink());
                 context.file.bytes = opened.digest.bytes();
                 context.file.blake3 = opened.digest.hex();
+                self.digest = None;
+                self.bytes_before += context.file.bytes;
+                self.sink.raw_bytes(self.bytes_before);
             }
         }
         self.report.files.push(context.file);
@@ -255,6 +279,11 @@ impl ReadState<'_> {
             Ok(conversation) => self.accept(context, location, conversation),
             Err(error) => self.reject(context, location, error),
         }
+        if self.report.records_read % PROGRESS_EVERY_RECORDS == 0
+            && let Some(digest) = &self.digest
+        {
+            self.sink.raw_bytes(self.bytes_before + digest.bytes());
+        }
     }
 
     fn accept(&mut self, context: &mut FileContext, location: Location, conversation: Conversation) {
@@ -281,7 +310,7 @@ impl ReadState<'_> {
                 context.file.accepted += 1;
                 self.report.records_read += 1;
                 self.report.accepted += 1;
-                (self.emit)(Item::Accepted(conversation));
+                self.sink.item(Item::Accepted(conversation));
             }
         }
     }
@@ -292,7 +321,7 @@ impl ReadState<'_> {
         self.report.records_read += 1;
         self.report.rejected += 1;
         *self.report.rejected_by_reason.entry(error.reason).or_default() += 1;
-        (self.emit)(Item::Rejected(Rejection {
+        self.sink.item(Item::Rejected(Rejection {
             source: context.source.clone(),
             location,
             id: error.id,

@@ -1,1 +1,32 @@
+//! The chorus pipeline: configuration, the stage runner and the run itself.
+//!
+//! A stage is a function from typed inputs to typed outputs ([`ItemStage`]); the
+//! [`StageRunner`] wraps it with the run store (a result computed once is never computed again,
+//! across runs and across crashes) and reports progress through a [`Progress`] the caller
+//! supplies. The library never prints: the CLI renders progress.
+#![warn(missing_docs)]
 
+mod config;
+mod error;
+mod manifest;
+mod output;
+mod progress;
+mod run;
+mod stage;
+mod stages;
+
+pub use config::{Config, DEFAULT_CONFIG_TOML, RunConfig, StoreConfig};
+pub use error::PipelineError;
+pub use manifest::{IngestSummary, RunManifest};
+pub use progress::{NoProgress, Progress, StageReport};
+pub use run::{RunOutcome, default_store_path, run};
+pub use stage::{ItemStage, StageRunner};
+pub use stages::ProfileStage;
+
+/// Turns on the fault-injection points named in the `FAILPOINTS` environment variable. Only
+/// builds with the `failpoints` feature have them (the crash-and-resume tests use it); in any
+/// other build this does nothing.
+pub fn enable_fault_injection() {
+    #[cfg(feature = "failpoints")]
+    std::mem::forget(fail::FailScenario::setup());
+}

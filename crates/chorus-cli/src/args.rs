@@ -1,0 +1,245 @@
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use chorus_ingest::{Format, OversizePolicy};
+use chorus_pipeline::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "chorus",
+    version,
+    about = "What people use an AI assistant for — topics, languages, trends, misuse — without anyone reading a private conversation.",
+    after_help = "Examples:
+  chorus inspect conversations.jsonl.gz          what is in a file, no model needed
+  chorus run logs/ -o out                        the whole pipeline over a folder
+  chorus run export/conversations.json -o out --strict
+  chorus config > chorus.toml                    every setting with its default
+
+Exit codes: 0 success; 1 error (nothing or not everything was written); 2 bad command line;
+3 finished, but records were rejected and --strict was given."
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Run the pipeline over conversations and write the results to a folder.
+    #[command(after_help = "Examples:
+  chorus run data.jsonl -o out
+  chorus run 'logs/*.jsonl.zst' more.csv -o out --cache ~/chorus-cache.sqlite
+  cat export.jsonl | chorus run - -o out --format openai
+  chorus run tickets.csv -o out --text-field body --user-field customer --time-field opened
+
+Outputs in the folder: run.json (config, inputs with hashes, counts, stage timings),
+dataset.json (what the conversations look like, no text), rejected.jsonl (every record
+not accepted, with file, line and reason), store.sqlite (per-item results, the cache).")]
+    Run(RunArgs),
+    /// Describe conversations without running any model: formats, counts, turns, lengths,
+    /// time span, languages, rejected records by reason.
+    #[command(after_help = "Examples:
+  chorus inspect conversations.jsonl.gz
+  chorus inspect export/ --json > inspect.json")]
+    Inspect(InspectArgs),
+    /// Print the complete default configuration (chorus.toml), every key commented.
+    Config,
+}
+
+#[derive(Args)]
+pub(crate) struct InputArgs {
+    /// Files, folders (read recursively), glob patterns, or - for standard input. Gzip and
+    /// zstd are recognised from the bytes.
+    #[arg(required = true, value_name = "INPUT")]
+    pub(crate) inputs: Vec<String>,
+
+    /// Configuration file; flags override it. `chorus config` prints a complete one.
+    #[arg(long, short = 'c', env = "CHORUS_CONFIG", value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+
+    /// Read every input as this format instead of recognising it.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    pub(crate) format: Option<Format>,
+
+    /// Field holding the conversation id (dotted paths reach into objects).
+    #[arg(long, value_name = "FIELD")]
+    pub(crate) id_field: Option<String>,
+
+    /// Field holding the account (user) id.
+    #[arg(long, value_name = "FIELD")]
+    pub(crate) user_field: Option<String>,
+
+    /// Field holding the start time (RFC 3339, YYYY-MM-DD HH:MM:SS or Unix time).
+    #[arg(long, value_name = "FIELD")]
+    pub(crate) time_field: Option<String>,
+
+    /// Field holding the text: a Human:/Assistant: transcript, or one user turn.
+    #[arg(long, value_name = "FIELD")]
+    pub(crate) text_field: Option<String>,
+
+    /// Field holding a label, kept as metadata for evaluation only.
+    #[arg(long, value_name = "FIELD")]
+    pub(crate) label_field: Option<String>,
+
+    /// Longest message kept, in characters.
+    #[arg(long, value_name = "CHARS")]
+    pub(crate) max_message_chars: Option<usize>,
+
+    /// What to do with a longer message.
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub(crate) oversize: Option<OversizeArg>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub(crate) enum OversizeArg {
+    /// Keep the start, mark the cut, count it.
+    Truncate,
+    /// Quarantine the whole conversation.
+    Reject,
+}
+
+fn parse_format(text: &str) -> Result<Format, String> {
+    text.parse()
+}
+
+#[derive(Args)]
+pub(crate) struct RunArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    /// Output folder (created if missing).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub(crate) out: PathBuf,
+
+    /// Run store to use and share across runs (default: OUT/store.sqlite).
+    #[arg(long, env = "CHORUS_CACHE", value_name = "PATH")]
+    pub(crate) cache: Option<PathBuf>,
+
+    /// Exit with status 3 when any record was rejected.
+    #[arg(long)]
+    pub(crate) strict: bool,
+
+    /// Seed for every random choice.
+    #[arg(long, value_name = "N")]
+    pub(crate) seed: Option<u64>,
+
+    /// No progress output.
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct InspectArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+impl InputArgs {
+    /// The configuration file (or the defaults) with these flags applied on top.
+    pub(crate) fn config(&self) -> anyhow::Result<Config> {
+        let mut config = match &self.config {
+            Some(path) => Config::load(path)
+                .with_context(|| "fix the file, or print a valid one with `chorus config`")?,
+            None => Config::default(),
+        };
+        let ingest = &mut config.ingest;
+        if self.format.is_some() {
+            ingest.format = self.format;
+        }
+        let fields = &mut ingest.fields;
+        for (flag, field) in [
+            (&self.id_field, &mut fields.id),
+            (&self.user_field, &mut fields.user),
+            (&self.time_field, &mut fields.time),
+            (&self.text_field, &mut fields.text),
+            (&self.label_field, &mut fields.label),
+        ] {
+            if flag.is_some() {
+                field.clone_from(flag);
+            }
+        }
+        if let Some(chars) = self.max_message_chars {
+            ingest.max_message_chars = chars;
+        }
+        if let Some(policy) = self.oversize {
+            ingest.oversize = match policy {
+                OversizeArg::Truncate => OversizePolicy::Truncate,
+                OversizeArg::Reject => OversizePolicy::Reject,
+            };
+        }
+        config
+            .validate()
+            .map_err(|message| anyhow::anyhow!("invalid setting: {message}"))?;
+        Ok(config)
+    }
+
+    pub(crate) fn expanded(&self) -> anyhow::Result<Vec<chorus_ingest::Input>> {
+        chorus_ingest::expand_inputs(&self.inputs).context("reading the input list")
+    }
+}
+
+impl RunArgs {
+    pub(crate) fn config(&self) -> anyhow::Result<Config> {
+        let mut config = self.input.config()?;
+        if self.cache.is_some() {
+            config.store.path.clone_from(&self.cache);
+        }
+        if self.strict {
+            config.run.strict = true;
+        }
+        if let Some(seed) = self.seed {
+            config.run.seed = seed;
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("chorus").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn flags_override_defaults() {
+        let Command::Run(run) = parse(&[
+            "run", "a.jsonl", "-o", "out", "--format", "sharegpt", "--text-field", "body",
+            "--max-message-chars", "10", "--oversize", "reject", "--strict", "--seed", "7",
+            "--cache", "c.sqlite",
+        ])
+        .command
+        else {
+            panic!("not run")
+        };
+        let config = run.config().unwrap();
+        assert_eq!(config.ingest.format, Some(Format::Sharegpt));
+        assert_eq!(config.ingest.fields.text.as_deref(), Some("body"));
+        assert_eq!(config.ingest.max_message_chars, 10);
+        assert_eq!(config.ingest.oversize, OversizePolicy::Reject);
+        assert!(config.run.strict);
+        assert_eq!(config.run.seed, 7);
+        assert_eq!(config.store.path, Some(PathBuf::from("c.sqlite")));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let bad = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("chorus").chain(args.iter().copied())).is_err()
+        };
+        assert!(bad(&["run", "a.jsonl"]));
+        assert!(bad(&["run", "-o", "out"]));
+        assert!(bad(&["inspect", "a", "--format", "xml"]));
+        let Command::Inspect(inspect) = parse(&["inspect", "a", "--max-message-chars", "0"]).command else {
+            panic!("not inspect")
+        };
+        assert!(inspect.input.config().is_err());
+    }
+}

@@ -1,0 +1,151 @@
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use chorus_ingest::IngestOptions;
+
+use crate::PipelineError;
+
+/// The complete default configuration, every key commented. `chorus config` prints it.
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("default_config.toml");
+
+/// Everything a run can be told. Loaded from `chorus.toml`; command-line flags override it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// How inputs are read.
+    pub ingest: IngestOptions,
+    /// How the run behaves.
+    pub run: RunConfig,
+    /// Where per-item results are cached.
+    pub store: StoreConfig,
+}
+
+/// How the run behaves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunConfig {
+    /// Seed for every random choice.
+    pub seed: u64,
+    /// Exit with status 3 when any record was rejected.
+    pub strict: bool,
+    /// Items per stage batch; each batch is committed to the store in one transaction.
+    pub batch_size: usize,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            strict: false,
+            batch_size: 256,
+        }
+    }
+}
+
+/// Where per-item results are cached.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The store file; by default `store.sqlite` in the output folder. Point several runs at
+    /// one file to share their cache.
+    pub path: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads a `chorus.toml`. Unknown keys are errors, so a typo never silently does nothing.
+    pub fn load(path: &Path) -> Result<Self, PipelineError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PipelineError::Config {
+            path: path.to_path_buf(),
+            message: source.to_string(),
+        })?;
+        Self::parse(&text).map_err(|message| PipelineError::Config {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parses configuration text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let config: Config = toml::from_str(text).map_err(|error| error.to_string())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.run.batch_size == 0 {
+            return Err("run.batch_size must be at least 1".into());
+        }
+        if self.ingest.max_message_chars == 0 {
+            return Err("ingest.max_message_chars must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_default_is_the_default() {
+        assert_eq!(Config::parse(DEFAULT_CONFIG_TOML).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn every_key_is_in_the_printed_default_with_a_comment_above_it() {
+        let lines: Vec<&str> = DEFAULT_CONFIG_TOML.lines().collect();
+        let mut keys = Vec::new();
+        collect_keys(&toml::Value::try_from(Config::default()).unwrap(), "", &mut keys);
+        // Keys with no default (optional ones) appear commented out; list them too.
+        keys.extend(
+            [
+                "ingest.format",
+                "ingest.fields.id",
+                "ingest.fields.user",
+                "ingest.fields.time",
+                "ingest.fields.text",
+                "ingest.fields.label",
+                "store.path",
+            ]
+            .map(String::from),
+        );
+        for key in keys {
+            let leaf = key.rsplit('.').next().unwrap();
+            let at = lines
+                .iter()
+                .position(|line| {
+                    let line = line.trim_start_matches("# ");
+                    line.starts_with(&format!("{leaf} ="))
+                })
+                .unwrap_or_else(|| panic!("{key} is missing from default_config.toml"));
+            assert!(
+                at > 0 && lines[at - 1].starts_with('#') && !lines[at - 1].contains(" = "),
+                "{key} has no comment above it"
+            );
+        }
+    }
+
+    fn collect_keys(value: &toml::Value, prefix: &str, keys: &mut Vec<String>) {
+        if let toml::Value::Table(table) = value {
+            for (name, child) in table {
+                let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+                if child.is_table() {
+                    collect_keys(child, &path, keys);
+                } else {
+                    keys.push(path);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn typos_and_nonsense_are_errors() {
+        assert!(Config::parse("[run]\nsede = 3\n").unwrap_err().contains("sede"));
+        assert!(Config::parse("[run]\nbatch_size = 0\n").is_err());
+        assert!(Config::parse("[ingest]\nformat = \"xml\"\n").is_err());
+        let config = Config::parse("[ingest]\nformat = \"chatgpt-export\"\n").unwrap();
+        assert_eq!(config.ingest.format, Some(chorus_ingest::Format::ChatgptExport));
+    }
+}

@@ -1,0 +1,34 @@
+use std::path::PathBuf;
+
+/// A run that could not go on. Bad records are not errors: they are quarantined.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    /// The run store failed.
+    #[error(transparent)]
+    Store(#[from] chorus_store::StoreError),
+    /// An output file or folder could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A configuration file is invalid.
+    #[error("{path}: {message}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with line and column when known.
+        message: String,
+    },
+    /// A stage result could not be encoded for the store.
+    #[error("stage {stage}: cannot encode a result: {message}")]
+    Encode {
+        /// The stage.
+        stage: String,
+        /// The encoder's message.
+        message: String,
+    },
+}

@@ -1,0 +1,173 @@
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::Utc;
+
+use chorus_facets::{DatasetStats, StatsBuilder};
+use chorus_ingest::{Input, IngestReport, Item, Sink, read_inputs};
+use chorus_store::Store;
+use chorus_types::Conversation;
+
+use crate::manifest::IngestSummary;
+use crate::output::{OutputFile, write_json};
+use crate::stage::StageRunner;
+use crate::{Config, PipelineError, Progress, ProfileStage, RunManifest, StageReport};
+
+/// What a finished run produced.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// Everything `run.json` says.
+    pub manifest: RunManifest,
+    /// The dataset summary written to `dataset.json`.
+    pub dataset: DatasetStats,
+}
+
+/// Output files, in the order they are written.
+const REJECTED_FILE: &str = "rejected.jsonl";
+const DATASET_FILE: &str = "dataset.json";
+const MANIFEST_FILE: &str = "run.json";
+
+/// Runs the pipeline over `inputs`, writing into `out_dir`.
+///
+/// Bad records never stop a run: they go to `rejected.jsonl` with their reason. What does stop
+/// it is a failure to write outputs or use the store.
+pub fn run(
+    config: &Config,
+    inputs: &[Input],
+    out_dir: &Path,
+    progress: &dyn Progress,
+) -> Result<RunOutcome, PipelineError> {
+    let started_at = Utc::now();
+    std::fs::create_dir_all(out_dir).map_err(|source| PipelineError::Write {
+        path: out_dir.to_path_buf(),
+        source,
+    })?;
+    let store_path = config
+        .store
+        .path
+        .clone()
+        .unwrap_or_else(|| default_store_path(out_dir));
+    let mut store = Store::open(&store_path)?;
+
+    let ingest_started = Instant::now();
+    progress.stage_started("ingest", "bytes", total_bytes(inputs));
+    let stage = ProfileStage;
+    let mut sink = RunSink {
+        runner: StageRunner::start(&stage, &mut store, progress, None),
+        rejected: OutputFile::create(&out_dir.join(REJECTED_FILE))?,
+        batch: Vec::with_capacity(config.run.batch_size),
+        batch_size: config.run.batch_size,
+        stats: StatsBuilder::default(),
+        progress,
+        failure: None,
+    };
+    let report = read_inputs(inputs, &config.ingest, &mut sink);
+    sink.flush();
+    if let Some(error) = sink.failure {
+        return Err(error);
+    }
+    let ingest_report = ingest_stage_report(&report, ingest_started);
+    progress.stage_finished(&ingest_report);
+    let profile_report = sink.runner.finish();
+    sink.rejected.commit()?;
+    let dataset = sink.stats.finish();
+    write_json(&out_dir.join(DATASET_FILE), &dataset)?;
+
+    let manifest = RunManifest {
+        chorus_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at,
+        finished_at: Utc::now(),
+        config: config.clone(),
+        store: store_path,
+        ingest: IngestSummary::from(&report),
+        inputs: report.files,
+        stages: vec![ingest_report, profile_report],
+        outputs: [REJECTED_FILE, DATASET_FILE, MANIFEST_FILE].map(String::from).to_vec(),
+    };
+    write_json(&out_dir.join(MANIFEST_FILE), &manifest)?;
+    Ok(RunOutcome { manifest, dataset })
+}
+
+fn ingest_stage_report(report: &IngestReport, started: Instant) -> StageReport {
+    StageReport {
+        name: "ingest".into(),
+        version: 1,
+        items: report.records_read,
+        cache_hits: 0,
+        computed: report.records_read,
+        wall_seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+/// Total raw bytes when every input is a file whose size is known; standard input has none.
+fn total_bytes(inputs: &[Input]) -> Option<u64> {
+    inputs
+        .iter()
+        .map(|input| match input {
+            Input::Path(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            Input::Stdin => None,
+        })
+        .sum()
+}
+
+/// Streams ingest output through the per-item stages in batches, so memory stays flat.
+struct RunSink<'a> {
+    runner: StageRunner<'a, ProfileStage>,
+    rejected: OutputFile,
+    batch: Vec<Conversation>,
+    batch_size: usize,
+    stats: StatsBuilder,
+    progress: &'a dyn Progress,
+    /// The first error; later items are skipped once one happened.
+    failure: Option<PipelineError>,
+}
+
+impl RunSink<'_> {
+    fn flush(&mut self) {
+        if self.batch.is_empty() || self.failure.is_some() {
+            return;
+        }
+        let refs: Vec<&Conversation> = self.batch.iter().collect();
+        match self.runner.process(&refs) {
+            Ok(profiles) => {
+                for (conversation, profile) in self.batch.iter().zip(&profiles) {
+                    self.stats.add(conversation.user_id.as_deref(), profile);
+                }
+            }
+            Err(error) => self.failure = Some(error),
+        }
+        self.batch.clear();
+    }
+}
+
+impl Sink for RunSink<'_> {
+    fn item(&mut self, item: Item) {
+        if self.failure.is_some() {
+            return;
+        }
+        match item {
+            Item::Accepted(conversation) => {
+                self.batch.push(conversation);
+                if self.batch.len() >= self.batch_size {
+                    self.flush();
+                }
+            }
+            Item::Rejected(rejection) => {
+                let mut line = serde_json::to_vec(&rejection).unwrap_or_default();
+                line.push(b'\n');
+                if let Err(error) = self.rejected.write_all(&line) {
+                    self.failure = Some(error);
+                }
+            }
+        }
+    }
+
+    fn raw_bytes(&mut self, total: u64) {
+        self.progress.stage_advanced("ingest", total);
+    }
+}
+
+/// Where a run keeps its store when no `store.path` (`--cache`) is given.
+pub fn default_store_path(out_dir: &Path) -> PathBuf {
+    out_dir.join("store.sqlite")
+}

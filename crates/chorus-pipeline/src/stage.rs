@@ -1,0 +1,169 @@
+use std::time::Instant;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use chorus_store::{Store, cache_key};
+use chorus_types::ContentHash;
+
+use crate::{PipelineError, Progress, StageReport};
+
+/// A stage that maps each item to a result on its own. Everything that can change a result must
+/// feed its cache key: the stage's name and version, the model, the parameters (prompt text and
+/// version, temperature, facet definition) and the input.
+pub trait ItemStage {
+    /// What the stage reads.
+    type Input;
+    /// What it produces per item; stored as JSON.
+    type Output: Serialize + DeserializeOwned;
+
+    /// A short, stable name.
+    fn name(&self) -> &'static str;
+    /// Bump when the stage's code changes its results.
+    fn version(&self) -> u32;
+    /// The model id, when a model computes the result.
+    fn model(&self) -> &str {
+        ""
+    }
+    /// Parameters that change results (prompt, temperature...), as text.
+    fn params(&self) -> String {
+        String::new()
+    }
+    /// A hash of exactly the parts of the input the stage reads.
+    fn input_hash(&self, input: &Self::Input) -> ContentHash;
+    /// The result for one item.
+    fn compute(&self, input: &Self::Input) -> Self::Output;
+}
+
+/// Runs one [`ItemStage`] batch by batch through the store.
+pub struct StageRunner<'a, S: ItemStage> {
+    stage: &'a S,
+    store: &'a mut Store,
+    progress: &'a dyn Progress,
+    params: String,
+    report: StageReport,
+    started: Instant,
+}
+
+impl<'a, S: ItemStage> StageRunner<'a, S> {
+    /// Starts the stage; `total` is the number of items when known.
+    pub fn start(stage: &'a S, store: &'a mut Store, progress: &'a dyn Progress, total: Option<u64>) -> Self {
+        progress.stage_started(stage.name(), "items", total);
+        Self {
+            params: stage.params(),
+            report: StageReport {
+                name: stage.name().to_string(),
+                version: stage.version(),
+                ..StageReport::default()
+            },
+            stage,
+            store,
+            progress,
+            started: Instant::now(),
+        }
+    }
+
+    /// Results for a batch, in order: stored ones are read back, the rest computed and then
+    /// committed together, so a crash loses at most this batch.
+    pub fn process(&mut self, inputs: &[&S::Input]) -> Result<Vec<S::Output>, PipelineError> {
+        let mut outputs = Vec::with_capacity(inputs.len());
+        let mut fresh = Vec::new();
+        for input in inputs {
+            let key = cache_key(
+                self.stage.name(),
+                self.stage.version(),
+                self.stage.model(),
+                &self.params,
+                self.stage.input_hash(input),
+            );
+            // A stored value that no longer decodes (written by a buggy build) is recomputed.
+            let cached = self
+                .store
+                .get(key)?
+                .and_then(|bytes| serde_json::from_slice::<S::Output>(&bytes).ok());
+            let output = match cached {
+                Some(output) => {
+                    self.report.cache_hits += 1;
+                    output
+                }
+                None => {
+                    fail::fail_point!("stage-item");
+                    let output = self.stage.compute(input);
+                    let bytes = serde_json::to_vec(&output).map_err(|error| PipelineError::Encode {
+                        stage: self.stage.name().to_string(),
+                        message: error.to_string(),
+                    })?;
+                    fresh.push((key, bytes));
+                    self.report.computed += 1;
+                    output
+                }
+            };
+            outputs.push(output);
+        }
+        if !fresh.is_empty() {
+            self.store.put_batch(self.stage.name(), &fresh)?;
+        }
+        self.report.items += inputs.len() as u64;
+        self.progress.stage_advanced(self.stage.name(), self.report.items);
+        Ok(outputs)
+    }
+
+    /// Ends the stage and returns what it did.
+    pub fn finish(mut self) -> StageReport {
+        self.report.wall_seconds = self.started.elapsed().as_secs_f64();
+        self.progress.stage_finished(&self.report);
+        self.report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NoProgress;
+    use std::cell::Cell;
+
+    struct Square<'c> {
+        calls: &'c Cell<u32>,
+        version: u32,
+    }
+
+    impl ItemStage for Square<'_> {
+        type Input = u64;
+        type Output = u64;
+        fn name(&self) -> &'static str {
+            "square"
+        }
+        fn version(&self) -> u32 {
+            self.version
+        }
+        fn input_hash(&self, input: &u64) -> ContentHash {
+            ContentHash::of(&input.to_le_bytes())
+        }
+        fn compute(&self, input: &u64) -> u64 {
+            self.calls.set(self.calls.get() + 1);
+            input * input
+        }
+    }
+
+    #[test]
+    fn results_are_computed_once_and_a_new_version_recomputes() {
+        let mut store = Store::in_memory().unwrap();
+        let calls = Cell::new(0);
+        let stage = Square { calls: &calls, version: 1 };
+        let inputs = [2u64, 3, 4];
+        let refs: Vec<&u64> = inputs.iter().collect();
+        let mut runner = StageRunner::start(&stage, &mut store, &NoProgress, Some(3));
+        assert_eq!(runner.process(&refs).unwrap(), [4, 9, 16]);
+        assert_eq!(runner.finish().computed, 3);
+
+        let mut runner = StageRunner::start(&stage, &mut store, &NoProgress, Some(3));
+        assert_eq!(runner.process(&refs).unwrap(), [4, 9, 16]);
+        let report = runner.finish();
+        assert_eq!((report.cache_hits, report.computed, calls.get()), (3, 0, 3));
+
+        let bumped = Square { calls: &calls, version: 2 };
+        let mut runner = StageRunner::start(&bumped, &mut store, &NoProgress, Some(3));
+        runner.process(&refs).unwrap();
+        assert_eq!(runner.finish().computed, 3);
+    }
+}
