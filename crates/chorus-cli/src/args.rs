@@ -211,9 +211,23 @@ mod tests {
     #[test]
     fn flags_override_defaults() {
         let Command::Run(run) = parse(&[
-            "run", "a.jsonl", "-o", "out", "--format", "sharegpt", "--text-field", "body",
-            "--max-message-chars", "10", "--oversize", "reject", "--strict", "--seed", "7",
-            "--cache", "c.sqlite",
+            "run",
+            "a.jsonl",
+            "-o",
+            "out",
+            "--format",
+            "sharegpt",
+            "--text-field",
+            "body",
+            "--max-message-chars",
+            "10",
+            "--oversize",
+            "reject",
+            "--strict",
+            "--seed",
+            "7",
+            "--cache",
+            "c.sqlite",
         ])
         .command
         else {
@@ -237,7 +251,9 @@ mod tests {
         assert!(bad(&["run", "a.jsonl"]));
         assert!(bad(&["run", "-o", "out"]));
         assert!(bad(&["inspect", "a", "--format", "xml"]));
-        let Command::Inspect(inspect) = parse(&["inspect", "a", "--max-message-chars", "0"]).command else {
+        let Command::Inspect(inspect) =
+            parse(&["inspect", "a", "--max-message-chars", "0"]).command
+        else {
             panic!("not inspect")
         };
         assert!(inspect.input.config().is_err());

@@ -38,13 +38,21 @@ impl Progress for Bars {
                 ProgressBar::new(total),
                 "{prefix:>8} [{bar:30}] {human_pos}/{human_len} {per_sec} ETA {eta}",
             ),
-            (None, "bytes") => (ProgressBar::no_length(), "{prefix:>8} {spinner} {bytes} {bytes_per_sec}"),
-            (None, _) => (ProgressBar::no_length(), "{prefix:>8} {spinner} {human_pos} {per_sec}"),
+            (None, "bytes") => (
+                ProgressBar::no_length(),
+                "{prefix:>8} {spinner} {bytes} {bytes_per_sec}",
+            ),
+            (None, _) => (
+                ProgressBar::no_length(),
+                "{prefix:>8} {spinner} {human_pos} {per_sec}",
+            ),
         };
         let style = ProgressStyle::with_template(template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
-        let bar = self.multi.add(bar.with_style(style).with_prefix(stage.to_string()));
+        let bar = self
+            .multi
+            .add(bar.with_style(style).with_prefix(stage.to_string()));
         bar.enable_steady_tick(Duration::from_millis(200));
         if let Ok(mut bars) = self.bars.lock() {
             bars.insert(stage.to_string(), bar);
@@ -52,13 +60,23 @@ impl Progress for Bars {
     }
 
     fn stage_advanced(&self, stage: &str, done: u64) {
-        if let Some(bar) = self.bars.lock().ok().and_then(|bars| bars.get(stage).cloned()) {
+        if let Some(bar) = self
+            .bars
+            .lock()
+            .ok()
+            .and_then(|bars| bars.get(stage).cloned())
+        {
             bar.set_position(done);
         }
     }
 
     fn stage_finished(&self, report: &StageReport) {
-        if let Some(bar) = self.bars.lock().ok().and_then(|mut bars| bars.remove(&report.name)) {
+        if let Some(bar) = self
+            .bars
+            .lock()
+            .ok()
+            .and_then(|mut bars| bars.remove(&report.name))
+        {
             bar.finish_and_clear();
         }
         let _ = self.multi.println(finished_line(report));
@@ -140,7 +158,10 @@ fn finished_line(report: &StageReport) -> String {
         report.wall_seconds
     );
     if report.cache_hits > 0 {
-        line.push_str(&format!(", {} from the cache", HumanCount(report.cache_hits)));
+        line.push_str(&format!(
+            ", {} from the cache",
+            HumanCount(report.cache_hits)
+        ));
     }
     line
 }

@@ -51,7 +51,12 @@ pub(crate) fn print_dataset(stats: &DatasetStats) {
     }
     println!("turns            {}", distribution(&stats.turns));
     let mut buckets: Vec<(&String, &u64)> = stats.turns_histogram.iter().collect();
-    buckets.sort_by_key(|(bucket, _)| bucket.trim_end_matches('+').parse::<u32>().unwrap_or(u32::MAX));
+    buckets.sort_by_key(|(bucket, _)| {
+        bucket
+            .trim_end_matches('+')
+            .parse::<u32>()
+            .unwrap_or(u32::MAX)
+    });
     let largest = buckets.iter().map(|(_, n)| **n).max().unwrap_or(1).max(1);
     for (bucket, n) in buckets {
         let width = (n * BAR_WIDTH).div_ceil(largest) as usize;
@@ -76,7 +81,11 @@ pub(crate) fn print_dataset(stats: &DatasetStats) {
         .map(|(name, n)| format!("{name} {} ({})", count(**n), share(**n, total)))
         .collect();
     let more = languages.len().saturating_sub(8);
-    let suffix = if more > 0 { format!(", {more} more") } else { String::new() };
+    let suffix = if more > 0 {
+        format!(", {more} more")
+    } else {
+        String::new()
+    };
     println!("languages        {}{suffix}", listed.join(", "));
 }
 
@@ -116,7 +125,10 @@ pub(crate) fn print_ingest_summary(summary: &IngestSummary, files: &[FileReport]
         );
     }
     if summary.empty_messages_removed > 0 {
-        println!("  {} empty messages removed", count(summary.empty_messages_removed));
+        println!(
+            "  {} empty messages removed",
+            count(summary.empty_messages_removed)
+        );
     }
 }
 

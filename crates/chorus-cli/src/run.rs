@@ -11,8 +11,9 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Finished> {
     let config = args.config()?;
     let inputs = args.input.expanded()?;
     let progress = progress::for_stderr(args.quiet);
-    let RunOutcome { manifest, .. } = chorus_pipeline::run(&config, &inputs, &args.out, progress.as_ref())
-        .with_context(|| format!("run into {} stopped", args.out.display()))?;
+    let RunOutcome { manifest, .. } =
+        chorus_pipeline::run(&config, &inputs, &args.out, progress.as_ref())
+            .with_context(|| format!("run into {} stopped", args.out.display()))?;
     print_ingest_summary(&manifest.ingest, &manifest.inputs);
     eprintln!(
         "chorus: wrote {} to {}",

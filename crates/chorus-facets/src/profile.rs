@@ -36,7 +36,10 @@ const LANGUAGE_SAMPLE_CHARS: usize = 2_000;
 /// Computes the profile of one conversation.
 pub fn profile(conversation: &Conversation) -> Profile {
     let count = |role| conversation.count_role(role) as u32;
-    let user_chars = conversation.user_messages().map(|m| m.text_chars() as u64).sum();
+    let user_chars = conversation
+        .user_messages()
+        .map(|m| m.text_chars() as u64)
+        .sum();
     let mut sample = String::new();
     for message in conversation.user_messages() {
         if sample.chars().count() >= LANGUAGE_SAMPLE_CHARS {
@@ -67,7 +70,8 @@ pub fn profile(conversation: &Conversation) -> Profile {
 /// detector is not confident.
 pub fn detect_language(text: &str) -> Option<String> {
     let info = whatlang::detect(text)?;
-    info.is_reliable().then(|| info.lang().eng_name().to_string())
+    info.is_reliable()
+        .then(|| info.lang().eng_name().to_string())
 }
 
 #[cfg(test)]
@@ -90,15 +94,27 @@ mod tests {
                 Message {
                     role: Role::Assistant,
                     parts: vec![
-                        Part::Text { text: "Oui.".into() },
-                        Part::Placeholder { kind: "image_url".into() },
+                        Part::Text {
+                            text: "Oui.".into(),
+                        },
+                        Part::Placeholder {
+                            kind: "image_url".into(),
+                        },
                     ],
                 },
             ],
             metadata: Default::default(),
         };
         let p = profile(&conversation);
-        assert_eq!((p.turns, p.assistant_messages, p.system_messages, p.tool_messages), (1, 1, 1, 0));
+        assert_eq!(
+            (
+                p.turns,
+                p.assistant_messages,
+                p.system_messages,
+                p.tool_messages
+            ),
+            (1, 1, 1, 0)
+        );
         assert_eq!(p.placeholders, 1);
         assert_eq!(p.language.as_deref(), Some("French"));
         assert_eq!(p.day, NaiveDate::from_ymd_opt(2024, 5, 6));

@@ -29,7 +29,8 @@ impl Distribution {
         }
         values.sort_unstable();
         // Nearest-rank percentiles: always a value that occurs in the data.
-        let at = |q: f64| values[((values.len() as f64 * q).ceil() as usize).clamp(1, values.len()) - 1];
+        let at =
+            |q: f64| values[((values.len() as f64 * q).ceil() as usize).clamp(1, values.len()) - 1];
         let sum: u64 = values.iter().sum();
         Self {
             min: values[0],
@@ -115,8 +116,10 @@ impl StatsBuilder {
         let language = profile.language.as_deref().unwrap_or("unknown");
         *stats.languages.entry(language.to_string()).or_default() += 1;
         stats.placeholders += u64::from(profile.placeholders);
-        let messages =
-            profile.turns + profile.assistant_messages + profile.system_messages + profile.tool_messages;
+        let messages = profile.turns
+            + profile.assistant_messages
+            + profile.system_messages
+            + profile.tool_messages;
         self.turns.push(u64::from(profile.turns));
         self.messages.push(u64::from(messages));
         self.chars.push(profile.chars);
@@ -162,7 +165,10 @@ mod tests {
         }
         builder.add(None, &with_turns(1));
         let stats = builder.finish();
-        assert_eq!((stats.conversations, stats.users, stats.without_user), (6, 1, 1));
+        assert_eq!(
+            (stats.conversations, stats.users, stats.without_user),
+            (6, 1, 1)
+        );
         assert_eq!(stats.turns.p50, 1);
         assert_eq!(stats.turns.max, 12);
         assert_eq!(stats.turns_histogram["1"], 3);

@@ -64,7 +64,10 @@ pub(crate) fn plan(
     fields: &FieldNames,
 ) -> Result<Plan, MapError> {
     if prefix.iter().all(u8::is_ascii_whitespace) {
-        return Err(MapError::new(Reason::EmptyFile, "the file holds no records"));
+        return Err(MapError::new(
+            Reason::EmptyFile,
+            "the file holds no records",
+        ));
     }
     if let Some(format) = forced {
         let container = match format {
@@ -122,7 +125,10 @@ fn first_non_space(bytes: &[u8]) -> Option<u8> {
 }
 
 fn first_line(prefix: &[u8]) -> &[u8] {
-    let start = prefix.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
+    let start = prefix
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(0);
     let rest = &prefix[start..];
     let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
     &rest[..end]
@@ -131,8 +137,8 @@ fn first_line(prefix: &[u8]) -> &[u8] {
 /// JSON lines when the first line is a whole JSON object; otherwise one document.
 fn json_container(prefix: &[u8]) -> Container {
     let line = first_line(prefix);
-    let whole_object =
-        line.first() == Some(&b'{') && serde_json::from_slice::<Value>(line).is_ok_and(|v| v.is_object());
+    let whole_object = line.first() == Some(&b'{')
+        && serde_json::from_slice::<Value>(line).is_ok_and(|v| v.is_object());
     if whole_object {
         Container::JsonLines
     } else {
@@ -160,7 +166,12 @@ fn first_json_record(prefix: &[u8], container: Container) -> Option<Value> {
 
 fn unknown_json_schema(first: &Value) -> MapError {
     let keys = match first.as_object() {
-        Some(object) => object.keys().take(12).cloned().collect::<Vec<_>>().join(", "),
+        Some(object) => object
+            .keys()
+            .take(12)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
         None => "(not an object)".to_string(),
     };
     MapError::new(
@@ -197,7 +208,10 @@ fn delimited_by_header(prefix: &[u8], fields: &FieldNames) -> Option<Plan> {
     } else {
         return None;
     };
-    let columns: Vec<&str> = header.split(delimiter).map(|c| c.trim().trim_matches('"')).collect();
+    let columns: Vec<&str> = header
+        .split(delimiter)
+        .map(|c| c.trim().trim_matches('"'))
+        .collect();
     let names_text = fields
         .text_candidates()
         .iter()
@@ -220,11 +234,20 @@ mod tests {
     #[test]
     fn containers_and_schemas() {
         let lines = detected("{\"messages\": []}\n{\"messages\": []}\n", "x.jsonl").unwrap();
-        assert_eq!((lines.container, lines.format), (Container::JsonLines, Format::Openai));
+        assert_eq!(
+            (lines.container, lines.format),
+            (Container::JsonLines, Format::Openai)
+        );
         let array = detected("[\n  {\"chat_messages\": []}\n]", "conversations.json").unwrap();
-        assert_eq!((array.container, array.format), (Container::JsonDocument, Format::ClaudeExport));
+        assert_eq!(
+            (array.container, array.format),
+            (Container::JsonDocument, Format::ClaudeExport)
+        );
         let pretty = detected("{\n \"conversations\": [\n]}\n", "x.json").unwrap();
-        assert_eq!((pretty.container, pretty.format), (Container::JsonDocument, Format::Sharegpt));
+        assert_eq!(
+            (pretty.container, pretty.format),
+            (Container::JsonDocument, Format::Sharegpt)
+        );
         let csv = detected("text,category\nhello,a\n", "data").unwrap();
         assert_eq!(csv.container, Container::Delimited(b','));
         let tsv = detected("anything\there\n", "data.tsv").unwrap();
@@ -234,8 +257,14 @@ mod tests {
     #[test]
     fn failures_name_their_reason() {
         assert_eq!(detected("  \n", "x.jsonl"), Err(Reason::EmptyFile));
-        assert_eq!(detected("hello world\n", "x.txt"), Err(Reason::UnknownFormat));
-        assert_eq!(detected("{\"a\": 1}\n", "x.jsonl"), Err(Reason::UnknownFormat));
+        assert_eq!(
+            detected("hello world\n", "x.txt"),
+            Err(Reason::UnknownFormat)
+        );
+        assert_eq!(
+            detected("{\"a\": 1}\n", "x.jsonl"),
+            Err(Reason::UnknownFormat)
+        );
         assert_eq!(detected("[{\"a\": ", "x.json"), Err(Reason::InvalidJson));
     }
 }

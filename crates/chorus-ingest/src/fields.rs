@@ -57,7 +57,10 @@ pub(crate) fn identifier(value: &Value, field: &str) -> Result<Option<String>, M
         Value::Null => Ok(None),
         other => Err(MapError::new(
             Reason::InvalidField,
-            format!("field {field:?} should be a string or number, found {}", kind_of(other)),
+            format!(
+                "field {field:?} should be a string or number, found {}",
+                kind_of(other)
+            ),
         )),
     }
 }

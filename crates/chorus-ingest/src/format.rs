@@ -73,7 +73,10 @@ impl FromStr for Format {
             .find(|format| format.name() == text)
             .ok_or_else(|| {
                 let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
-                format!("unknown format {text:?}; expected one of {}", names.join(", "))
+                format!(
+                    "unknown format {text:?}; expected one of {}",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -89,6 +92,11 @@ mod tests {
             let json = serde_json::to_string(&format).unwrap();
             assert_eq!(json, format!("\"{}\"", format.name()));
         }
-        assert!("xml".parse::<Format>().unwrap_err().contains("chatgpt-export"));
+        assert!(
+            "xml"
+                .parse::<Format>()
+                .unwrap_err()
+                .contains("chatgpt-export")
+        );
     }
 }

@@ -33,11 +33,13 @@ pub(crate) fn read_lines(
         let record = match std::str::from_utf8(&line) {
             Err(error) => Err(MapError::new(
                 Reason::InvalidUtf8,
-                format!("invalid UTF-8 at byte {} of the line", error.valid_up_to() + 1),
+                format!(
+                    "invalid UTF-8 at byte {} of the line",
+                    error.valid_up_to() + 1
+                ),
             )),
-            Ok(text) => serde_json::from_str(text).map_err(|error| {
-                MapError::new(Reason::InvalidJson, error.to_string())
-            }),
+            Ok(text) => serde_json::from_str(text)
+                .map_err(|error| MapError::new(Reason::InvalidJson, error.to_string())),
         };
         emit(Location::line(number), record);
     }

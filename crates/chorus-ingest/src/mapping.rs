@@ -134,17 +134,29 @@ fn message_object<'a>(item: &'a Value, index: usize) -> Result<&'a Map<String, V
     item.as_object().ok_or_else(|| {
         MapError::new(
             Reason::InvalidField,
-            format!("message {} should be an object, found {}", index + 1, kind_of(item)),
+            format!(
+                "message {} should be an object, found {}",
+                index + 1,
+                kind_of(item)
+            ),
         )
     })
 }
 
-fn role_text<'a>(message: &'a Map<String, Value>, key: &str, index: usize) -> Result<&'a str, MapError> {
+fn role_text<'a>(
+    message: &'a Map<String, Value>,
+    key: &str,
+    index: usize,
+) -> Result<&'a str, MapError> {
     match message.get(key) {
         Some(Value::String(role)) => Ok(role),
         Some(other) => Err(MapError::new(
             Reason::InvalidField,
-            format!("message {}: {key:?} should be a string, found {}", index + 1, kind_of(other)),
+            format!(
+                "message {}: {key:?} should be a string, found {}",
+                index + 1,
+                kind_of(other)
+            ),
         )),
         None => Err(MapError::new(
             Reason::UnknownRole,
@@ -192,7 +204,10 @@ fn content_part(part: &Value, index: usize) -> Result<Part, MapError> {
     match part {
         Value::String(text) => Ok(Part::Text { text: text.clone() }),
         Value::Object(fields) => {
-            let kind = fields.get("type").and_then(Value::as_str).unwrap_or("unknown");
+            let kind = fields
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown");
             match (kind, fields.get("text")) {
                 ("text" | "input_text" | "output_text", Some(Value::String(text))) => {
                     Ok(Part::Text { text: text.clone() })
@@ -204,12 +219,19 @@ fn content_part(part: &Value, index: usize) -> Result<Part, MapError> {
         }
         other => Err(MapError::new(
             Reason::InvalidField,
-            format!("message {}: a content part is {}", index + 1, kind_of(other)),
+            format!(
+                "message {}: a content part is {}",
+                index + 1,
+                kind_of(other)
+            ),
         )),
     }
 }
 
-fn openai_messages(object: &Map<String, Value>, used: &mut Vec<&str>) -> Result<Vec<Message>, MapError> {
+fn openai_messages(
+    object: &Map<String, Value>,
+    used: &mut Vec<&str>,
+) -> Result<Vec<Message>, MapError> {
     let items = required_array(object, &["messages"], used)?;
     let mut messages = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
@@ -217,7 +239,10 @@ fn openai_messages(object: &Map<String, Value>, used: &mut Vec<&str>) -> Result<
         let role_name = role_text(message, "role", index)?;
         let role = openai_role(role_name).ok_or_else(|| unknown_role(role_name, index))?;
         let mut parts = content_parts(message.get("content"), index)?;
-        if message.get("tool_calls").is_some_and(|calls| !calls.is_null()) {
+        if message
+            .get("tool_calls")
+            .is_some_and(|calls| !calls.is_null())
+        {
             parts.push(Part::Placeholder {
                 kind: "tool_calls".into(),
             });
@@ -239,7 +264,10 @@ fn sharegpt_role(role: &str) -> Option<Role> {
     }
 }
 
-fn sharegpt_messages(object: &Map<String, Value>, used: &mut Vec<&str>) -> Result<Vec<Message>, MapError> {
+fn sharegpt_messages(
+    object: &Map<String, Value>,
+    used: &mut Vec<&str>,
+) -> Result<Vec<Message>, MapError> {
     let items = required_array(object, &["conversations", "conversation"], used)?;
     let mut messages = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
@@ -264,7 +292,10 @@ fn text_field<'a>(
         }
         Some((name, other)) => Err(MapError::new(
             Reason::MissingTextField,
-            format!("field {name:?} should be a string, found {}", kind_of(other)),
+            format!(
+                "field {name:?} should be a string, found {}",
+                kind_of(other)
+            ),
         )),
         None => Err(MapError::new(
             Reason::MissingTextField,
@@ -354,7 +385,10 @@ fn chatgpt_role(role: &str) -> Option<Role> {
 
 /// The branch the person last saw: from `current_node` up through the parents to the root.
 /// Edited messages leave other branches in the tree; they are not part of the conversation.
-fn chatgpt_messages(object: &Map<String, Value>, used: &mut Vec<&str>) -> Result<Vec<Message>, MapError> {
+fn chatgpt_messages(
+    object: &Map<String, Value>,
+    used: &mut Vec<&str>,
+) -> Result<Vec<Message>, MapError> {
     used.extend(["mapping", "current_node"]);
     let broken = |detail: String| MapError::new(Reason::BrokenMessageTree, detail);
     let mapping = object
@@ -363,7 +397,9 @@ fn chatgpt_messages(object: &Map<String, Value>, used: &mut Vec<&str>) -> Result
         .ok_or_else(|| broken("no \"mapping\" object".into()))?;
     let mut node_id = match object.get("current_node").and_then(Value::as_str) {
         Some(id) => id.to_string(),
-        None => last_leaf(mapping).ok_or_else(|| broken("no \"current_node\" and no leaf".into()))?,
+        None => {
+            last_leaf(mapping).ok_or_else(|| broken("no \"current_node\" and no leaf".into()))?
+        }
     };
     let mut chain = Vec::new();
     loop {
@@ -446,7 +482,10 @@ fn chatgpt_parts(content: Option<&Value>) -> Vec<Part> {
     }
 }
 
-fn claude_messages(object: &Map<String, Value>, used: &mut Vec<&str>) -> Result<Vec<Message>, MapError> {
+fn claude_messages(
+    object: &Map<String, Value>,
+    used: &mut Vec<&str>,
+) -> Result<Vec<Message>, MapError> {
     let items = required_array(object, &["chat_messages"], used)?;
     used.push("account");
     let mut messages = Vec::with_capacity(items.len());
@@ -466,7 +505,10 @@ fn claude_messages(object: &Map<String, Value>, used: &mut Vec<&str>) -> Result<
             _ => content_parts(message.get("text"), index)?,
         };
         for key in ["attachments", "files"] {
-            let count = message.get(key).and_then(Value::as_array).map_or(0, Vec::len);
+            let count = message
+                .get(key)
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
             parts.extend((0..count).map(|_| Part::Placeholder {
                 kind: key.trim_end_matches('s').to_string(),
             }));
@@ -483,9 +525,10 @@ mod tests {
 
     #[test]
     fn transcript_splits_on_labels_after_blank_lines_only() {
-        let messages =
-            parse_transcript("\n\nHuman: Say \"Human: hi\" please\n\nAssistant: Human: hi\n\nHuman: thanks")
-                .unwrap();
+        let messages = parse_transcript(
+            "\n\nHuman: Say \"Human: hi\" please\n\nAssistant: Human: hi\n\nHuman: thanks",
+        )
+        .unwrap();
         let roles: Vec<Role> = messages.iter().map(|m| m.role).collect();
         assert_eq!(roles, [Role::User, Role::Assistant, Role::User]);
         assert_eq!(messages[0].rendered_text(), "Say \"Human: hi\" please");
@@ -506,12 +549,19 @@ mod tests {
             (json!({"chat_messages": []}), Some(Schema::ClaudeExport)),
             (json!({"messages": []}), Some(Schema::Openai)),
             (json!({"conversations": []}), Some(Schema::Sharegpt)),
-            (json!({"chosen": "\n\nHuman: hi\n\nAssistant: yo"}), Some(Schema::Transcript)),
+            (
+                json!({"chosen": "\n\nHuman: hi\n\nAssistant: yo"}),
+                Some(Schema::Transcript),
+            ),
             (json!({"text": "hello"}), Some(Schema::Text)),
             (json!({"foo": 1}), None),
         ];
         for (value, expected) in cases {
-            assert_eq!(classify(value.as_object().unwrap(), &fields), expected, "{value}");
+            assert_eq!(
+                classify(value.as_object().unwrap(), &fields),
+                expected,
+                "{value}"
+            );
         }
     }
 
@@ -527,10 +577,21 @@ mod tests {
                 "b2": {"message": {"author": {"role": "assistant"}, "content": {"content_type": "multimodal_text", "parts": ["new", {"content_type": "image_asset_pointer"}]}}, "parent": "a", "children": []}
             }
         });
-        let origin = Origin { id_prefix: "f", position: ":1".into() };
-        let conversation =
-            map_record(Schema::ChatgptExport, record, &FieldNames::default(), &origin).unwrap();
+        let origin = Origin {
+            id_prefix: "f",
+            position: ":1".into(),
+        };
+        let conversation = map_record(
+            Schema::ChatgptExport,
+            record,
+            &FieldNames::default(),
+            &origin,
+        )
+        .unwrap();
         assert_eq!(conversation.messages.len(), 2);
-        assert_eq!(conversation.messages[1].rendered_text(), "new\n\n[image_asset_pointer]");
+        assert_eq!(
+            conversation.messages[1].rendered_text(),
+            "new\n\n[image_asset_pointer]"
+        );
     }
 }

@@ -75,7 +75,14 @@ impl FieldNames {
         candidates(
             &self.text,
             &[
-                "text", "prompt", "query", "question", "utterance", "message", "content", "input",
+                "text",
+                "prompt",
+                "query",
+                "question",
+                "utterance",
+                "message",
+                "content",
+                "input",
                 "instruction",
             ],
         )
@@ -84,7 +91,14 @@ impl FieldNames {
     pub(crate) fn transcript_candidates(&self) -> Vec<&str> {
         candidates(
             &self.text,
-            &["chosen", "transcript", "text", "conversation", "dialogue", "dialog"],
+            &[
+                "chosen",
+                "transcript",
+                "text",
+                "conversation",
+                "dialogue",
+                "dialog",
+            ],
         )
     }
 }

@@ -15,7 +15,7 @@ use crate::mapping::{Origin, Schema, classify, map_record};
 use crate::options::IngestOptions;
 use crate::quarantine::{Location, Reason, Rejection};
 use crate::source::{Input, RawDigest, open};
-use crate::tabular::read_delimited;
+use crate::tabular::{ends_lines_with_crlf, read_delimited};
 use crate::validate::validate;
 use crate::{Format, detect};
 
@@ -143,10 +143,16 @@ impl ReadState<'_> {
         match open(input) {
             Err(error) => {
                 let detail = match error.kind() {
-                    io::ErrorKind::NotFound => format!("{error} (no such file, or a glob matching nothing)"),
+                    io::ErrorKind::NotFound => {
+                        format!("{error} (no such file, or a glob matching nothing)")
+                    }
                     _ => error.to_string(),
                 };
-                self.reject(&mut context, Location::file(), MapError::new(Reason::UnreadableFile, detail));
+                self.reject(
+                    &mut context,
+                    Location::file(),
+                    MapError::new(Reason::UnreadableFile, detail),
+                );
             }
             Ok(mut opened) => {
                 context.file.compression = opened.compression.map(str::to_string);
@@ -164,14 +170,28 @@ impl ReadState<'_> {
         self.report.files.push(context.file);
     }
 
-    fn read_stream(&mut self, context: &mut FileContext, input: &Input, stream: &mut Box<dyn BufRead>) {
+    fn read_stream(
+        &mut self,
+        context: &mut FileContext,
+        input: &Input,
+        stream: &mut Box<dyn BufRead>,
+    ) {
         let mut prefix = Vec::new();
         if let Err(error) = stream.by_ref().take(SNIFF_BYTES).read_to_end(&mut prefix) {
-            self.reject(context, Location::file(), MapError::new(Reason::UnreadableFile, error.to_string()));
+            self.reject(
+                context,
+                Location::file(),
+                MapError::new(Reason::UnreadableFile, error.to_string()),
+            );
             return;
         }
         let body = prefix.strip_prefix(UTF8_BOM).unwrap_or(&prefix);
-        let plan = match plan(body, &input.name_hint(), self.options.format, &self.options.fields) {
+        let plan = match plan(
+            body,
+            &input.name_hint(),
+            self.options.format,
+            &self.options.fields,
+        ) {
             Ok(plan) => plan,
             Err(error) => {
                 self.reject(context, Location::file(), error);
@@ -179,16 +199,27 @@ impl ReadState<'_> {
             }
         };
         context.file.format = Some(plan.format);
+        let crlf = ends_lines_with_crlf(body);
         let skip = prefix.len() - body.len();
         let mut whole = Cursor::new(prefix).chain(stream);
         whole.consume(skip);
-        self.read_planned(context, plan, &mut whole);
+        self.read_planned(context, plan, crlf, &mut whole);
         if context.file.records == 0 && context.file.rejected == 0 {
-            self.reject(context, Location::file(), MapError::new(Reason::EmptyFile, "the file holds no records"));
+            self.reject(
+                context,
+                Location::file(),
+                MapError::new(Reason::EmptyFile, "the file holds no records"),
+            );
         }
     }
 
-    fn read_planned(&mut self, context: &mut FileContext, plan: Plan, stream: &mut dyn BufRead) {
+    fn read_planned(
+        &mut self,
+        context: &mut FileContext,
+        plan: Plan,
+        crlf: bool,
+        stream: &mut dyn BufRead,
+    ) {
         let mut schema = plan.schema;
         let mut on_record = |state: &mut Self, location: Location, record: JsonRecord| {
             state.record(context, &mut schema, location, record);
@@ -198,7 +229,11 @@ impl ReadState<'_> {
                 Ok(blank) => self.report.blank_lines += blank,
                 Err(error) => {
                     let location = Location::line(context.file.records + 1);
-                    self.reject(context, location, MapError::new(Reason::UnreadableFile, error.to_string()));
+                    self.reject(
+                        context,
+                        location,
+                        MapError::new(Reason::UnreadableFile, error.to_string()),
+                    );
                 }
             },
             Container::JsonDocument => {
@@ -209,7 +244,7 @@ impl ReadState<'_> {
             }
             Container::Delimited(delimiter) => {
                 let fields = &self.options.fields.clone();
-                let result = read_delimited(stream, delimiter, fields, &mut |l, r| {
+                let result = read_delimited(stream, delimiter, crlf, fields, &mut |l, r| {
                     on_record(self, l, r)
                 });
                 if let Err(error) = result {
@@ -221,16 +256,28 @@ impl ReadState<'_> {
     }
 
     #[cfg(feature = "parquet")]
-    fn read_parquet(&mut self, context: &mut FileContext, stream: &mut dyn BufRead, schema: &mut Option<Schema>) {
+    fn read_parquet(
+        &mut self,
+        context: &mut FileContext,
+        stream: &mut dyn BufRead,
+        schema: &mut Option<Schema>,
+    ) {
         let mut bytes = Vec::new();
         if let Err(error) = stream.read_to_end(&mut bytes) {
-            self.reject(context, Location::file(), MapError::new(Reason::UnreadableFile, error.to_string()));
+            self.reject(
+                context,
+                Location::file(),
+                MapError::new(Reason::UnreadableFile, error.to_string()),
+            );
             return;
         }
         let rows = match chorus_parquet::Rows::open(bytes) {
             Ok(rows) => rows,
             Err(error) => {
-                let error = MapError::new(Reason::UnreadableFile, format!("not a readable Parquet file: {error}"));
+                let error = MapError::new(
+                    Reason::UnreadableFile,
+                    format!("not a readable Parquet file: {error}"),
+                );
                 self.reject(context, Location::file(), error);
                 return;
             }
@@ -242,12 +289,26 @@ impl ReadState<'_> {
     }
 
     #[cfg(not(feature = "parquet"))]
-    fn read_parquet(&mut self, context: &mut FileContext, _: &mut dyn BufRead, _: &mut Option<Schema>) {
-        let error = MapError::new(Reason::UnknownFormat, "this build of chorus has no Parquet support");
+    fn read_parquet(
+        &mut self,
+        context: &mut FileContext,
+        _: &mut dyn BufRead,
+        _: &mut Option<Schema>,
+    ) {
+        let error = MapError::new(
+            Reason::UnknownFormat,
+            "this build of chorus has no Parquet support",
+        );
         self.reject(context, Location::file(), error);
     }
 
-    fn record(&mut self, context: &mut FileContext, schema: &mut Option<Schema>, location: Location, record: JsonRecord) {
+    fn record(
+        &mut self,
+        context: &mut FileContext,
+        schema: &mut Option<Schema>,
+        location: Location,
+        record: JsonRecord,
+    ) {
         let result = record.and_then(|value| {
             let schema = match schema {
                 Some(schema) => *schema,
@@ -286,7 +347,12 @@ impl ReadState<'_> {
         }
     }
 
-    fn accept(&mut self, context: &mut FileContext, location: Location, conversation: Conversation) {
+    fn accept(
+        &mut self,
+        context: &mut FileContext,
+        location: Location,
+        conversation: Conversation,
+    ) {
         let id_hash = ContentHash::of(conversation.id.as_bytes());
         let content = conversation.content_hash();
         match self.seen_ids.get(&id_hash) {
@@ -320,7 +386,11 @@ impl ReadState<'_> {
         context.file.rejected += 1;
         self.report.records_read += 1;
         self.report.rejected += 1;
-        *self.report.rejected_by_reason.entry(error.reason).or_default() += 1;
+        *self
+            .report
+            .rejected_by_reason
+            .entry(error.reason)
+            .or_default() += 1;
         self.sink.item(Item::Rejected(Rejection {
             source: context.source.clone(),
             location,

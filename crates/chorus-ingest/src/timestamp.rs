@@ -20,7 +20,17 @@ fn parse_time_text(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Ok(time.with_timezone(&Utc));
     }
-    for pattern in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M"] {
+    // Parquet timestamps rendered as text: "2025-03-01 12:00:00.000 +00:00".
+    for pattern in ["%Y-%m-%d %H:%M:%S%.f %:z", "%Y-%m-%d %H:%M:%S%.f%:z"] {
+        if let Ok(time) = DateTime::parse_from_str(text, pattern) {
+            return Ok(time.with_timezone(&Utc));
+        }
+    }
+    for pattern in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(text, pattern) {
             return Ok(Utc.from_utc_datetime(&naive));
         }
@@ -33,7 +43,9 @@ fn parse_time_text(text: &str) -> Result<DateTime<Utc>, String> {
     if let Some(time) = text.parse::<f64>().ok().and_then(from_unix) {
         return Ok(time);
     }
-    Err(format!("{text:?} is not a time (expected RFC 3339, YYYY-MM-DD HH:MM:SS or Unix time)"))
+    Err(format!(
+        "{text:?} is not a time (expected RFC 3339, YYYY-MM-DD HH:MM:SS or Unix time)"
+    ))
 }
 
 /// Seconds, milliseconds or microseconds since 1970, told apart by magnitude: no conversation
@@ -74,14 +86,27 @@ mod tests {
 
     #[test]
     fn common_forms() {
-        assert_eq!(parsed(json!("2024-03-01T10:00:00Z")), "2024-03-01T10:00:00+00:00");
-        assert_eq!(parsed(json!("2024-03-01T12:00:00+02:00")), "2024-03-01T10:00:00+00:00");
-        assert_eq!(parsed(json!("2024-03-01 10:00:00")), "2024-03-01T10:00:00+00:00");
+        assert_eq!(
+            parsed(json!("2024-03-01T10:00:00Z")),
+            "2024-03-01T10:00:00+00:00"
+        );
+        assert_eq!(
+            parsed(json!("2024-03-01T12:00:00+02:00")),
+            "2024-03-01T10:00:00+00:00"
+        );
+        assert_eq!(
+            parsed(json!("2024-03-01 10:00:00")),
+            "2024-03-01T10:00:00+00:00"
+        );
         assert_eq!(parsed(json!("2024-03-01")), "2024-03-01T00:00:00+00:00");
         assert_eq!(parsed(json!(1709287200)), "2024-03-01T10:00:00+00:00");
         assert_eq!(parsed(json!(1709287200000u64)), "2024-03-01T10:00:00+00:00");
         assert_eq!(parsed(json!(1709287200.5)), "2024-03-01T10:00:00.500+00:00");
         assert_eq!(parsed(json!("1709287200")), "2024-03-01T10:00:00+00:00");
+        assert_eq!(
+            parsed(json!("2024-03-01 12:00:00.000 +02:00")),
+            "2024-03-01T10:00:00+00:00"
+        );
     }
 
     #[test]

@@ -37,7 +37,10 @@ pub(crate) fn validate(
     if !conversation.messages.iter().any(|m| m.role == Role::User) {
         return Err(MapError::new(
             Reason::NoUserTurn,
-            format!("{} messages, none from the user", conversation.messages.len()),
+            format!(
+                "{} messages, none from the user",
+                conversation.messages.len()
+            ),
         ));
     }
     let cap = options.max_message_chars;
@@ -74,7 +77,10 @@ fn truncate_parts(parts: &mut [Part], cap: usize) {
                 budget -= chars;
                 continue;
             }
-            let cut = text.char_indices().nth(budget).map_or(text.len(), |(at, _)| at);
+            let cut = text
+                .char_indices()
+                .nth(budget)
+                .map_or(text.len(), |(at, _)| at);
             text.truncate(cut);
             text.push_str(TRUNCATION_MARK);
             budget = 0;
@@ -106,7 +112,10 @@ mod tests {
         };
         let adjustments = validate(&mut c, &options).unwrap();
         assert_eq!(adjustments.messages_truncated, 1);
-        assert_eq!(c.messages[0].rendered_text(), format!("ééé{TRUNCATION_MARK}"));
+        assert_eq!(
+            c.messages[0].rendered_text(),
+            format!("ééé{TRUNCATION_MARK}")
+        );
     }
 
     #[test]

@@ -90,14 +90,21 @@ mod tests {
 
     #[test]
     fn the_printed_default_is_the_default() {
-        assert_eq!(Config::parse(DEFAULT_CONFIG_TOML).unwrap(), Config::default());
+        assert_eq!(
+            Config::parse(DEFAULT_CONFIG_TOML).unwrap(),
+            Config::default()
+        );
     }
 
     #[test]
     fn every_key_is_in_the_printed_default_with_a_comment_above_it() {
         let lines: Vec<&str> = DEFAULT_CONFIG_TOML.lines().collect();
         let mut keys = Vec::new();
-        collect_keys(&toml::Value::try_from(Config::default()).unwrap(), "", &mut keys);
+        collect_keys(
+            &toml::Value::try_from(Config::default()).unwrap(),
+            "",
+            &mut keys,
+        );
         // Keys with no default (optional ones) appear commented out; list them too.
         keys.extend(
             [
@@ -130,7 +137,11 @@ mod tests {
     fn collect_keys(value: &toml::Value, prefix: &str, keys: &mut Vec<String>) {
         if let toml::Value::Table(table) = value {
             for (name, child) in table {
-                let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+                let path = if prefix.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{prefix}.{name}")
+                };
                 if child.is_table() {
                     collect_keys(child, &path, keys);
                 } else {
@@ -142,10 +153,17 @@ mod tests {
 
     #[test]
     fn typos_and_nonsense_are_errors() {
-        assert!(Config::parse("[run]\nsede = 3\n").unwrap_err().contains("sede"));
+        assert!(
+            Config::parse("[run]\nsede = 3\n")
+                .unwrap_err()
+                .contains("sede")
+        );
         assert!(Config::parse("[run]\nbatch_size = 0\n").is_err());
         assert!(Config::parse("[ingest]\nformat = \"xml\"\n").is_err());
         let config = Config::parse("[ingest]\nformat = \"chatgpt-export\"\n").unwrap();
-        assert_eq!(config.ingest.format, Some(chorus_ingest::Format::ChatgptExport));
+        assert_eq!(
+            config.ingest.format,
+            Some(chorus_ingest::Format::ChatgptExport)
+        );
     }
 }

@@ -57,7 +57,9 @@ impl OutputFile {
     }
 
     pub(crate) fn write_all(&mut self, bytes: &[u8]) -> Result<(), PipelineError> {
-        self.writer.write_all(bytes).map_err(write_error(&self.partial))
+        self.writer
+            .write_all(bytes)
+            .map_err(write_error(&self.partial))
     }
 
     pub(crate) fn commit(mut self) -> Result<(), PipelineError> {

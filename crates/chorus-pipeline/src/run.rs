@@ -4,14 +4,14 @@ use std::time::Instant;
 use chrono::Utc;
 
 use chorus_facets::{DatasetStats, StatsBuilder};
-use chorus_ingest::{Input, IngestReport, Item, Sink, read_inputs};
+use chorus_ingest::{IngestReport, Input, Item, Sink, read_inputs};
 use chorus_store::Store;
 use chorus_types::Conversation;
 
 use crate::manifest::IngestSummary;
 use crate::output::{OutputFile, write_json};
 use crate::stage::StageRunner;
-use crate::{Config, PipelineError, Progress, ProfileStage, RunManifest, StageReport};
+use crate::{Config, PipelineError, ProfileStage, Progress, RunManifest, StageReport};
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -82,7 +82,9 @@ pub fn run(
         ingest: IngestSummary::from(&report),
         inputs: report.files,
         stages: vec![ingest_report, profile_report],
-        outputs: [REJECTED_FILE, DATASET_FILE, MANIFEST_FILE].map(String::from).to_vec(),
+        outputs: [REJECTED_FILE, DATASET_FILE, MANIFEST_FILE]
+            .map(String::from)
+            .to_vec(),
     };
     write_json(&out_dir.join(MANIFEST_FILE), &manifest)?;
     Ok(RunOutcome { manifest, dataset })

@@ -47,7 +47,12 @@ pub struct StageRunner<'a, S: ItemStage> {
 
 impl<'a, S: ItemStage> StageRunner<'a, S> {
     /// Starts the stage; `total` is the number of items when known.
-    pub fn start(stage: &'a S, store: &'a mut Store, progress: &'a dyn Progress, total: Option<u64>) -> Self {
+    pub fn start(
+        stage: &'a S,
+        store: &'a mut Store,
+        progress: &'a dyn Progress,
+        total: Option<u64>,
+    ) -> Self {
         progress.stage_started(stage.name(), "items", total);
         Self {
             params: stage.params(),
@@ -89,10 +94,11 @@ impl<'a, S: ItemStage> StageRunner<'a, S> {
                 None => {
                     fail::fail_point!("stage-item");
                     let output = self.stage.compute(input);
-                    let bytes = serde_json::to_vec(&output).map_err(|error| PipelineError::Encode {
-                        stage: self.stage.name().to_string(),
-                        message: error.to_string(),
-                    })?;
+                    let bytes =
+                        serde_json::to_vec(&output).map_err(|error| PipelineError::Encode {
+                            stage: self.stage.name().to_string(),
+                            message: error.to_string(),
+                        })?;
                     fresh.push((key, bytes));
                     self.report.computed += 1;
                     output
@@ -104,7 +110,8 @@ impl<'a, S: ItemStage> StageRunner<'a, S> {
             self.store.put_batch(self.stage.name(), &fresh)?;
         }
         self.report.items += inputs.len() as u64;
-        self.progress.stage_advanced(self.stage.name(), self.report.items);
+        self.progress
+            .stage_advanced(self.stage.name(), self.report.items);
         Ok(outputs)
     }
 
@@ -149,7 +156,10 @@ mod tests {
     fn results_are_computed_once_and_a_new_version_recomputes() {
         let mut store = Store::in_memory().unwrap();
         let calls = Cell::new(0);
-        let stage = Square { calls: &calls, version: 1 };
+        let stage = Square {
+            calls: &calls,
+            version: 1,
+        };
         let inputs = [2u64, 3, 4];
         let refs: Vec<&u64> = inputs.iter().collect();
         let mut runner = StageRunner::start(&stage, &mut store, &NoProgress, Some(3));
@@ -161,7 +171,10 @@ mod tests {
         let report = runner.finish();
         assert_eq!((report.cache_hits, report.computed, calls.get()), (3, 0, 3));
 
-        let bumped = Square { calls: &calls, version: 2 };
+        let bumped = Square {
+            calls: &calls,
+            version: 2,
+        };
         let mut runner = StageRunner::start(&bumped, &mut store, &NoProgress, Some(3));
         runner.process(&refs).unwrap();
         assert_eq!(runner.finish().computed, 3);

@@ -60,7 +60,13 @@ pub const LAYOUT_VERSION: i64 = 1;
 ///
 /// `params` holds whatever else changes the result (prompt text and version, temperature,
 /// facet definition); `model` is the model id, empty for stages without one.
-pub fn cache_key(stage: &str, stage_version: u32, model: &str, params: &str, input: ContentHash) -> ContentHash {
+pub fn cache_key(
+    stage: &str,
+    stage_version: u32,
+    model: &str,
+    params: &str,
+    input: ContentHash,
+) -> ContentHash {
     Hasher::new()
         .field(stage.as_bytes())
         .field(&stage_version.to_le_bytes())
@@ -140,7 +146,11 @@ impl Store {
             .map_err(self.error())?;
         let found: i64 = self
             .connection
-            .query_row("SELECT value FROM meta WHERE name = 'layout_version'", [], |row| row.get(0))
+            .query_row(
+                "SELECT value FROM meta WHERE name = 'layout_version'",
+                [],
+                |row| row.get(0),
+            )
             .map_err(self.error())?;
         if found != LAYOUT_VERSION {
             return Err(StoreError::Version {
@@ -206,7 +216,8 @@ impl Store {
                 })
             })
             .map_err(self.error())?;
-        rows.collect::<std::result::Result<_, _>>().map_err(self.error())
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(self.error())
     }
 }
 
@@ -251,7 +262,9 @@ mod tests {
         assert_eq!(store.get(key(1)).unwrap(), Some(b"a".to_vec()));
         assert_eq!(store.get(key(3)).unwrap(), None);
         assert_eq!(store.stage_counts().unwrap()[0].rewritten, 0);
-        store.put_batch("stage", &[(key(1), b"a".to_vec())]).unwrap();
+        store
+            .put_batch("stage", &[(key(1), b"a".to_vec())])
+            .unwrap();
         let counts = store.stage_counts().unwrap();
         assert_eq!((counts[0].results, counts[0].rewritten), (2, 1));
     }
@@ -263,7 +276,10 @@ mod tests {
         drop(Store::open(&path).unwrap());
         let connection = Connection::open(&path).unwrap();
         connection
-            .execute("UPDATE meta SET value = 99 WHERE name = 'layout_version'", [])
+            .execute(
+                "UPDATE meta SET value = 99 WHERE name = 'layout_version'",
+                [],
+            )
             .unwrap();
         drop(connection);
         let error = Store::open(&path).err().unwrap();
@@ -274,7 +290,11 @@ mod tests {
     fn a_file_that_is_not_sqlite_is_an_error_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.sqlite");
-        std::fs::write(&path, b"this is not a database, just text that is long enough").unwrap();
+        std::fs::write(
+            &path,
+            b"this is not a database, just text that is long enough",
+        )
+        .unwrap();
         assert!(Store::open(&path).is_err());
     }
 }

@@ -157,7 +157,9 @@ impl Conversation {
             for part in &message.parts {
                 match part {
                     Part::Text { text } => hasher.field(b"text").field(text.as_bytes()),
-                    Part::Placeholder { kind } => hasher.field(b"placeholder").field(kind.as_bytes()),
+                    Part::Placeholder { kind } => {
+                        hasher.field(b"placeholder").field(kind.as_bytes())
+                    }
                 };
             }
         }
@@ -199,8 +201,12 @@ mod tests {
                 Message {
                     role: Role::Assistant,
                     parts: vec![
-                        Part::Text { text: "Like this.".into() },
-                        Part::Placeholder { kind: "image_url".into() },
+                        Part::Text {
+                            text: "Like this.".into(),
+                        },
+                        Part::Placeholder {
+                            kind: "image_url".into(),
+                        },
                     ],
                 },
             ],
@@ -227,7 +233,10 @@ mod tests {
     fn placeholders_are_counted_and_rendered() {
         let conversation = sample();
         assert_eq!(conversation.messages[1].placeholder_count(), 1);
-        assert_eq!(conversation.messages[1].rendered_text(), "Like this.\n\n[image_url]");
+        assert_eq!(
+            conversation.messages[1].rendered_text(),
+            "Like this.\n\n[image_url]"
+        );
         assert_eq!(conversation.text_chars(), 20 + 10);
         assert_eq!(conversation.turns(), 1);
     }
