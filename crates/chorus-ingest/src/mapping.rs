@@ -130,7 +130,7 @@ fn required_array<'a>(
     ))
 }
 
-fn message_object<'a>(item: &'a Value, index: usize) -> Result<&'a Map<String, Value>, MapError> {
+fn message_object(item: &Value, index: usize) -> Result<&Map<String, Value>, MapError> {
     item.as_object().ok_or_else(|| {
         MapError::new(
             Reason::InvalidField,

@@ -340,7 +340,10 @@ impl ReadState<'_> {
             Ok(conversation) => self.accept(context, location, conversation),
             Err(error) => self.reject(context, location, error),
         }
-        if self.report.records_read % PROGRESS_EVERY_RECORDS == 0
+        if self
+            .report
+            .records_read
+            .is_multiple_of(PROGRESS_EVERY_RECORDS)
             && let Some(digest) = &self.digest
         {
             self.sink.raw_bytes(self.bytes_before + digest.bytes());

@@ -263,7 +263,7 @@ mod tests {
         let inputs = expand_inputs(&[pattern]).unwrap();
         assert_eq!(inputs.len(), 2);
         let missing = format!("{}/z*.jsonl", dir.path().display());
-        let inputs = expand_inputs(&[missing.clone()]).unwrap();
+        let inputs = expand_inputs(std::slice::from_ref(&missing)).unwrap();
         assert_eq!(inputs, [Input::Path(missing.into())]);
     }
 

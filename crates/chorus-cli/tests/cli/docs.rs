@@ -1,0 +1,53 @@
+//! The reference docs are generated from the binary itself and checked here, so they cannot
+//! drift. `UPDATE_DOCS=1 cargo test -p chorus-cli docs` rewrites them.
+
+use std::path::PathBuf;
+
+use crate::util::chorus;
+
+fn help(args: &[&str]) -> String {
+    let output = chorus().args(args).env("COLUMNS", "100").output().unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn check(doc: &str, expected: String) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs")
+        .join(doc);
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+    }
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "docs/{doc} is out of date; regenerate it with UPDATE_DOCS=1 cargo test -p chorus-cli docs"
+    );
+}
+
+#[test]
+fn cli_reference_matches_help() {
+    let mut text = String::from(
+        "# Command-line reference\n\nGenerated from `chorus --help`; do not edit by hand.\n",
+    );
+    for (title, args) in [
+        ("chorus", vec!["--help"]),
+        ("chorus run", vec!["run", "--help"]),
+        ("chorus inspect", vec!["inspect", "--help"]),
+        ("chorus config", vec!["config", "--help"]),
+    ] {
+        text.push_str(&format!("\n## `{title}`\n\n```text\n{}```\n", help(&args)));
+    }
+    check("cli.md", text);
+}
+
+#[test]
+fn configuration_reference_matches_the_default() {
+    let text = format!(
+        "# Configuration reference\n\nGenerated from `chorus config`, which prints the complete \
+         default `chorus.toml`; do not edit by hand. Flags override the file; secrets come only \
+         from environment variables.\n\n```toml\n{}```\n",
+        help(&["config"])
+    );
+    check("configuration.md", text);
+}

@@ -1,0 +1,72 @@
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+pub fn chorus() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chorus"));
+    command
+        .env_remove("CHORUS_CONFIG")
+        .env_remove("CHORUS_CACHE")
+        .env_remove("FAILPOINTS");
+    command
+}
+
+pub fn run_ok(args: &[&str]) -> Output {
+    let output = chorus().args(args).stdin(Stdio::null()).output().unwrap();
+    assert!(
+        output.status.success(),
+        "chorus {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// The real data sets beside the checkout (`../shared/data`).
+pub fn shared_data(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+pub fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../chorus-ingest/tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+pub fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+pub fn read_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// Distinct conversations in the OpenAI form, with users and times, deterministic.
+pub fn write_conversations(path: &Path, count: usize) {
+    let mut text = String::new();
+    for i in 0..count {
+        let line = serde_json::json!({
+            "id": format!("c{i}"),
+            "user_id": format!("u{}", i % 97),
+            "created_at": 1_735_689_600 + (i as u64) * 3_600,
+            "messages": [
+                {"role": "user", "content": format!("Question number {i}: how do I cook dish {}?", i % 13)},
+                {"role": "assistant", "content": format!("Answer {i}: slowly, with care.")},
+            ],
+        });
+        text.push_str(&line.to_string());
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
