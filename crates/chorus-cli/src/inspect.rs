@@ -22,11 +22,11 @@ struct InspectReport {
 pub(crate) fn inspect(args: InspectArgs) -> anyhow::Result<Finished> {
     let config = args.input.config()?;
     let inputs = args.input.expanded()?;
-    let mut stats = StatsBuilder::default();
+    let mut stats = StatsBuilder::new(config.ingest.fields.label.clone());
     let mut examples = Vec::new();
     let report = read_inputs(&inputs, &config.ingest, &mut |item: Item| match item {
         Item::Accepted(conversation) => {
-            stats.add(conversation.user_id.as_deref(), &profile(&conversation));
+            stats.add(&conversation, &profile(&conversation));
         }
         Item::Rejected(rejection) => {
             if examples.len() < EXAMPLES {

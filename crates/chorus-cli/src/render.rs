@@ -87,6 +87,14 @@ pub(crate) fn print_dataset(stats: &DatasetStats) {
         String::new()
     };
     println!("languages        {}{suffix}", listed.join(", "));
+    if let Some(labels) = &stats.labels {
+        println!(
+            "labels           {} distinct in field {:?} ({} conversations without it)",
+            count(labels.distinct),
+            labels.field,
+            count(labels.missing)
+        );
+    }
 }
 
 pub(crate) fn print_ingest_summary(summary: &IngestSummary, files: &[FileReport]) {

@@ -7,4 +7,4 @@ mod profile;
 mod stats;
 
 pub use profile::{PROFILE_VERSION, Profile, detect_language, profile};
-pub use stats::{DatasetStats, Distribution, StatsBuilder};
+pub use stats::{DatasetStats, Distribution, LabelStats, StatsBuilder};

@@ -3,6 +3,8 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use chorus_types::Conversation;
+
 use crate::Profile;
 
 /// Summary of a list of counts.
@@ -72,6 +74,20 @@ pub struct DatasetStats {
     pub first_day: Option<NaiveDate>,
     /// Last day seen.
     pub last_day: Option<NaiveDate>,
+    /// The evaluation label, when a label field was named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<LabelStats>,
+}
+
+/// How a named label field is filled: enough to see that `--label-field` found something.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LabelStats {
+    /// The metadata field holding the label.
+    pub field: String,
+    /// Distinct label values.
+    pub distinct: u64,
+    /// Conversations without the field.
+    pub missing: u64,
 }
 
 /// Accumulates [`DatasetStats`] one conversation at a time.
@@ -79,6 +95,8 @@ pub struct DatasetStats {
 pub struct StatsBuilder {
     stats: DatasetStats,
     users: HashSet<String>,
+    label_field: Option<String>,
+    labels: HashSet<String>,
     turns: Vec<u64>,
     messages: Vec<u64>,
     chars: Vec<u64>,
@@ -88,11 +106,37 @@ pub struct StatsBuilder {
 const TURN_BUCKETS: u32 = 10;
 
 impl StatsBuilder {
-    /// Adds one conversation, by its user id and its profile.
-    pub fn add(&mut self, user_id: Option<&str>, profile: &Profile) {
+    /// A builder that also summarises the label held in metadata field `label_field`.
+    pub fn new(label_field: Option<String>) -> Self {
+        let labels = label_field.as_ref().map(|field| LabelStats {
+            field: field.clone(),
+            ..LabelStats::default()
+        });
+        Self {
+            stats: DatasetStats {
+                labels,
+                ..DatasetStats::default()
+            },
+            label_field,
+            ..Self::default()
+        }
+    }
+
+    /// Adds one conversation with its profile.
+    pub fn add(&mut self, conversation: &Conversation, profile: &Profile) {
+        if let (Some(field), Some(labels)) = (&self.label_field, &mut self.stats.labels) {
+            match conversation.metadata.get(field) {
+                Some(label) => {
+                    if !self.labels.contains(label) {
+                        self.labels.insert(label.clone());
+                    }
+                }
+                None => labels.missing += 1,
+            }
+        }
         let stats = &mut self.stats;
         stats.conversations += 1;
-        match user_id {
+        match conversation.user_id.as_deref() {
             Some(user) => {
                 if !self.users.contains(user) {
                     self.users.insert(user.to_string());
@@ -128,8 +172,13 @@ impl StatsBuilder {
 
     /// The finished summary.
     pub fn finish(self) -> DatasetStats {
+        let labels = self.stats.labels.clone().map(|labels| LabelStats {
+            distinct: self.labels.len() as u64,
+            ..labels
+        });
         DatasetStats {
             users: self.users.len() as u64,
+            labels,
             turns: Distribution::of(self.turns),
             messages: Distribution::of(self.messages),
             chars: Distribution::of(self.chars),
@@ -157,13 +206,26 @@ mod tests {
         }
     }
 
+    fn conversation(user: Option<&str>, label: Option<&str>) -> Conversation {
+        Conversation {
+            id: "c".into(),
+            user_id: user.map(String::from),
+            created_at: None,
+            messages: Vec::new(),
+            metadata: label
+                .map(|l| ("intent".to_string(), l.to_string()))
+                .into_iter()
+                .collect(),
+        }
+    }
+
     #[test]
     fn distributions_and_histogram() {
         let mut builder = StatsBuilder::default();
         for turns in [1, 1, 2, 3, 12] {
-            builder.add(Some("u"), &with_turns(turns));
+            builder.add(&conversation(Some("u"), None), &with_turns(turns));
         }
-        builder.add(None, &with_turns(1));
+        builder.add(&conversation(None, None), &with_turns(1));
         let stats = builder.finish();
         assert_eq!(
             (stats.conversations, stats.users, stats.without_user),
@@ -175,5 +237,19 @@ mod tests {
         assert_eq!(stats.turns_histogram["10+"], 1);
         assert_eq!(stats.languages["unknown"], 6);
         assert_eq!(stats.messages.max, 24);
+        assert_eq!(stats.labels, None);
+    }
+
+    #[test]
+    fn labels_are_counted_when_a_field_is_named() {
+        let mut builder = StatsBuilder::new(Some("intent".into()));
+        for label in [Some("a"), Some("b"), Some("a"), None] {
+            builder.add(&conversation(None, label), &with_turns(1));
+        }
+        let labels = builder.finish().labels.unwrap();
+        assert_eq!(
+            (labels.field.as_str(), labels.distinct, labels.missing),
+            ("intent", 2, 1)
+        );
     }
 }

@@ -57,7 +57,7 @@ pub fn run(
         rejected: OutputFile::create(&out_dir.join(REJECTED_FILE))?,
         batch: Vec::with_capacity(config.run.batch_size),
         batch_size: config.run.batch_size,
-        stats: StatsBuilder::default(),
+        stats: StatsBuilder::new(config.ingest.fields.label.clone()),
         progress,
         failure: None,
     };
@@ -133,7 +133,7 @@ impl RunSink<'_> {
         match self.runner.process(&refs) {
             Ok(profiles) => {
                 for (conversation, profile) in self.batch.iter().zip(&profiles) {
-                    self.stats.add(conversation.user_id.as_deref(), profile);
+                    self.stats.add(conversation, profile);
                 }
             }
             Err(error) => self.failure = Some(error),

@@ -17,10 +17,15 @@ fn inspect_real_transcripts_and_csv() {
     let total: u64 = histogram.values().map(|v| v.as_u64().unwrap()).sum();
     assert_eq!(total, 2312);
 
-    let output = run_ok(&["inspect", &shared_data("banking77-test.csv.gz")]);
+    let banking = shared_data("banking77-test.csv.gz");
+    let output = run_ok(&["inspect", &banking, "--label-field", "category"]);
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("conversations    3,080"), "{text}");
     assert!(text.contains("csv"), "{text}");
+    assert!(
+        text.contains("labels           77 distinct in field \"category\""),
+        "{text}"
+    );
 }
 
 #[test]
