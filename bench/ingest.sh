@@ -4,7 +4,9 @@
 #   bench/ingest.sh [SIZES_MB...]      (default: 64 256 1024)
 #
 # Generates seeded OpenAI-format JSONL files under target/bench/, then for each size times
-#   - chorus inspect FILE --json    (read, validate, profile every conversation; streaming)
+#   - read_inputs FILE              (the reader alone: parse, map, validate, de-duplicate)
+#   - chorus inspect FILE --json    (the reader + a profile of every conversation, language
+#                                    detection included, on every core; streaming)
 #   - python3 json.loads per line   (the least any Python tool does to read the same file)
 # three times each and prints medians: seconds, MB/s and peak resident memory.
 set -euo pipefail
@@ -13,9 +15,11 @@ sizes=("${@:-64 256 1024}")
 read -r -a sizes <<< "${sizes[*]}"
 dir=target/bench
 mkdir -p "$dir"
-cargo build --release -q -p chorus-cli -p chorus-ingest --example generate_conversations
+cargo build --release -q -p chorus-cli
+cargo build --release -q -p chorus-ingest --example generate_conversations --example read_inputs
 chorus=target/release/chorus
 generate=target/release/examples/generate_conversations
+reader=target/release/examples/read_inputs
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
@@ -36,8 +40,11 @@ for mb in "${sizes[@]}"; do
     file="$dir/conversations-${mb}MB.jsonl"
     [ -f "$file" ] || "$generate" $((mb * 1000 * 1000)) "$file" 7 2> /dev/null
     bytes=$(stat -c %s "$file")
-    for reader in chorus python; do
-        if [ "$reader" = chorus ]; then
+    for tool in reader chorus python; do
+        if [ "$tool" = reader ]; then
+            result=$(measure "$reader" "$file")
+            name="chorus reader only"
+        elif [ "$tool" = chorus ]; then
             result=$(measure "$chorus" inspect "$file" --json)
             name="chorus inspect"
         else

@@ -6,8 +6,10 @@
 //! supplies. The library never prints: the CLI renders progress.
 #![warn(missing_docs)]
 
+mod batches;
 mod config;
 mod error;
+mod inspect;
 mod manifest;
 mod output;
 mod progress;
@@ -17,6 +19,7 @@ mod stages;
 
 pub use config::{Config, DEFAULT_CONFIG_TOML, RunConfig, StoreConfig};
 pub use error::PipelineError;
+pub use inspect::{InspectReport, inspect};
 pub use manifest::{IngestSummary, RunManifest};
 pub use progress::{NoProgress, Progress, StageReport};
 pub use run::{RunOutcome, default_store_path, run};

@@ -62,6 +62,19 @@ impl OutputFile {
             .map_err(write_error(&self.partial))
     }
 
+    /// Writes `value` as one JSON line.
+    pub(crate) fn write_line<T: serde::Serialize>(
+        &mut self,
+        value: &T,
+    ) -> Result<(), PipelineError> {
+        let mut line = serde_json::to_vec(value).map_err(|error| PipelineError::Write {
+            path: self.partial.clone(),
+            source: std::io::Error::other(error),
+        })?;
+        line.push(b'\n');
+        self.write_all(&line)
+    }
+
     pub(crate) fn commit(mut self) -> Result<(), PipelineError> {
         self.writer.flush().map_err(write_error(&self.partial))?;
         self.writer

@@ -4,10 +4,11 @@ use std::time::Instant;
 use chrono::Utc;
 
 use chorus_facets::{DatasetStats, StatsBuilder};
-use chorus_ingest::{IngestReport, Input, Item, Sink, read_inputs};
+use chorus_ingest::{IngestReport, Input};
 use chorus_store::Store;
 use chorus_types::Conversation;
 
+use crate::batches::{Batch, read_in_batches};
 use crate::manifest::IngestSummary;
 use crate::output::{OutputFile, write_json};
 use crate::stage::StageRunner;
@@ -52,25 +53,33 @@ pub fn run(
     let ingest_started = Instant::now();
     progress.stage_started("ingest", "bytes", total_bytes(inputs));
     let stage = ProfileStage;
-    let mut sink = RunSink {
-        runner: StageRunner::start(&stage, &mut store, progress, None),
-        rejected: OutputFile::create(&out_dir.join(REJECTED_FILE))?,
-        batch: Vec::with_capacity(config.run.batch_size),
-        batch_size: config.run.batch_size,
-        stats: StatsBuilder::new(config.ingest.fields.label.clone()),
+    let mut runner = StageRunner::start(&stage, &mut store, progress, None);
+    let mut rejected = OutputFile::create(&out_dir.join(REJECTED_FILE))?;
+    let mut stats = StatsBuilder::new(config.ingest.fields.label.clone());
+    let report = read_in_batches(
+        inputs,
+        &config.ingest,
+        config.run.batch_size,
         progress,
-        failure: None,
-    };
-    let report = read_inputs(inputs, &config.ingest, &mut sink);
-    sink.flush();
-    if let Some(error) = sink.failure {
-        return Err(error);
-    }
+        &mut |batch| {
+            match batch {
+                Batch::Conversations(conversations) => {
+                    let refs: Vec<&Conversation> = conversations.iter().collect();
+                    let profiles = runner.process(&refs)?;
+                    for (conversation, profile) in conversations.iter().zip(&profiles) {
+                        stats.add(conversation, profile);
+                    }
+                }
+                Batch::Rejected(rejection) => rejected.write_line(&rejection)?,
+            }
+            Ok(())
+        },
+    )?;
     let ingest_report = ingest_stage_report(&report, ingest_started);
     progress.stage_finished(&ingest_report);
-    let profile_report = sink.runner.finish();
-    sink.rejected.commit()?;
-    let dataset = sink.stats.finish();
+    let profile_report = runner.finish();
+    rejected.commit()?;
+    let dataset = stats.finish();
     write_json(&out_dir.join(DATASET_FILE), &dataset)?;
 
     let manifest = RunManifest {
@@ -102,7 +111,7 @@ fn ingest_stage_report(report: &IngestReport, started: Instant) -> StageReport {
 }
 
 /// Total raw bytes when every input is a file whose size is known; standard input has none.
-fn total_bytes(inputs: &[Input]) -> Option<u64> {
+pub(crate) fn total_bytes(inputs: &[Input]) -> Option<u64> {
     inputs
         .iter()
         .map(|input| match input {
@@ -110,63 +119,6 @@ fn total_bytes(inputs: &[Input]) -> Option<u64> {
             Input::Stdin => None,
         })
         .sum()
-}
-
-/// Streams ingest output through the per-item stages in batches, so memory stays flat.
-struct RunSink<'a> {
-    runner: StageRunner<'a, ProfileStage>,
-    rejected: OutputFile,
-    batch: Vec<Conversation>,
-    batch_size: usize,
-    stats: StatsBuilder,
-    progress: &'a dyn Progress,
-    /// The first error; later items are skipped once one happened.
-    failure: Option<PipelineError>,
-}
-
-impl RunSink<'_> {
-    fn flush(&mut self) {
-        if self.batch.is_empty() || self.failure.is_some() {
-            return;
-        }
-        let refs: Vec<&Conversation> = self.batch.iter().collect();
-        match self.runner.process(&refs) {
-            Ok(profiles) => {
-                for (conversation, profile) in self.batch.iter().zip(&profiles) {
-                    self.stats.add(conversation, profile);
-                }
-            }
-            Err(error) => self.failure = Some(error),
-        }
-        self.batch.clear();
-    }
-}
-
-impl Sink for RunSink<'_> {
-    fn item(&mut self, item: Item) {
-        if self.failure.is_some() {
-            return;
-        }
-        match item {
-            Item::Accepted(conversation) => {
-                self.batch.push(conversation);
-                if self.batch.len() >= self.batch_size {
-                    self.flush();
-                }
-            }
-            Item::Rejected(rejection) => {
-                let mut line = serde_json::to_vec(&rejection).unwrap_or_default();
-                line.push(b'\n');
-                if let Err(error) = self.rejected.write_all(&line) {
-                    self.failure = Some(error);
-                }
-            }
-        }
-    }
-
-    fn raw_bytes(&mut self, total: u64) {
-        self.progress.stage_advanced("ingest", total);
-    }
 }
 
 /// Where a run keeps its store when no `store.path` (`--cache`) is given.

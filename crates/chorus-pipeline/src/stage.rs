@@ -1,5 +1,6 @@
 use std::time::Instant;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -11,11 +12,11 @@ use crate::{PipelineError, Progress, StageReport};
 /// A stage that maps each item to a result on its own. Everything that can change a result must
 /// feed its cache key: the stage's name and version, the model, the parameters (prompt text and
 /// version, temperature, facet definition) and the input.
-pub trait ItemStage {
+pub trait ItemStage: Sync {
     /// What the stage reads.
-    type Input;
+    type Input: Sync;
     /// What it produces per item; stored as JSON.
-    type Output: Serialize + DeserializeOwned;
+    type Output: Serialize + DeserializeOwned + Send;
 
     /// A short, stable name.
     fn name(&self) -> &'static str;
@@ -68,12 +69,12 @@ impl<'a, S: ItemStage> StageRunner<'a, S> {
         }
     }
 
-    /// Results for a batch, in order: stored ones are read back, the rest computed and then
-    /// committed together, so a crash loses at most this batch.
+    /// Results for a batch, in order: stored ones are read back, the rest computed on every core
+    /// and then committed together, so a crash loses at most this batch.
     pub fn process(&mut self, inputs: &[&S::Input]) -> Result<Vec<S::Output>, PipelineError> {
-        let mut outputs = Vec::with_capacity(inputs.len());
-        let mut fresh = Vec::new();
-        for input in inputs {
+        let mut outputs: Vec<Option<S::Output>> = Vec::with_capacity(inputs.len());
+        let mut missing = Vec::new();
+        for (index, input) in inputs.iter().enumerate() {
             let key = cache_key(
                 self.stage.name(),
                 self.stage.version(),
@@ -86,33 +87,37 @@ impl<'a, S: ItemStage> StageRunner<'a, S> {
                 .store
                 .get(key)?
                 .and_then(|bytes| serde_json::from_slice::<S::Output>(&bytes).ok());
-            let output = match cached {
-                Some(output) => {
-                    self.report.cache_hits += 1;
-                    output
-                }
-                None => {
-                    fail::fail_point!("stage-item");
-                    let output = self.stage.compute(input);
-                    let bytes =
-                        serde_json::to_vec(&output).map_err(|error| PipelineError::Encode {
-                            stage: self.stage.name().to_string(),
-                            message: error.to_string(),
-                        })?;
-                    fresh.push((key, bytes));
-                    self.report.computed += 1;
-                    output
-                }
-            };
-            outputs.push(output);
+            if cached.is_none() {
+                missing.push((index, key));
+            }
+            outputs.push(cached);
+        }
+        let stage = self.stage;
+        let computed: Vec<S::Output> = missing
+            .par_iter()
+            .map(|&(index, _)| {
+                fail::fail_point!("stage-item");
+                stage.compute(inputs[index])
+            })
+            .collect();
+        let mut fresh = Vec::with_capacity(computed.len());
+        for ((index, key), output) in missing.into_iter().zip(computed) {
+            let bytes = serde_json::to_vec(&output).map_err(|error| PipelineError::Encode {
+                stage: stage.name().to_string(),
+                message: error.to_string(),
+            })?;
+            fresh.push((key, bytes));
+            outputs[index] = Some(output);
         }
         if !fresh.is_empty() {
-            self.store.put_batch(self.stage.name(), &fresh)?;
+            self.store.put_batch(stage.name(), &fresh)?;
         }
+        self.report.cache_hits += (inputs.len() - fresh.len()) as u64;
+        self.report.computed += fresh.len() as u64;
         self.report.items += inputs.len() as u64;
         self.progress
-            .stage_advanced(self.stage.name(), self.report.items);
-        Ok(outputs)
+            .stage_advanced(stage.name(), self.report.items);
+        Ok(outputs.into_iter().flatten().collect())
     }
 
     /// Ends the stage and returns what it did.
@@ -127,10 +132,10 @@ impl<'a, S: ItemStage> StageRunner<'a, S> {
 mod tests {
     use super::*;
     use crate::NoProgress;
-    use std::cell::Cell;
+    use std::sync::atomic::{AtomicU32, Ordering};
 
     struct Square<'c> {
-        calls: &'c Cell<u32>,
+        calls: &'c AtomicU32,
         version: u32,
     }
 
@@ -147,7 +152,7 @@ mod tests {
             ContentHash::of(&input.to_le_bytes())
         }
         fn compute(&self, input: &u64) -> u64 {
-            self.calls.set(self.calls.get() + 1);
+            self.calls.fetch_add(1, Ordering::Relaxed);
             input * input
         }
     }
@@ -155,7 +160,7 @@ mod tests {
     #[test]
     fn results_are_computed_once_and_a_new_version_recomputes() {
         let mut store = Store::in_memory().unwrap();
-        let calls = Cell::new(0);
+        let calls = AtomicU32::new(0);
         let stage = Square {
             calls: &calls,
             version: 1,
@@ -169,7 +174,14 @@ mod tests {
         let mut runner = StageRunner::start(&stage, &mut store, &NoProgress, Some(3));
         assert_eq!(runner.process(&refs).unwrap(), [4, 9, 16]);
         let report = runner.finish();
-        assert_eq!((report.cache_hits, report.computed, calls.get()), (3, 0, 3));
+        assert_eq!(
+            (
+                report.cache_hits,
+                report.computed,
+                calls.load(Ordering::Relaxed)
+            ),
+            (3, 0, 3)
+        );
 
         let bumped = Square {
             calls: &calls,
