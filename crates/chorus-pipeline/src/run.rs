@@ -43,6 +43,7 @@ pub fn run(
         path: out_dir.to_path_buf(),
         source,
     })?;
+    remove_previous_outputs(out_dir)?;
     let store_path = config
         .store
         .path
@@ -119,6 +120,24 @@ pub(crate) fn total_bytes(inputs: &[Input]) -> Option<u64> {
             Input::Stdin => None,
         })
         .sum()
+}
+
+/// A run into a folder that holds an earlier run's outputs removes them first, so a run killed
+/// half-way never leaves the earlier outputs looking like its own.
+fn remove_previous_outputs(out_dir: &Path) -> Result<(), PipelineError> {
+    for name in [REJECTED_FILE, DATASET_FILE, MANIFEST_FILE] {
+        let path = out_dir.join(name);
+        match std::fs::remove_file(&path) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                return Err(PipelineError::Write {
+                    path,
+                    source: error,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Where a run keeps its store when no `store.path` (`--cache`) is given.

@@ -9,6 +9,8 @@ use chorus_store::Store;
 use crate::util::*;
 
 const CONVERSATIONS: usize = 3000;
+/// Conversations in the fixture the earlier run read.
+const EARLIER: u64 = 3;
 
 fn profile_results(store: &Path) -> u64 {
     if !store.exists() {
@@ -31,8 +33,18 @@ fn kill_mid_stage_then_resume() {
     let clean = dir.path().join("clean");
     run_ok(&["run", &input_arg, "-o", &clean.display().to_string(), "-q"]);
 
+    // The folder starts with an earlier run's outputs: a killed run must not leave them behind
+    // looking like its own.
     let resumed = dir.path().join("resumed");
     let store = resumed.join("store.sqlite");
+    run_ok(&[
+        "run",
+        &fixture("openai.jsonl"),
+        "-o",
+        &resumed.display().to_string(),
+        "-q",
+    ]);
+    assert!(resumed.join("run.json").exists());
     // Each item sleeps 3 ms, so the stage takes about 9 s: ample time to kill it mid-way.
     let mut child = chorus()
         .args([
@@ -60,9 +72,10 @@ fn kill_mid_stage_then_resume() {
     };
     child.kill().unwrap();
     child.wait().unwrap();
-    let committed = profile_results(&store);
+    // The earlier run stored profiles of its own, none of which the new input shares.
+    let committed = profile_results(&store) - EARLIER;
     assert!(
-        committed >= done_before_kill && committed < CONVERSATIONS as u64,
+        committed + EARLIER >= done_before_kill && committed < CONVERSATIONS as u64,
         "killed mid-stage: {committed}"
     );
     assert!(
@@ -81,7 +94,7 @@ fn kill_mid_stage_then_resume() {
 
     let counts = Store::open(&store).unwrap().stage_counts().unwrap();
     let profile = counts.iter().find(|c| c.stage == "profile").unwrap();
-    assert_eq!(profile.results, CONVERSATIONS as u64);
+    assert_eq!(profile.results, CONVERSATIONS as u64 + EARLIER);
     assert_eq!(profile.rewritten, 0, "no item was computed twice");
     let manifest = read_json(&resumed.join("run.json"));
     let stage = &manifest["stages"][1];
