@@ -1,8 +1,7 @@
 //! Plain-text tables for people. Machines read `--json` or the files a run writes.
 
 use chorus_facets::{DatasetStats, Distribution};
-use chorus_ingest::FileReport;
-use chorus_pipeline::IngestSummary;
+use chorus_ingest::{FileReport, IngestTotals};
 use indicatif::{HumanBytes, HumanCount};
 
 fn count(n: u64) -> String {
@@ -97,7 +96,7 @@ pub(crate) fn print_dataset(stats: &DatasetStats) {
     }
 }
 
-pub(crate) fn print_ingest_summary(summary: &IngestSummary, files: &[FileReport]) {
+pub(crate) fn print_ingest_summary(summary: &IngestTotals, files: &[FileReport]) {
     println!();
     println!(
         "{:<44} {:<15} {:>5} {:>10} {:>9} {:>9} {:>9}",

@@ -21,6 +21,6 @@ fn main() {
     });
     println!(
         "{} records, {} accepted, {} rejected, {messages} messages",
-        report.records_read, report.accepted, report.rejected
+        report.totals.records_read, report.totals.accepted, report.totals.rejected
     );
 }

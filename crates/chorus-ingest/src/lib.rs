@@ -13,7 +13,7 @@
 //!     Item::Accepted(conversation) => println!("{}", conversation.id),
 //!     Item::Rejected(rejection) => eprintln!("{rejection}"),
 //! });
-//! println!("{} accepted", report.accepted);
+//! println!("{} accepted", report.totals.accepted);
 //! ```
 #![warn(missing_docs)]
 
@@ -35,5 +35,5 @@ pub use validate::TRUNCATION_MARK;
 pub use format::Format;
 pub use options::{FieldNames, IngestOptions, OversizePolicy};
 pub use quarantine::{Location, Reason, Rejection};
-pub use reader::{FileReport, IngestReport, Item, Sink, read_inputs};
+pub use reader::{FileReport, IngestReport, IngestTotals, Item, Sink, read_inputs};
 pub use source::{ExpandError, Input, expand_inputs};

@@ -51,16 +51,23 @@ pub struct FileReport {
     pub rejected: u64,
 }
 
-/// Counts for a whole read. `records_read == accepted + duplicates + rejected`.
+/// Counts for a whole read: one entry per input and the totals.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct IngestReport {
     /// One entry per input, in order.
     pub files: Vec<FileReport>,
-    /// Records seen over all inputs.
+    /// Totals over all inputs.
+    pub totals: IngestTotals,
+}
+
+/// Totals over all inputs. `records_read == accepted + duplicates + rejected`.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct IngestTotals {
+    /// Records seen over all inputs (a file-level problem counts as one).
     pub records_read: u64,
     /// Conversations accepted.
     pub accepted: u64,
-    /// Exact duplicates dropped.
+    /// Exact duplicates (same id, same content) dropped.
     pub duplicates: u64,
     /// Records rejected.
     pub rejected: u64,
@@ -226,7 +233,7 @@ impl ReadState<'_> {
         };
         match plan.container {
             Container::JsonLines => match read_lines(stream, &mut |l, r| on_record(self, l, r)) {
-                Ok(blank) => self.report.blank_lines += blank,
+                Ok(blank) => self.report.totals.blank_lines += blank,
                 Err(error) => {
                     let location = Location::line(context.file.records + 1);
                     self.reject(
@@ -332,8 +339,8 @@ impl ReadState<'_> {
                 error.id = Some(conversation.id.clone());
                 error
             })?;
-            self.report.empty_messages_removed += adjustments.empty_messages_removed;
-            self.report.messages_truncated += adjustments.messages_truncated;
+            self.report.totals.empty_messages_removed += adjustments.empty_messages_removed;
+            self.report.totals.messages_truncated += adjustments.messages_truncated;
             Ok(conversation)
         });
         match result {
@@ -342,6 +349,7 @@ impl ReadState<'_> {
         }
         if self
             .report
+            .totals
             .records_read
             .is_multiple_of(PROGRESS_EVERY_RECORDS)
             && let Some(digest) = &self.digest
@@ -362,8 +370,8 @@ impl ReadState<'_> {
             Some(previous) if *previous == content => {
                 context.file.records += 1;
                 context.file.duplicates += 1;
-                self.report.records_read += 1;
-                self.report.duplicates += 1;
+                self.report.totals.records_read += 1;
+                self.report.totals.duplicates += 1;
             }
             Some(_) => {
                 let error = MapError {
@@ -377,8 +385,8 @@ impl ReadState<'_> {
                 self.seen_ids.insert(id_hash, content);
                 context.file.records += 1;
                 context.file.accepted += 1;
-                self.report.records_read += 1;
-                self.report.accepted += 1;
+                self.report.totals.records_read += 1;
+                self.report.totals.accepted += 1;
                 self.sink.item(Item::Accepted(conversation));
             }
         }
@@ -387,10 +395,11 @@ impl ReadState<'_> {
     fn reject(&mut self, context: &mut FileContext, location: Location, error: MapError) {
         context.file.records += 1;
         context.file.rejected += 1;
-        self.report.records_read += 1;
-        self.report.rejected += 1;
+        self.report.totals.records_read += 1;
+        self.report.totals.rejected += 1;
         *self
             .report
+            .totals
             .rejected_by_reason
             .entry(error.reason)
             .or_default() += 1;

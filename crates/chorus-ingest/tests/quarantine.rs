@@ -287,7 +287,7 @@ fn every_bad_input_has_its_own_reason() {
             continue;
         }
         assert_eq!(got, case.rejected, "{}: {:?}", case.name, read.rejections);
-        assert_eq!(read.report.accepted, case.accepted, "{}", case.name);
+        assert_eq!(read.report.totals.accepted, case.accepted, "{}", case.name);
         for rejection in &read.rejections {
             assert!(
                 !rejection.detail.is_empty(),
@@ -308,7 +308,7 @@ fn missing_files_are_rejected_not_fatal() {
     let read = read_paths(&[missing, good], &IngestOptions::default());
     assert_eq!(read.rejections[0].reason, Reason::UnreadableFile);
     assert!(read.rejections[0].detail.contains("no such file"));
-    assert_eq!(read.report.accepted, 1);
+    assert_eq!(read.report.totals.accepted, 1);
 }
 
 #[test]
@@ -322,7 +322,7 @@ fn truncation_is_counted() {
         ..IngestOptions::default()
     };
     let read = read_paths(&[path], &options);
-    assert_eq!(read.report.messages_truncated, 1);
+    assert_eq!(read.report.totals.messages_truncated, 1);
     assert!(
         read.conversations[0].messages[0]
             .rendered_text()
@@ -338,6 +338,9 @@ fn duplicates_are_counted_across_files() {
     std::fs::write(&a, format!("{GOOD}\n")).unwrap();
     std::fs::write(&b, format!("{GOOD}\n")).unwrap();
     let read = read_paths(&[a, b], &IngestOptions::default());
-    assert_eq!((read.report.accepted, read.report.duplicates), (1, 1));
+    assert_eq!(
+        (read.report.totals.accepted, read.report.totals.duplicates),
+        (1, 1)
+    );
     assert_eq!(read.report.files[1].duplicates, 1);
 }

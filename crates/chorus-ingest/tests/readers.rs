@@ -16,7 +16,7 @@ fn hh_rlhf_transcripts() {
         &[shared_data("hh-rlhf-harmless-test.jsonl.gz")],
         &IngestOptions::default(),
     );
-    assert_eq!(read.report.accepted, 2312);
+    assert_eq!(read.report.totals.accepted, 2312);
     assert_eq!(read.report.files[0].format, Some(Format::Transcript));
     assert_eq!(read.report.files[0].compression.as_deref(), Some("gzip"));
     let first = &read.conversations[0];
@@ -39,7 +39,7 @@ fn hh_rlhf_transcripts() {
         })
         .count();
     assert!(alternating >= 2312 - 12, "only {alternating} alternate");
-    assert_eq!(read.report.empty_messages_removed, 4);
+    assert_eq!(read.report.totals.empty_messages_removed, 4);
 }
 
 #[test]
@@ -52,7 +52,7 @@ fn banking77_csv_with_label_as_metadata() {
         ..IngestOptions::default()
     };
     let read = read_paths(&[shared_data("banking77-test.csv.gz")], &options);
-    assert_eq!(read.report.accepted, 3080);
+    assert_eq!(read.report.totals.accepted, 3080);
     assert_eq!(read.report.files[0].format, Some(Format::Csv));
     let first = &read.conversations[0];
     assert_eq!(roles(first), [Role::User]);
@@ -108,7 +108,7 @@ fn sharegpt_array_and_lines() {
         &[fixture("sharegpt.json"), fixture("sharegpt.jsonl")],
         &IngestOptions::default(),
     );
-    assert_eq!(read.report.accepted, 4);
+    assert_eq!(read.report.totals.accepted, 4);
     assert!(
         read.report
             .files
@@ -227,7 +227,7 @@ fn zstd_and_gzip_are_recognised_by_their_bytes() {
     let zstd_path = dir.path().join("no-extension");
     std::fs::write(&zstd_path, zstd::encode_all(&plain[..], 3).unwrap()).unwrap();
     let read = read_paths(&[zstd_path], &IngestOptions::default());
-    assert_eq!(read.report.accepted, 3);
+    assert_eq!(read.report.totals.accepted, 3);
     assert_eq!(read.report.files[0].compression.as_deref(), Some("zstd"));
     assert_eq!(read.report.files[0].format, Some(Format::Openai));
 }
@@ -246,7 +246,7 @@ fn forced_format_overrides_recognition() {
         ..IngestOptions::default()
     };
     let read = read_paths(&[path], &options);
-    assert_eq!(read.report.accepted, 1);
+    assert_eq!(read.report.totals.accepted, 1);
 }
 
 #[test]

@@ -1,11 +1,12 @@
 //! Reading on a thread of its own, so parsing overlaps with the stages that consume it.
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::Instant;
 
 use chorus_ingest::{IngestOptions, IngestReport, Input, Item, Rejection, Sink, read_inputs};
 use chorus_types::Conversation;
 
-use crate::{PipelineError, Progress};
+use crate::{PipelineError, Progress, StageReport};
 
 /// What the reader hands over, in input order.
 pub(crate) enum Batch {
@@ -19,10 +20,50 @@ pub(crate) enum Batch {
 /// that memory stays flat.
 const QUEUED_BATCHES: usize = 4;
 
-/// Reads `inputs` on a reader thread and hands every batch to `consume` on this one. Progress
-/// of the `ingest` stage is reported in raw bytes. The first error from `consume` stops the
+/// What reading produced: the ingest counts and the `ingest` stage's report.
+pub(crate) struct Ingested {
+    pub(crate) report: IngestReport,
+    pub(crate) stage: StageReport,
+}
+
+/// Reads `inputs` on a reader thread and hands every batch to `consume` on this one, as the
+/// `ingest` stage (its progress counted in raw bytes). The first error from `consume` stops the
 /// consumer and is returned once the reader has finished.
 pub(crate) fn read_in_batches(
+    inputs: &[Input],
+    options: &IngestOptions,
+    batch_size: usize,
+    progress: &dyn Progress,
+    consume: &mut dyn FnMut(Batch) -> Result<(), PipelineError>,
+) -> Result<Ingested, PipelineError> {
+    let started = Instant::now();
+    progress.stage_started("ingest", "bytes", total_bytes(inputs));
+    let report = read_on_a_thread(inputs, options, batch_size, progress, consume)?;
+    let records = report.totals.records_read;
+    let stage = StageReport {
+        name: "ingest".into(),
+        version: 1,
+        items: records,
+        cache_hits: 0,
+        computed: records,
+        wall_seconds: started.elapsed().as_secs_f64(),
+    };
+    progress.stage_finished(&stage);
+    Ok(Ingested { report, stage })
+}
+
+/// Total raw bytes when every input is a file whose size is known; standard input has none.
+fn total_bytes(inputs: &[Input]) -> Option<u64> {
+    inputs
+        .iter()
+        .map(|input| match input {
+            Input::Path(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            Input::Stdin => None,
+        })
+        .sum()
+}
+
+fn read_on_a_thread(
     inputs: &[Input],
     options: &IngestOptions,
     batch_size: usize,

@@ -1,14 +1,11 @@
-use std::time::Instant;
-
 use rayon::prelude::*;
 use serde::Serialize;
 
 use chorus_facets::{DatasetStats, StatsBuilder, profile};
-use chorus_ingest::{FileReport, Input, Rejection};
+use chorus_ingest::{FileReport, IngestTotals, Input, Rejection};
 
 use crate::batches::{Batch, read_in_batches};
-use crate::run::total_bytes;
-use crate::{Config, IngestSummary, PipelineError, Progress, StageReport};
+use crate::{Config, PipelineError, Progress};
 
 /// Rejections kept as examples; the counts cover all of them.
 const REJECTED_EXAMPLES: usize = 10;
@@ -19,7 +16,7 @@ pub struct InspectReport {
     /// Every input with its format, size, hash and counts.
     pub inputs: Vec<FileReport>,
     /// Ingest totals.
-    pub ingest: IngestSummary,
+    pub ingest: IngestTotals,
     /// What the conversations look like.
     pub dataset: DatasetStats,
     /// The first few rejections, for a look at what went wrong.
@@ -32,11 +29,9 @@ pub fn inspect(
     inputs: &[Input],
     progress: &dyn Progress,
 ) -> Result<InspectReport, PipelineError> {
-    let started = Instant::now();
-    progress.stage_started("ingest", "bytes", total_bytes(inputs));
     let mut stats = StatsBuilder::new(config.ingest.fields.label.clone());
     let mut examples = Vec::new();
-    let report = read_in_batches(
+    let ingested = read_in_batches(
         inputs,
         &config.ingest,
         config.run.batch_size,
@@ -58,17 +53,9 @@ pub fn inspect(
             Ok(())
         },
     )?;
-    progress.stage_finished(&StageReport {
-        name: "ingest".into(),
-        version: 1,
-        items: report.records_read,
-        cache_hits: 0,
-        computed: report.records_read,
-        wall_seconds: started.elapsed().as_secs_f64(),
-    });
     Ok(InspectReport {
-        ingest: IngestSummary::from(&report),
-        inputs: report.files,
+        ingest: ingested.report.totals,
+        inputs: ingested.report.files,
         dataset: stats.finish(),
         rejected_examples: examples,
     })

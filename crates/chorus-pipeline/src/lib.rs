@@ -20,7 +20,7 @@ mod stages;
 pub use config::{Config, DEFAULT_CONFIG_TOML, RunConfig, StoreConfig};
 pub use error::PipelineError;
 pub use inspect::{InspectReport, inspect};
-pub use manifest::{IngestSummary, RunManifest};
+pub use manifest::RunManifest;
 pub use progress::{NoProgress, Progress, StageReport};
 pub use run::{RunOutcome, default_store_path, run};
 pub use stage::{ItemStage, StageRunner};

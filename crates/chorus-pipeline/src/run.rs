@@ -1,18 +1,16 @@
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use chrono::Utc;
 
 use chorus_facets::{DatasetStats, StatsBuilder};
-use chorus_ingest::{IngestReport, Input};
+use chorus_ingest::Input;
 use chorus_store::Store;
 use chorus_types::Conversation;
 
 use crate::batches::{Batch, read_in_batches};
-use crate::manifest::IngestSummary;
 use crate::output::{OutputFile, write_json};
 use crate::stage::StageRunner;
-use crate::{Config, PipelineError, ProfileStage, Progress, RunManifest, StageReport};
+use crate::{Config, PipelineError, ProfileStage, Progress, RunManifest};
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -51,13 +49,11 @@ pub fn run(
         .unwrap_or_else(|| default_store_path(out_dir));
     let mut store = Store::open(&store_path)?;
 
-    let ingest_started = Instant::now();
-    progress.stage_started("ingest", "bytes", total_bytes(inputs));
     let stage = ProfileStage;
     let mut runner = StageRunner::start(&stage, &mut store, progress, None);
     let mut rejected = OutputFile::create(&out_dir.join(REJECTED_FILE))?;
     let mut stats = StatsBuilder::new(config.ingest.fields.label.clone());
-    let report = read_in_batches(
+    let ingested = read_in_batches(
         inputs,
         &config.ingest,
         config.run.batch_size,
@@ -76,8 +72,6 @@ pub fn run(
             Ok(())
         },
     )?;
-    let ingest_report = ingest_stage_report(&report, ingest_started);
-    progress.stage_finished(&ingest_report);
     let profile_report = runner.finish();
     rejected.commit()?;
     let dataset = stats.finish();
@@ -89,37 +83,15 @@ pub fn run(
         finished_at: Utc::now(),
         config: config.clone(),
         store: store_path,
-        ingest: IngestSummary::from(&report),
-        inputs: report.files,
-        stages: vec![ingest_report, profile_report],
+        ingest: ingested.report.totals,
+        inputs: ingested.report.files,
+        stages: vec![ingested.stage, profile_report],
         outputs: [REJECTED_FILE, DATASET_FILE, MANIFEST_FILE]
             .map(String::from)
             .to_vec(),
     };
     write_json(&out_dir.join(MANIFEST_FILE), &manifest)?;
     Ok(RunOutcome { manifest, dataset })
-}
-
-fn ingest_stage_report(report: &IngestReport, started: Instant) -> StageReport {
-    StageReport {
-        name: "ingest".into(),
-        version: 1,
-        items: report.records_read,
-        cache_hits: 0,
-        computed: report.records_read,
-        wall_seconds: started.elapsed().as_secs_f64(),
-    }
-}
-
-/// Total raw bytes when every input is a file whose size is known; standard input has none.
-pub(crate) fn total_bytes(inputs: &[Input]) -> Option<u64> {
-    inputs
-        .iter()
-        .map(|input| match input {
-            Input::Path(path) => std::fs::metadata(path).ok().map(|m| m.len()),
-            Input::Stdin => None,
-        })
-        .sum()
 }
 
 /// A run into a folder that holds an earlier run's outputs removes them first, so a run killed

@@ -33,12 +33,12 @@ pub fn read_paths(paths: &[PathBuf], options: &IngestOptions) -> Read {
         Item::Rejected(rejection) => rejections.push(rejection),
     });
     assert_eq!(
-        report.records_read,
-        report.accepted + report.duplicates + report.rejected,
+        report.totals.records_read,
+        report.totals.accepted + report.totals.duplicates + report.totals.rejected,
         "every record is accounted for"
     );
-    assert_eq!(report.accepted as usize, conversations.len());
-    assert_eq!(report.rejected as usize, rejections.len());
+    assert_eq!(report.totals.accepted as usize, conversations.len());
+    assert_eq!(report.totals.rejected as usize, rejections.len());
     Read {
         conversations,
         rejections,
