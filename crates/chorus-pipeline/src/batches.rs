@@ -6,7 +6,7 @@ use std::time::Instant;
 use chorus_ingest::{IngestOptions, IngestReport, Input, Item, Rejection, Sink, read_inputs};
 use chorus_types::Conversation;
 
-use crate::{PipelineError, Progress, StageReport};
+use crate::{Config, PipelineError, Progress, StageReport};
 
 /// What the reader hands over, in input order.
 pub(crate) enum Batch {
@@ -31,14 +31,19 @@ pub(crate) struct Ingested {
 /// consumer and is returned once the reader has finished.
 pub(crate) fn read_in_batches(
     inputs: &[Input],
-    options: &IngestOptions,
-    batch_size: usize,
+    config: &Config,
     progress: &dyn Progress,
     consume: &mut dyn FnMut(Batch) -> Result<(), PipelineError>,
 ) -> Result<Ingested, PipelineError> {
     let started = Instant::now();
     progress.stage_started("ingest", "bytes", total_bytes(inputs));
-    let report = read_on_a_thread(inputs, options, batch_size, progress, consume)?;
+    let report = read_on_a_thread(
+        inputs,
+        &config.ingest,
+        config.run.batch_size,
+        progress,
+        consume,
+    )?;
     let records = report.totals.records_read;
     let stage = StageReport {
         name: "ingest".into(),

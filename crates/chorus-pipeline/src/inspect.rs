@@ -31,28 +31,22 @@ pub fn inspect(
 ) -> Result<InspectReport, PipelineError> {
     let mut stats = StatsBuilder::new(config.ingest.fields.label.clone());
     let mut examples = Vec::new();
-    let ingested = read_in_batches(
-        inputs,
-        &config.ingest,
-        config.run.batch_size,
-        progress,
-        &mut |batch| {
-            match batch {
-                Batch::Conversations(conversations) => {
-                    let profiles: Vec<_> = conversations.par_iter().map(profile).collect();
-                    for (conversation, profile) in conversations.iter().zip(&profiles) {
-                        stats.add(conversation, profile);
-                    }
-                }
-                Batch::Rejected(rejection) => {
-                    if examples.len() < REJECTED_EXAMPLES {
-                        examples.push(rejection);
-                    }
+    let ingested = read_in_batches(inputs, config, progress, &mut |batch| {
+        match batch {
+            Batch::Conversations(conversations) => {
+                let profiles: Vec<_> = conversations.par_iter().map(profile).collect();
+                for (conversation, profile) in conversations.iter().zip(&profiles) {
+                    stats.add(conversation, profile);
                 }
             }
-            Ok(())
-        },
-    )?;
+            Batch::Rejected(rejection) => {
+                if examples.len() < REJECTED_EXAMPLES {
+                    examples.push(rejection);
+                }
+            }
+        }
+        Ok(())
+    })?;
     Ok(InspectReport {
         ingest: ingested.report.totals,
         inputs: ingested.report.files,

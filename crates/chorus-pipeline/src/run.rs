@@ -53,25 +53,19 @@ pub fn run(
     let mut runner = StageRunner::start(&stage, &mut store, progress, None);
     let mut rejected = OutputFile::create(&out_dir.join(REJECTED_FILE))?;
     let mut stats = StatsBuilder::new(config.ingest.fields.label.clone());
-    let ingested = read_in_batches(
-        inputs,
-        &config.ingest,
-        config.run.batch_size,
-        progress,
-        &mut |batch| {
-            match batch {
-                Batch::Conversations(conversations) => {
-                    let refs: Vec<&Conversation> = conversations.iter().collect();
-                    let profiles = runner.process(&refs)?;
-                    for (conversation, profile) in conversations.iter().zip(&profiles) {
-                        stats.add(conversation, profile);
-                    }
+    let ingested = read_in_batches(inputs, config, progress, &mut |batch| {
+        match batch {
+            Batch::Conversations(conversations) => {
+                let refs: Vec<&Conversation> = conversations.iter().collect();
+                let profiles = runner.process(&refs)?;
+                for (conversation, profile) in conversations.iter().zip(&profiles) {
+                    stats.add(conversation, profile);
                 }
-                Batch::Rejected(rejection) => rejected.write_line(&rejection)?,
             }
-            Ok(())
-        },
-    )?;
+            Batch::Rejected(rejection) => rejected.write_line(&rejection)?,
+        }
+        Ok(())
+    })?;
     let profile_report = runner.finish();
     rejected.commit()?;
     let dataset = stats.finish();
