@@ -1,0 +1,54 @@
+//! The model layer: one interface for every chat model and embedder, whatever serves it.
+//!
+//! Stages see only [`ChatModel`] and [`Embedder`]. Behind them, [`openai`] covers every server
+//! that speaks the OpenAI wire format (OpenAI, vLLM, SGLang, llama.cpp's server, Ollama, LM
+//! Studio, text-embeddings-inference) and [`anthropic`] the Anthropic Messages API. Both share
+//! one HTTP core: a pool of base URLs used in turn, adaptive concurrency (halved on 429, grown
+//! back on success), retries with exponential backoff and jitter that honour `Retry-After`, a
+//! per-request timeout, and errors that say whether the run must stop (a bad key, a wrong URL)
+//! or only this item failed (a malformed or refused reply).
+#![warn(missing_docs)]
+
+pub mod anthropic;
+mod config;
+mod error;
+mod http;
+mod limiter;
+pub mod openai;
+mod types;
+
+pub use config::{BackendConfig, BackendKind, PrefillMode};
+pub use error::{ItemFailure, ModelError};
+pub use limiter::AdaptiveLimit;
+pub use types::{ChatMessage, ChatReply, ChatRequest, ChatRole, Matrix, Usage, UsageTotals};
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed future, so the traits stay usable as trait objects.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A model that continues a conversation.
+pub trait ChatModel: Send + Sync {
+    /// The model id, part of every cache key.
+    fn id(&self) -> &str;
+    /// One completion. The reply text excludes any prefill.
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatReply, ModelError>>;
+    /// Tokens and requests so far.
+    fn usage(&self) -> UsageTotals;
+}
+
+/// A model that turns texts into vectors.
+pub trait Embedder: Send + Sync {
+    /// The model id, part of every cache key.
+    fn id(&self) -> &str;
+    /// Vector length, once known (after the first call for remote embedders that do not say).
+    fn dim(&self) -> Option<usize>;
+    /// One L2-normalised row per text, in order.
+    fn embed<'a>(&'a self, texts: &'a [String]) -> BoxFuture<'a, Result<Matrix, ModelError>>;
+    /// Tokens and requests so far.
+    fn usage(&self) -> UsageTotals;
+}
