@@ -23,6 +23,9 @@ pub enum PipelineError {
         /// What is wrong, with line and column when known.
         message: String,
     },
+    /// A model call failed in a way no retry fixes: the run stops and says what to change.
+    #[error(transparent)]
+    Model(chorus_models::ModelError),
     /// A stage result could not be encoded for the store.
     #[error("stage {stage}: cannot encode a result: {message}")]
     Encode {
