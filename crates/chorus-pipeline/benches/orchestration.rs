@@ -19,8 +19,14 @@ const REPEATS: usize = 3;
 
 fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    println!("latency {} ms, {ROUNDS} rounds of requests per concurrency level, median of {REPEATS}", LATENCY.as_millis());
-    println!("{:>11} {:>9} {:>10} {:>12} {:>10}", "concurrency", "requests", "seconds", "requests/s", "efficiency");
+    println!(
+        "latency {} ms, {ROUNDS} rounds of requests per concurrency level, median of {REPEATS}",
+        LATENCY.as_millis()
+    );
+    println!(
+        "{:>11} {:>9} {:>10} {:>12} {:>10}",
+        "concurrency", "requests", "seconds", "requests/s", "efficiency"
+    );
     for concurrency in [8usize, 32, 128] {
         let mut runs: Vec<(f64, f64)> = (0..REPEATS)
             .map(|repeat| runtime.block_on(measure(concurrency, repeat)))
@@ -46,7 +52,13 @@ async fn measure(concurrency: usize, repeat: usize) -> (f64, f64) {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let mut store = Store::open(&dir.path().join("store.sqlite")).expect("a store");
     let requests: Vec<ChatRequest> = (0..concurrency * ROUNDS)
-        .map(|i| ChatRequest::new(vec![ChatMessage::user(format!("run {repeat} request {i}"))], 0.0, 16))
+        .map(|i| {
+            ChatRequest::new(
+                vec![ChatMessage::user(format!("run {repeat} request {i}"))],
+                0.0,
+                16,
+            )
+        })
         .collect();
     let started = Instant::now();
     let (outcomes, counts) = complete_all(&model, &mut store, "bench", 1, &requests)

@@ -36,12 +36,23 @@ pub struct CallCounts {
 
 /// The cache key of one request: the whole request is the input, the model id and stage name
 /// and version complete it.
-fn request_key(stage: &str, version: u32, model: &str, request: &ChatRequest) -> Result<ContentHash, PipelineError> {
+fn request_key(
+    stage: &str,
+    version: u32,
+    model: &str,
+    request: &ChatRequest,
+) -> Result<ContentHash, PipelineError> {
     let encoded = serde_json::to_vec(request).map_err(|error| PipelineError::Encode {
         stage: stage.to_string(),
         message: error.to_string(),
     })?;
-    Ok(cache_key(stage, version, model, "", ContentHash::of(&encoded)))
+    Ok(cache_key(
+        stage,
+        version,
+        model,
+        "",
+        ContentHash::of(&encoded),
+    ))
 }
 
 /// Completes every request, in order: stored outcomes are read back, the rest sent at once (the
@@ -70,19 +81,32 @@ pub async fn complete_all(
         cache_hits: (requests.len() - missing.len()) as u64,
         sent: missing.len() as u64,
     };
-    let replies = futures::future::join_all(missing.iter().map(|&(index, _)| model.complete(&requests[index]))).await;
+    let replies = futures::future::join_all(
+        missing
+            .iter()
+            .map(|&(index, _)| model.complete(&requests[index])),
+    )
+    .await;
     let mut fresh = Vec::new();
     let mut fatal = None;
     for ((index, key), reply) in missing.into_iter().zip(replies) {
         let outcome = match reply {
             Ok(reply) => ChatOutcome::Reply(reply),
-            Err(ModelError::Item { failure, message, .. }) => ChatOutcome::Failed { failure, message },
+            Err(ModelError::Item {
+                failure, message, ..
+            }) => ChatOutcome::Failed { failure, message },
             Err(error) => {
                 fatal.get_or_insert(error);
                 continue;
             }
         };
-        if !matches!(outcome, ChatOutcome::Failed { failure: ItemFailure::Exhausted, .. }) {
+        if !matches!(
+            outcome,
+            ChatOutcome::Failed {
+                failure: ItemFailure::Exhausted,
+                ..
+            }
+        ) {
             let bytes = serde_json::to_vec(&outcome).map_err(|error| PipelineError::Encode {
                 stage: stage.to_string(),
                 message: error.to_string(),

@@ -29,22 +29,36 @@ async fn the_second_identical_run_sends_nothing() {
     let model = chat(&server);
     let batch = requests(20);
 
-    let (first, counts) = complete_all(&model, &mut Store::open(&path).unwrap(), "facet", 1, &batch)
-        .await
-        .unwrap();
+    let (first, counts) =
+        complete_all(&model, &mut Store::open(&path).unwrap(), "facet", 1, &batch)
+            .await
+            .unwrap();
     assert_eq!((counts.sent, counts.cache_hits), (20, 0));
     let refused = first
         .iter()
-        .filter(|o| matches!(o, ChatOutcome::Failed { failure: ItemFailure::Refused, .. }))
+        .filter(|o| {
+            matches!(
+                o,
+                ChatOutcome::Failed {
+                    failure: ItemFailure::Refused,
+                    ..
+                }
+            )
+        })
         .count();
     assert_eq!(refused, 1, "the refusal is recorded as that item's failure");
     assert_eq!(server.requests(), 20);
 
-    let (second, counts) = complete_all(&model, &mut Store::open(&path).unwrap(), "facet", 1, &batch)
-        .await
-        .unwrap();
+    let (second, counts) =
+        complete_all(&model, &mut Store::open(&path).unwrap(), "facet", 1, &batch)
+            .await
+            .unwrap();
     assert_eq!((counts.sent, counts.cache_hits), (0, 20));
-    assert_eq!(server.requests(), 20, "no request sent again, refusal included");
+    assert_eq!(
+        server.requests(),
+        20,
+        "no request sent again, refusal included"
+    );
     assert_eq!(first, second);
 
     let (_, counts) = complete_all(&model, &mut Store::open(&path).unwrap(), "facet", 2, &batch)
@@ -57,16 +71,35 @@ async fn the_second_identical_run_sends_nothing() {
 async fn transient_failures_are_not_cached_and_fatal_ones_stop() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("store.sqlite")).unwrap();
-    let server = TestServer::start(Script::new().fault(Fault::Status(500)).fault(Fault::Status(500)));
+    let server = TestServer::start(
+        Script::new()
+            .fault(Fault::Status(500))
+            .fault(Fault::Status(500)),
+    );
     let model = chat(&server);
     let one = requests(1);
-    let (outcomes, _) = complete_all(&model, &mut store, "facet", 1, &one).await.unwrap();
-    assert!(matches!(outcomes[0], ChatOutcome::Failed { failure: ItemFailure::Exhausted, .. }));
-    let (outcomes, counts) = complete_all(&model, &mut store, "facet", 1, &one).await.unwrap();
+    let (outcomes, _) = complete_all(&model, &mut store, "facet", 1, &one)
+        .await
+        .unwrap();
+    assert!(matches!(
+        outcomes[0],
+        ChatOutcome::Failed {
+            failure: ItemFailure::Exhausted,
+            ..
+        }
+    ));
+    let (outcomes, counts) = complete_all(&model, &mut store, "facet", 1, &one)
+        .await
+        .unwrap();
     assert_eq!(counts.sent, 1, "an exhausted item is tried again");
     assert!(matches!(outcomes[0], ChatOutcome::Reply(_)));
 
     server.push_fault(Fault::Status(401));
-    let error = complete_all(&model, &mut store, "facet", 1, &requests(3)[1..2]).await.unwrap_err();
-    assert!(matches!(error, PipelineError::Model(ref e) if e.is_fatal()), "{error}");
+    let error = complete_all(&model, &mut store, "facet", 1, &requests(3)[1..2])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, PipelineError::Model(ref e) if e.is_fatal()),
+        "{error}"
+    );
 }

