@@ -173,6 +173,8 @@ impl MiniLm {
     }
 }
 
+/// The future computes on the thread that polls it: callers on an async runtime that must stay
+/// responsive run it under `spawn_blocking`.
 impl Embedder for MiniLm {
     fn id(&self) -> &str {
         MODEL_ID

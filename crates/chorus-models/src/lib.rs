@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod anthropic;
+mod budget;
 mod config;
 mod error;
 mod http;
@@ -17,6 +18,7 @@ mod limiter;
 pub mod openai;
 mod types;
 
+pub use budget::{Budget, Budgeted, Pricing, estimate_tokens};
 pub use config::{BackendConfig, BackendKind, PrefillMode};
 pub use error::{ItemFailure, ModelError};
 pub use limiter::AdaptiveLimit;

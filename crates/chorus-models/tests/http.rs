@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 use chorus_models::anthropic::AnthropicChat;
 use chorus_models::openai::{OpenAiChat, OpenAiEmbedder};
 use chorus_models::{
-    BackendConfig, BackendKind, ChatMessage, ChatModel, ChatRequest, Embedder, ItemFailure,
-    ModelError, PrefillMode,
+    BackendConfig, BackendKind, Budget, Budgeted, ChatMessage, ChatModel, ChatRequest, Embedder,
+    ItemFailure, ModelError, PrefillMode, Pricing,
 };
 use chorus_testkit::{Fault, Script, TestServer};
 
@@ -295,4 +295,34 @@ async fn anthropic_messages_round_trip() {
         failure(chat.complete(&req).await.unwrap_err()),
         ItemFailure::Refused
     );
+}
+
+#[tokio::test]
+async fn a_budget_stops_calls_before_it_is_exceeded() {
+    let server = TestServer::start(Script::new());
+    let chat = OpenAiChat::new(&openai(&server)).unwrap();
+    // $1 per million tokens each way; every request's worst case is ~70 tokens (64 to generate).
+    let pricing = Pricing {
+        input_per_million: 1.0,
+        output_per_million: 1.0,
+    };
+    let one = pricing.worst_case(&request("question"));
+    let budget = Budget::new(one * 5.5);
+    let budgeted = Budgeted::new(chat, pricing, &budget);
+    let mut answered = 0;
+    let error = loop {
+        match budgeted.complete(&request("question")).await {
+            Ok(_) => answered += 1,
+            Err(error) => break error,
+        }
+        assert!(answered < 100, "the budget never stopped the calls");
+    };
+    assert!(
+        error.is_fatal() && error.to_string().contains("--budget"),
+        "{error}"
+    );
+    // Replies cost less than their worst case, so more than five fit, and none was sent past it.
+    assert!(answered >= 5, "{answered}");
+    assert_eq!(server.requests(), answered);
+    assert!(budget.committed_usd() <= one * 5.5);
 }
