@@ -250,7 +250,9 @@ impl ReadState<'_> {
                 }
             }
             Container::Delimited(delimiter) => {
-                let fields = &self.options.fields.clone();
+                // The options outlive `self`'s borrow, so the field names need no copy.
+                let options = self.options;
+                let fields = &options.fields;
                 let result = read_delimited(stream, delimiter, crlf, fields, &mut |l, r| {
                     on_record(self, l, r)
                 });
