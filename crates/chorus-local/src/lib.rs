@@ -2,9 +2,16 @@
 //!
 //! [`MiniLm`] runs all-MiniLM-L6-v2 in-process with candle (pure Rust) from the files
 //! `chorus models fetch` installs, and gives the vectors sentence-transformers gives (mean
-//! pooling over the attention mask, L2-normalised, inputs cut at 256 tokens).
+//! pooling over the attention mask, L2-normalised, inputs cut at 256 tokens). [`SmolLm`] runs
+//! SmolLM2-135M-Instruct from its GGUF file (quantized llama in candle, the tokenizer rebuilt
+//! from the file's own metadata) as a [`chorus_models::ChatModel`].
 #![warn(missing_docs)]
 
+mod error;
+mod gguf_tokenizer;
 mod minilm;
+mod smollm;
 
-pub use minilm::{LocalError, MiniLm};
+pub use error::LocalError;
+pub use minilm::MiniLm;
+pub use smollm::{SMOLLM_FILE, SmolLm};

@@ -1,4 +1,4 @@
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use candle_core::{DType, Device, Tensor};
@@ -6,7 +6,9 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config, DTYPE};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
-use chorus_models::{BoxFuture, Embedder, ItemFailure, Matrix, ModelError, UsageTotals};
+use chorus_models::{BoxFuture, Embedder, Matrix, ModelError, UsageTotals};
+
+use crate::LocalError;
 
 /// sentence-transformers cuts all-MiniLM-L6-v2's inputs at 256 word pieces.
 const MAX_TOKENS: usize = 256;
@@ -14,43 +16,12 @@ const MAX_TOKENS: usize = 256;
 const BATCH: usize = 32;
 const MODEL_ID: &str = "all-minilm-l6-v2";
 
-/// A local model that could not be loaded or run.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum LocalError {
-    /// A model file is missing or unreadable.
-    #[error("{path}: {message}; run `chorus models fetch {model}`")]
-    File {
-        /// The file.
-        path: PathBuf,
-        /// What went wrong.
-        message: String,
-        /// The model it belongs to.
-        model: &'static str,
-    },
-    /// The model failed while computing.
-    #[error("{model}: {message}")]
-    Compute {
-        /// The model.
-        model: &'static str,
-        /// What went wrong.
-        message: String,
-    },
-}
-
 fn file_error(path: &Path, message: impl ToString) -> LocalError {
-    LocalError::File {
-        path: path.to_path_buf(),
-        message: message.to_string(),
-        model: MODEL_ID,
-    }
+    LocalError::file(MODEL_ID, path, message)
 }
 
 fn compute_error(error: impl ToString) -> LocalError {
-    LocalError::Compute {
-        model: MODEL_ID,
-        message: error.to_string(),
-    }
+    LocalError::compute(MODEL_ID, error)
 }
 
 /// all-MiniLM-L6-v2 sentence embeddings (384 dimensions), in-process on the CPU.
@@ -185,13 +156,7 @@ impl Embedder for MiniLm {
     }
 
     fn embed<'a>(&'a self, texts: &'a [String]) -> BoxFuture<'a, Result<Matrix, ModelError>> {
-        Box::pin(async move {
-            self.embed_now(texts).map_err(|error| ModelError::Item {
-                backend: MODEL_ID.to_string(),
-                failure: ItemFailure::Rejected,
-                message: error.to_string(),
-            })
-        })
+        Box::pin(async move { self.embed_now(texts).map_err(LocalError::into_item_failure) })
     }
 
     fn usage(&self) -> UsageTotals {

