@@ -1,0 +1,370 @@
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::ClusterError;
+use crate::gemm_dots::dot_products;
+use crate::rng::SeededRng;
+
+/// Rows assigned per block: one block's distances to every centroid fit in cache-friendly
+/// buffers and blocks spread over the cores.
+const BLOCK_ROWS: usize = 512;
+/// Lloyd steps each restart takes on the seeding sample before the restarts are compared.
+const RESTART_STEPS: usize = 10;
+
+/// How to run k-means.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KMeansOptions {
+    /// Number of clusters (clamped to the number of rows).
+    pub k: usize,
+    /// Seed for every random choice.
+    pub seed: u64,
+    /// Independent k-means++ seedings tried on the sample; the one with the lowest inertia wins.
+    pub restarts: usize,
+    /// Most Lloyd steps over all rows.
+    pub max_iterations: usize,
+    /// Rows the seedings and restarts look at (all rows when there are fewer).
+    pub seeding_sample: usize,
+    /// Stop when one step lowers the inertia by less than this fraction.
+    pub tolerance: f64,
+}
+
+impl KMeansOptions {
+    /// Sensible defaults for `k` clusters.
+    pub fn new(k: usize, seed: u64) -> Self {
+        Self {
+            k,
+            seed,
+            restarts: 3,
+            max_iterations: 50,
+            seeding_sample: 50_000,
+            tolerance: 1e-4,
+        }
+    }
+}
+
+/// The result of k-means.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KMeans {
+    /// Vector length.
+    pub dim: usize,
+    /// `k × dim` centroids, row-major.
+    pub centroids: Vec<f32>,
+    /// The cluster of each row.
+    pub assignments: Vec<u32>,
+    /// Rows per cluster.
+    pub sizes: Vec<usize>,
+    /// Sum of squared distances of rows to their centroids, after each Lloyd step.
+    pub inertia_history: Vec<f64>,
+    /// Whether the steps stopped because the assignment settled (not the step limit).
+    pub converged: bool,
+}
+
+impl KMeans {
+    /// Number of clusters.
+    pub fn k(&self) -> usize {
+        self.sizes.len()
+    }
+
+    /// Final inertia.
+    pub fn inertia(&self) -> f64 {
+        self.inertia_history.last().copied().unwrap_or(0.0)
+    }
+
+    /// One centroid.
+    pub fn centroid(&self, cluster: usize) -> &[f32] {
+        &self.centroids[cluster * self.dim..(cluster + 1) * self.dim]
+    }
+}
+
+/// Seeded k-means over `rows` (row-major, `dim` columns): k-means++ seeding on a sample with
+/// several restarts, then Lloyd steps over every row as blocked matrix products on all cores.
+pub fn kmeans(rows: &[f32], dim: usize, options: &KMeansOptions) -> Result<KMeans, ClusterError> {
+    if dim == 0 || rows.len() % dim != 0 {
+        return Err(ClusterError::Shape {
+            len: rows.len(),
+            dim,
+        });
+    }
+    let n = rows.len() / dim;
+    if n == 0 {
+        return Err(ClusterError::Empty);
+    }
+    if options.k == 0 {
+        return Err(ClusterError::Parameter("k must be at least 1".into()));
+    }
+    let k = options.k.min(n);
+    let mut rng = SeededRng::new(options.seed, 0);
+    let sample = sample_rows(rows, dim, options.seeding_sample.max(k), &mut rng);
+    let best = (0..options.restarts.max(1))
+        .map(|restart| {
+            let mut rng = SeededRng::new(options.seed, 1 + restart as u64);
+            let seeds = plus_plus(&sample, dim, k, &mut rng);
+            let refined = lloyd(&sample, dim, seeds, RESTART_STEPS, options.tolerance);
+            (refined.inertia(), refined.centroids)
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, centroids)| centroids)
+        .unwrap_or_default();
+    Ok(lloyd(
+        rows,
+        dim,
+        best,
+        options.max_iterations.max(1),
+        options.tolerance,
+    ))
+}
+
+/// Up to `size` distinct rows chosen at random (all rows, in order, when there are fewer).
+fn sample_rows(rows: &[f32], dim: usize, size: usize, rng: &mut SeededRng) -> Vec<f32> {
+    let n = rows.len() / dim;
+    if n <= size {
+        return rows.to_vec();
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in 0..size {
+        let j = i + rng.below(n - i);
+        order.swap(i, j);
+    }
+    let mut chosen = order[..size].to_vec();
+    chosen.sort_unstable();
+    chosen
+        .iter()
+        .flat_map(|&i| &rows[i * dim..(i + 1) * dim])
+        .copied()
+        .collect()
+}
+
+/// k-means++: each next seed drawn with probability proportional to its squared distance to
+/// the nearest seed so far.
+fn plus_plus(rows: &[f32], dim: usize, k: usize, rng: &mut SeededRng) -> Vec<f32> {
+    let n = rows.len() / dim;
+    let row = |i: usize| &rows[i * dim..(i + 1) * dim];
+    let mut centroids = Vec::with_capacity(k * dim);
+    centroids.extend_from_slice(row(rng.below(n)));
+    let mut nearest: Vec<f64> = vec![f64::INFINITY; n];
+    while centroids.len() < k * dim {
+        let last = &centroids[centroids.len() - dim..];
+        nearest.par_iter_mut().enumerate().for_each(|(i, best)| {
+            *best = best.min(squared_distance(row(i), last));
+        });
+        let total: f64 = nearest.iter().sum();
+        let next = if total > 0.0 {
+            let mut target = rng.next_f64() * total;
+            nearest
+                .iter()
+                .position(|&d| {
+                    target -= d;
+                    target < 0.0
+                })
+                .unwrap_or(n - 1)
+        } else {
+            // Every row sits on a seed already: duplicates; any row will do.
+            rng.below(n)
+        };
+        centroids.extend_from_slice(row(next));
+    }
+    centroids
+}
+
+fn squared_distance(a: &[f32], b: &[f32]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(x - y) * f64::from(x - y))
+        .sum()
+}
+
+/// The nearest centroid of each row and the squared distance to it.
+fn assign(rows: &[f32], dim: usize, centroids: &[f32]) -> Vec<(u32, f32)> {
+    let k = centroids.len() / dim;
+    let centroid_norms: Vec<f32> = centroids
+        .chunks_exact(dim)
+        .map(|c| c.iter().map(|x| x * x).sum())
+        .collect();
+    rows.par_chunks(BLOCK_ROWS * dim)
+        .flat_map_iter(|block| {
+            let m = block.len() / dim;
+            let mut dots = vec![0.0f32; m * k];
+            dot_products(block, centroids, dim, &mut dots);
+            let norms = &centroid_norms;
+            (0..m).map(move |i| {
+                let row_norm: f32 = block[i * dim..(i + 1) * dim].iter().map(|x| x * x).sum();
+                let (best, distance) = dots[i * k..(i + 1) * k]
+                    .iter()
+                    .zip(norms)
+                    .map(|(dot, norm)| norm - 2.0 * dot)
+                    .enumerate()
+                    .fold(
+                        (0, f32::INFINITY),
+                        |acc, (j, d)| {
+                            if d < acc.1 { (j, d) } else { acc }
+                        },
+                    );
+                (best as u32, (row_norm + distance).max(0.0))
+            })
+        })
+        .collect()
+}
+
+/// Lloyd steps from `centroids` until the assignment settles, the inertia stops falling, or
+/// `max_steps`.
+fn lloyd(
+    rows: &[f32],
+    dim: usize,
+    mut centroids: Vec<f32>,
+    max_steps: usize,
+    tolerance: f64,
+) -> KMeans {
+    let k = centroids.len() / dim;
+    let mut assignments: Vec<u32> = Vec::new();
+    let mut history = Vec::new();
+    let mut converged = false;
+    for _ in 0..max_steps {
+        let nearest = assign(rows, dim, &centroids);
+        let inertia: f64 = nearest.iter().map(|&(_, d)| f64::from(d)).sum();
+        let unchanged = nearest.len() == assignments.len()
+            && nearest.iter().zip(&assignments).all(|(a, b)| a.0 == *b);
+        assignments = nearest.iter().map(|&(c, _)| c).collect();
+        let settled = history.last().is_some_and(|&previous: &f64| {
+            previous - inertia <= tolerance * previous.max(f64::MIN_POSITIVE)
+        });
+        history.push(inertia);
+        if unchanged || settled {
+            converged = true;
+            break;
+        }
+        centroids = means(rows, dim, k, &nearest);
+    }
+    let mut sizes = vec![0usize; k];
+    for &a in &assignments {
+        sizes[a as usize] += 1;
+    }
+    KMeans {
+        dim,
+        centroids,
+        assignments,
+        sizes,
+        inertia_history: history,
+        converged,
+    }
+}
+
+/// The mean of each cluster's rows; a cluster left empty takes the row farthest from its own
+/// centroid (a different one for each empty cluster), so k clusters stay k.
+fn means(rows: &[f32], dim: usize, k: usize, nearest: &[(u32, f32)]) -> Vec<f32> {
+    let (sums, counts) = rows
+        .par_chunks(BLOCK_ROWS * dim)
+        .zip(nearest.par_chunks(BLOCK_ROWS))
+        .fold(
+            || (vec![0.0f64; k * dim], vec![0usize; k]),
+            |(mut sums, mut counts), (block, labels)| {
+                for (row, &(cluster, _)) in block.chunks_exact(dim).zip(labels) {
+                    let c = cluster as usize;
+                    counts[c] += 1;
+                    for (s, x) in sums[c * dim..(c + 1) * dim].iter_mut().zip(row) {
+                        *s += f64::from(*x);
+                    }
+                }
+                (sums, counts)
+            },
+        )
+        .reduce(
+            || (vec![0.0f64; k * dim], vec![0usize; k]),
+            |(mut a, mut ca), (b, cb)| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                ca.iter_mut().zip(&cb).for_each(|(x, y)| *x += y);
+                (a, ca)
+            },
+        );
+    let mut farthest: Vec<usize> = (0..nearest.len()).collect();
+    farthest.sort_by(|&a, &b| nearest[b].1.total_cmp(&nearest[a].1).then(a.cmp(&b)));
+    let mut spare = farthest.into_iter();
+    let mut centroids = vec![0.0f32; k * dim];
+    for c in 0..k {
+        let target = &mut centroids[c * dim..(c + 1) * dim];
+        if counts[c] > 0 {
+            let n = counts[c] as f64;
+            for (t, s) in target.iter_mut().zip(&sums[c * dim..(c + 1) * dim]) {
+                *t = (s / n) as f32;
+            }
+        } else if let Some(row) = spare.next() {
+            target.copy_from_slice(&rows[row * dim..(row + 1) * dim]);
+        }
+    }
+    centroids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `per` points around each of `centers` unit directions in `dim` dimensions.
+    fn blobs(centers: usize, per: usize, dim: usize, seed: u64) -> (Vec<f32>, Vec<usize>) {
+        let mut rng = SeededRng::new(seed, 99);
+        let mut rows = Vec::new();
+        let mut truth = Vec::new();
+        for c in 0..centers {
+            for _ in 0..per {
+                let mut row: Vec<f32> = (0..dim)
+                    .map(|d| if d == c { 1.0 } else { 0.0 } + (rng.next_f64() as f32 - 0.5) * 0.2)
+                    .collect();
+                let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+                row.iter_mut().for_each(|x| *x /= norm);
+                rows.extend(row);
+                truth.push(c);
+            }
+        }
+        (rows, truth)
+    }
+
+    #[test]
+    fn separable_blobs_are_recovered_exactly() {
+        let (rows, truth) = blobs(8, 60, 16, 1);
+        let result = kmeans(&rows, 16, &KMeansOptions::new(8, 3)).unwrap();
+        assert!(result.converged);
+        assert_eq!(result.sizes.iter().filter(|&&s| s == 60).count(), 8);
+        for c in 0..8 {
+            let members: Vec<u32> = (0..truth.len())
+                .filter(|&i| truth[i] == c)
+                .map(|i| result.assignments[i])
+                .collect();
+            assert!(members.iter().all(|&m| m == members[0]));
+        }
+        let history = &result.inertia_history;
+        assert!(
+            history.windows(2).all(|w| w[1] <= w[0] + 1e-6),
+            "{history:?}"
+        );
+    }
+
+    #[test]
+    fn same_seed_same_clusters_other_seed_may_differ() {
+        let (rows, _) = blobs(5, 40, 12, 2);
+        let mut options = KMeansOptions::new(7, 11);
+        options.seeding_sample = 50;
+        let first = kmeans(&rows, 12, &options).unwrap();
+        let second = kmeans(&rows, 12, &options).unwrap();
+        assert_eq!(first, second);
+    }
+
+    #[test]
+    fn more_clusters_than_rows_and_duplicates_do_not_break_it() {
+        let rows = vec![1.0, 0.0, 1.0, 0.0, 0.0, 1.0];
+        let result = kmeans(&rows, 2, &KMeansOptions::new(10, 0)).unwrap();
+        assert_eq!(result.k(), 3);
+        assert_eq!(result.assignments.len(), 3);
+        assert_eq!(result.sizes.iter().sum::<usize>(), 3);
+    }
+
+    #[test]
+    fn bad_shapes_are_errors() {
+        assert!(matches!(
+            kmeans(&[1.0, 2.0, 3.0], 2, &KMeansOptions::new(1, 0)),
+            Err(ClusterError::Shape { .. })
+        ));
+        assert!(matches!(
+            kmeans(&[], 2, &KMeansOptions::new(1, 0)),
+            Err(ClusterError::Empty)
+        ));
+        assert!(kmeans(&[1.0, 0.0], 2, &KMeansOptions::new(0, 0)).is_err());
+    }
+}

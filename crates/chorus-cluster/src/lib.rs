@@ -1,0 +1,35 @@
+//! Numeric clustering for chorus, with no models and no I/O: seeded k-means over unit vectors
+//! ([`kmeans`]), Ward's merging of weighted centroids into a tree that can be cut at any size
+//! ([`Dendrogram`]), and agreement between a clustering and known labels ([`agreement`]).
+#![warn(missing_docs)]
+
+mod gemm_dots;
+mod kmeans;
+mod metrics;
+mod rng;
+mod ward;
+
+pub use kmeans::{KMeans, KMeansOptions, kmeans};
+pub use metrics::{Agreement, agreement};
+pub use rng::SeededRng;
+pub use ward::{Dendrogram, Merge};
+
+/// Input that cannot be clustered.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClusterError {
+    /// The data length is not a multiple of the vector length.
+    #[error("{len} numbers do not form rows of {dim}")]
+    Shape {
+        /// Numbers given.
+        len: usize,
+        /// Vector length.
+        dim: usize,
+    },
+    /// Nothing to cluster.
+    #[error("no rows to cluster")]
+    Empty,
+    /// A parameter out of range.
+    #[error("{0}")]
+    Parameter(String),
+}

@@ -1,0 +1,233 @@
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+/// Function words of the languages the keyword mode sees most; they never name a cluster.
+const STOPWORDS: &str = include_str!("stopwords.txt");
+
+static STOP: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| STOPWORDS.split_whitespace().collect());
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\[[A-Z_]+\]").unwrap_or_else(|e| panic!("placeholder pattern: {e}"))
+});
+
+/// Terms (words and two-word phrases) interned to ids.
+#[derive(Clone, Debug, Default)]
+pub struct Vocabulary {
+    ids: HashMap<String, u32>,
+    terms: Vec<String>,
+}
+
+impl Vocabulary {
+    /// An empty vocabulary.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The distinct terms of `text`, as sorted ids: lower-cased words of two or more
+    /// characters that are not function words, numbers or redaction placeholders, and each
+    /// pair of such words that stand next to each other.
+    pub fn terms_of(&mut self, text: &str) -> Vec<u32> {
+        let mut ids: Vec<u32> = terms(text).into_iter().map(|t| self.intern(t)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    fn intern(&mut self, term: String) -> u32 {
+        if let Some(&id) = self.ids.get(&term) {
+            return id;
+        }
+        let id = self.terms.len() as u32;
+        self.terms.push(term.clone());
+        self.ids.insert(term, id);
+        id
+    }
+
+    /// The text of a term id.
+    pub fn term(&self, id: u32) -> &str {
+        self.terms.get(id as usize).map_or("", String::as_str)
+    }
+
+    /// Number of distinct terms seen.
+    pub fn len(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// Whether no term was seen.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+}
+
+fn terms(text: &str) -> Vec<String> {
+    let cleaned = PLACEHOLDER.replace_all(text, " | ");
+    let lower = cleaned.to_lowercase();
+    let mut out = Vec::new();
+    let mut previous: Option<&str> = None;
+    for word in lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')) {
+        let word = word.trim_matches('\'');
+        let content = word.chars().count() >= 2
+            && !STOP.contains(word)
+            && !word.chars().all(|c| c.is_numeric());
+        if !content {
+            // A stopword or a gap breaks a phrase; an empty split (repeated separators) does not.
+            if !word.is_empty() || previous.is_some() {
+                previous = None;
+            }
+            continue;
+        }
+        if let Some(before) = previous {
+            out.push(format!("{before} {word}"));
+        }
+        out.push(word.to_string());
+        previous = Some(word);
+    }
+    out
+}
+
+/// A term that describes one class against the others.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Keyword {
+    /// The word or phrase.
+    pub term: String,
+    /// Class-based TF-IDF weight.
+    pub score: f64,
+    /// Distinct users of the class who used it.
+    pub users: usize,
+    /// Share of the class's documents that contain it.
+    pub share: f64,
+}
+
+/// Documents to describe: the term ids of each, its user, and its class.
+pub struct Documents<'a> {
+    /// Term ids per document (from [`Vocabulary::terms_of`]).
+    pub terms: &'a [Vec<u32>],
+    /// The user of each document (any ids; distinct ids are distinct people).
+    pub users: &'a [u64],
+    /// The class of each document, `0..classes`.
+    pub classes: &'a [usize],
+}
+
+/// The `top` keywords of each class by class-based TF-IDF: a term's share of the class's
+/// documents, weighted by how rare it is overall (`ln(1 + mean class size ÷ documents with the
+/// term)`). Only terms used by at least `min_users` distinct users of the class count, so a
+/// keyword never rests on a few people's words.
+pub fn class_keywords(
+    documents: &Documents<'_>,
+    classes: usize,
+    vocabulary: &Vocabulary,
+    min_users: usize,
+    top: usize,
+) -> Vec<Vec<Keyword>> {
+    let mut frequency: HashMap<u32, usize> = HashMap::new();
+    for terms in documents.terms {
+        for &t in terms {
+            *frequency.entry(t).or_default() += 1;
+        }
+    }
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); classes];
+    for (doc, &class) in documents.classes.iter().enumerate() {
+        if let Some(list) = members.get_mut(class) {
+            list.push(doc);
+        }
+    }
+    let mean_size = documents.terms.len() as f64 / classes.max(1) as f64;
+    members
+        .iter()
+        .map(|docs| {
+            let mut counts: HashMap<u32, (usize, HashSet<u64>)> = HashMap::new();
+            for &doc in docs {
+                for &t in &documents.terms[doc] {
+                    let entry = counts.entry(t).or_default();
+                    entry.0 += 1;
+                    entry.1.insert(documents.users[doc]);
+                }
+            }
+            let size = docs.len().max(1) as f64;
+            let mut keywords: Vec<Keyword> = counts
+                .into_iter()
+                .filter(|(_, (_, users))| users.len() >= min_users)
+                .map(|(t, (count, users))| {
+                    let share = count as f64 / size;
+                    let rarity = (1.0 + mean_size / frequency[&t] as f64).ln();
+                    Keyword {
+                        term: vocabulary.term(t).to_string(),
+                        score: share * rarity,
+                        users: users.len(),
+                        share,
+                    }
+                })
+                .collect();
+            // On equal scores the phrase goes first: it says more than its words.
+            keywords.sort_by(|a, b| {
+                b.score
+                    .total_cmp(&a.score)
+                    .then(b.term.contains(' ').cmp(&a.term.contains(' ')))
+                    .then(a.term.cmp(&b.term))
+            });
+            drop_covered_words(&mut keywords);
+            keywords.truncate(top);
+            keywords
+        })
+        .collect()
+}
+
+/// A word already inside a higher-ranked phrase adds nothing ("card" under "new card").
+fn drop_covered_words(keywords: &mut Vec<Keyword>) {
+    let mut seen: HashSet<String> = HashSet::new();
+    keywords.retain(|k| {
+        let keep = k.term.contains(' ') || !seen.contains(&k.term);
+        if keep {
+            seen.extend(k.term.split(' ').map(str::to_string));
+        }
+        keep
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_skip_function_words_numbers_and_placeholders() {
+        assert_eq!(
+            terms("How do I reset my Password? Email [EMAIL] 2024"),
+            ["reset", "password", "email"]
+        );
+        assert_eq!(terms("Don't   block card"), ["block", "block card", "card"]);
+    }
+
+    #[test]
+    fn distinctive_terms_of_many_users_describe_a_class() {
+        let mut vocabulary = Vocabulary::new();
+        let texts = [
+            ("my card has not arrived", 0, 1),
+            ("card still not here", 0, 2),
+            ("when will my card arrive, arrived?", 0, 3),
+            ("secret project zebra card arrived", 0, 3),
+            ("exchange rate for euros", 1, 4),
+            ("what exchange rate do you use", 1, 5),
+            ("bad exchange rate again", 1, 6),
+        ];
+        let terms: Vec<Vec<u32>> = texts.iter().map(|t| vocabulary.terms_of(t.0)).collect();
+        let classes: Vec<usize> = texts.iter().map(|t| t.1).collect();
+        let users: Vec<u64> = texts.iter().map(|t| t.2).collect();
+        let documents = Documents {
+            terms: &terms,
+            users: &users,
+            classes: &classes,
+        };
+        let keywords = class_keywords(&documents, 2, &vocabulary, 2, 3);
+        let names =
+            |c: usize| -> Vec<&str> { keywords[c].iter().map(|k| k.term.as_str()).collect() };
+        assert_eq!(names(0)[0], "card");
+        assert!(names(0).contains(&"arrived"));
+        assert_eq!(names(1)[0], "exchange rate");
+        // "zebra" was used by one user only: never a keyword.
+        assert!(keywords[0].iter().all(|k| !k.term.contains("zebra")));
+        assert!(keywords.iter().flatten().all(|k| k.users >= 2));
+    }
+}
