@@ -79,7 +79,7 @@ impl KMeans {
 /// Seeded k-means over `rows` (row-major, `dim` columns): k-means++ seeding on a sample with
 /// several restarts, then Lloyd steps over every row as blocked matrix products on all cores.
 pub fn kmeans(rows: &[f32], dim: usize, options: &KMeansOptions) -> Result<KMeans, ClusterError> {
-    if dim == 0 || rows.len() % dim != 0 {
+    if dim == 0 || !rows.len().is_multiple_of(dim) {
         return Err(ClusterError::Shape {
             len: rows.len(),
             dim,
