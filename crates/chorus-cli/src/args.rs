@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use chorus_ingest::{Format, OversizePolicy};
-use chorus_pipeline::Config;
+use chorus_pipeline::{Config, UnknownUsers};
 
 #[derive(Parser)]
 #[command(
@@ -168,6 +168,27 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "N")]
     pub(crate) seed: Option<u64>,
 
+    /// Number of base clusters (default: conversations ÷ cluster.target_size).
+    #[arg(long, value_name = "N")]
+    pub(crate) k: Option<usize>,
+
+    /// Publish a cluster only with at least N distinct users (privacy.min_users).
+    #[arg(long, value_name = "N")]
+    pub(crate) min_users: Option<usize>,
+
+    /// Publish a cluster only with at least N conversations (privacy.min_conversations).
+    #[arg(long, value_name = "N")]
+    pub(crate) min_conversations: Option<usize>,
+
+    /// Count each conversation without a user id as a different person (only when that is
+    /// true of the data; by default they count as one user).
+    #[arg(long)]
+    pub(crate) distinct_unknown_users: bool,
+
+    /// Profile and summarise the conversations only: no embeddings, clusters or report.
+    #[arg(long)]
+    pub(crate) profile_only: bool,
+
     /// No progress output.
     #[arg(long, short = 'q')]
     pub(crate) quiet: bool,
@@ -239,6 +260,21 @@ impl RunArgs {
         if let Some(seed) = self.seed {
             config.run.seed = seed;
         }
+        if self.k.is_some() {
+            config.cluster.k = self.k;
+        }
+        if let Some(users) = self.min_users {
+            config.privacy.min_users = users;
+        }
+        if let Some(conversations) = self.min_conversations {
+            config.privacy.min_conversations = conversations;
+        }
+        if self.distinct_unknown_users {
+            config.privacy.unknown_users = UnknownUsers::Distinct;
+        }
+        config
+            .validate()
+            .map_err(|message| anyhow::anyhow!("invalid setting: {message}"))?;
         Ok(config)
     }
 }

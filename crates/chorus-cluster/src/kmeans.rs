@@ -251,30 +251,33 @@ fn lloyd(
 /// The mean of each cluster's rows; a cluster left empty takes the row farthest from its own
 /// centroid (a different one for each empty cluster), so k clusters stay k.
 fn means(rows: &[f32], dim: usize, k: usize, nearest: &[(u32, f32)]) -> Vec<f32> {
-    let (sums, counts) = rows
+    // Partial sums per fixed block, added in block order: the result never depends on how
+    // rayon happened to split the work, so the same seed gives the same bits.
+    let partials: Vec<(Vec<f64>, Vec<usize>)> = rows
         .par_chunks(BLOCK_ROWS * dim)
         .zip(nearest.par_chunks(BLOCK_ROWS))
-        .fold(
-            || (vec![0.0f64; k * dim], vec![0usize; k]),
-            |(mut sums, mut counts), (block, labels)| {
-                for (row, &(cluster, _)) in block.chunks_exact(dim).zip(labels) {
-                    let c = cluster as usize;
-                    counts[c] += 1;
-                    for (s, x) in sums[c * dim..(c + 1) * dim].iter_mut().zip(row) {
-                        *s += f64::from(*x);
-                    }
+        .map(|(block, labels)| {
+            let mut sums = vec![0.0f64; k * dim];
+            let mut counts = vec![0usize; k];
+            for (row, &(cluster, _)) in block.chunks_exact(dim).zip(labels) {
+                let c = cluster as usize;
+                counts[c] += 1;
+                for (s, x) in sums[c * dim..(c + 1) * dim].iter_mut().zip(row) {
+                    *s += f64::from(*x);
                 }
-                (sums, counts)
-            },
-        )
-        .reduce(
-            || (vec![0.0f64; k * dim], vec![0usize; k]),
-            |(mut a, mut ca), (b, cb)| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                ca.iter_mut().zip(&cb).for_each(|(x, y)| *x += y);
-                (a, ca)
-            },
-        );
+            }
+            (sums, counts)
+        })
+        .collect();
+    let mut sums = vec![0.0f64; k * dim];
+    let mut counts = vec![0usize; k];
+    for (partial_sums, partial_counts) in &partials {
+        sums.iter_mut().zip(partial_sums).for_each(|(x, y)| *x += y);
+        counts
+            .iter_mut()
+            .zip(partial_counts)
+            .for_each(|(x, y)| *x += y);
+    }
     let mut farthest: Vec<usize> = (0..nearest.len()).collect();
     farthest.sort_by(|&a, &b| nearest[b].1.total_cmp(&nearest[a].1).then(a.cmp(&b)));
     let mut spare = farthest.into_iter();

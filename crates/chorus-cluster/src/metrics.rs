@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +20,8 @@ pub struct Agreement {
     pub purity: f64,
 }
 
-/// Compares `clusters` with `labels` (same length; any ids).
+/// Compares `clusters` with `labels` (same length; any ids). Sums run in key order, so the
+/// same input gives the same bits.
 pub fn agreement(clusters: &[usize], labels: &[usize]) -> Agreement {
     let n = clusters.len().min(labels.len());
     if n == 0 {
@@ -33,16 +34,16 @@ pub fn agreement(clusters: &[usize], labels: &[usize]) -> Agreement {
             purity: 1.0,
         };
     }
-    let mut joint: HashMap<(usize, usize), usize> = HashMap::new();
-    let mut by_cluster: HashMap<usize, usize> = HashMap::new();
-    let mut by_label: HashMap<usize, usize> = HashMap::new();
+    let mut joint: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    let mut by_cluster: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut by_label: BTreeMap<usize, usize> = BTreeMap::new();
     for (&c, &l) in clusters.iter().zip(labels).take(n) {
         *joint.entry((c, l)).or_default() += 1;
         *by_cluster.entry(c).or_default() += 1;
         *by_label.entry(l).or_default() += 1;
     }
     let total = n as f64;
-    let entropy = |counts: &HashMap<usize, usize>| -> f64 {
+    let entropy = |counts: &BTreeMap<usize, usize>| -> f64 {
         counts
             .values()
             .map(|&c| {
@@ -73,7 +74,7 @@ pub fn agreement(clusters: &[usize], labels: &[usize]) -> Agreement {
     } else {
         mutual / ((h_cluster + h_label) / 2.0)
     };
-    let mut majority: HashMap<usize, usize> = HashMap::new();
+    let mut majority: BTreeMap<usize, usize> = BTreeMap::new();
     for (&(c, _), &count) in &joint {
         let best = majority.entry(c).or_default();
         *best = (*best).max(count);
@@ -90,9 +91,9 @@ pub fn agreement(clusters: &[usize], labels: &[usize]) -> Agreement {
 }
 
 fn adjusted_rand(
-    joint: &HashMap<(usize, usize), usize>,
-    by_cluster: &HashMap<usize, usize>,
-    by_label: &HashMap<usize, usize>,
+    joint: &BTreeMap<(usize, usize), usize>,
+    by_cluster: &BTreeMap<usize, usize>,
+    by_label: &BTreeMap<usize, usize>,
     n: usize,
 ) -> f64 {
     let pairs = |x: usize| (x * x.saturating_sub(1)) as f64 / 2.0;

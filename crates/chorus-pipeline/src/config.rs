@@ -19,6 +19,115 @@ pub struct Config {
     pub run: RunConfig,
     /// Where per-item results are cached.
     pub store: StoreConfig,
+    /// What is embedded, and by which model.
+    pub embed: EmbedConfig,
+    /// How base clusters are found.
+    pub cluster: ClusterConfig,
+    /// How clusters are grouped into levels.
+    pub hierarchy: HierarchyConfig,
+    /// What may be published.
+    pub privacy: PrivacyConfig,
+}
+
+/// What is embedded, and by which model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmbedConfig {
+    /// The local embedding model (a name from `chorus models list`).
+    pub model: String,
+    /// Longest text embedded, in characters: the user's words after redaction, cut here.
+    pub max_chars: usize,
+}
+
+impl Default for EmbedConfig {
+    fn default() -> Self {
+        Self {
+            model: "all-minilm-l6-v2".into(),
+            max_chars: 1000,
+        }
+    }
+}
+
+/// How base clusters are found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// A fixed number of base clusters; unset, it is conversations ÷ `target_size`.
+    pub k: Option<usize>,
+    /// Conversations per base cluster aimed at when k comes from the data.
+    pub target_size: usize,
+    /// k-means++ seedings tried; the best is kept.
+    pub restarts: usize,
+    /// Most Lloyd steps over all conversations.
+    pub max_iterations: usize,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            k: None,
+            target_size: 100,
+            restarts: 3,
+            max_iterations: 50,
+        }
+    }
+}
+
+/// How clusters are grouped into levels.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HierarchyConfig {
+    /// Clusters wanted at the top level.
+    pub top_clusters: usize,
+    /// Children per parent aimed at between levels; fixes how many levels there are.
+    pub branching: usize,
+    /// Keywords kept per cluster (the first three name it).
+    pub keywords: usize,
+}
+
+impl Default for HierarchyConfig {
+    fn default() -> Self {
+        Self {
+            top_clusters: 12,
+            branching: 6,
+            keywords: 8,
+        }
+    }
+}
+
+/// What may be published.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// A cluster is published only with at least this many distinct users; a keyword only when
+    /// this many distinct users of its cluster used it.
+    pub min_users: usize,
+    /// ... and at least this many conversations.
+    pub min_conversations: usize,
+    /// Conversations with no user id: "shared" counts them all as one user (safe when some
+    /// people may have many conversations), "distinct" counts each as its own user (say so only
+    /// when each conversation is known to come from a different person).
+    pub unknown_users: UnknownUsers,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            min_users: 25,
+            min_conversations: 50,
+            unknown_users: UnknownUsers::Shared,
+        }
+    }
+}
+
+/// How conversations with no user id are counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownUsers {
+    /// All of them are one user.
+    Shared,
+    /// Each is its own user.
+    Distinct,
 }
 
 /// How the run behaves.
@@ -80,6 +189,20 @@ impl Config {
         if self.ingest.max_message_chars == 0 {
             return Err("ingest.max_message_chars must be at least 1".into());
         }
+        if self.cluster.k == Some(0) {
+            return Err(
+                "cluster.k must be at least 1 (leave it out to choose from the data)".into(),
+            );
+        }
+        if self.cluster.target_size == 0 || self.embed.max_chars == 0 {
+            return Err("cluster.target_size and embed.max_chars must be at least 1".into());
+        }
+        if self.hierarchy.top_clusters == 0 || self.hierarchy.branching < 2 {
+            return Err(
+                "hierarchy.top_clusters must be at least 1 and hierarchy.branching at least 2"
+                    .into(),
+            );
+        }
         Ok(())
     }
 }
@@ -115,6 +238,7 @@ mod tests {
                 "ingest.fields.text",
                 "ingest.fields.label",
                 "store.path",
+                "cluster.k",
             ]
             .map(String::from),
         );

@@ -6,24 +6,32 @@
 //! supplies. The library never prints: the CLI renders progress.
 #![warn(missing_docs)]
 
+mod analysis;
 mod batches;
 mod config;
+mod embed;
 mod error;
 mod inspect;
 mod manifest;
 mod model_calls;
 mod output;
 mod progress;
+mod report;
 mod run;
 mod stage;
 mod stages;
 
-pub use config::{Config, DEFAULT_CONFIG_TOML, RunConfig, StoreConfig};
+pub use config::{
+    ClusterConfig, Config, DEFAULT_CONFIG_TOML, EmbedConfig, HierarchyConfig, PrivacyConfig,
+    RunConfig, StoreConfig, UnknownUsers,
+};
+pub use embed::{EmbedStage, Embedded};
 pub use error::PipelineError;
 pub use inspect::{InspectReport, inspect};
 pub use manifest::RunManifest;
 pub use model_calls::{CallCounts, ChatOutcome, complete_all};
 pub use progress::{NoProgress, Progress, StageReport};
+pub use report::{Report, ReportNode};
 pub use run::{RunOutcome, default_store_path, run};
 pub use stage::{ItemStage, StageRunner};
 pub use stages::ProfileStage;

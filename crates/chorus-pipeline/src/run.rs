@@ -4,13 +4,16 @@ use chrono::Utc;
 
 use chorus_facets::{DatasetStats, StatsBuilder};
 use chorus_ingest::Input;
+use chorus_models::Embedder;
 use chorus_store::Store;
 use chorus_types::Conversation;
 
+use crate::analysis::{Collected, Observation, analyse, keyword_text};
 use crate::batches::{Batch, read_in_batches};
-use crate::output::{OutputFile, write_json};
+use crate::output::{OutputFile, write_file, write_json};
+use crate::report::{Report, render_markdown};
 use crate::stage::StageRunner;
-use crate::{Config, PipelineError, ProfileStage, Progress, RunManifest};
+use crate::{Config, EmbedStage, Embedded, PipelineError, ProfileStage, Progress, RunManifest};
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -19,21 +22,35 @@ pub struct RunOutcome {
     pub manifest: RunManifest,
     /// The dataset summary written to `dataset.json`.
     pub dataset: DatasetStats,
+    /// The cluster report written to `report.json`, when an embedder was given.
+    pub report: Option<Report>,
 }
 
 /// Output files, in the order they are written.
 const REJECTED_FILE: &str = "rejected.jsonl";
 const DATASET_FILE: &str = "dataset.json";
 const MANIFEST_FILE: &str = "run.json";
+const REPORT_FILE: &str = "report.json";
+const REPORT_MD_FILE: &str = "report.md";
+const OUTPUT_FILES: [&str; 5] = [
+    REJECTED_FILE,
+    DATASET_FILE,
+    REPORT_FILE,
+    REPORT_MD_FILE,
+    MANIFEST_FILE,
+];
 
-/// Runs the pipeline over `inputs`, writing into `out_dir`.
+/// Runs the pipeline over `inputs`, writing into `out_dir`. With an `embedder` it runs keyword
+/// mode to the end (embeddings, clusters, tree, `report.json`, `report.md`); without one it
+/// profiles the conversations only.
 ///
 /// Bad records never stop a run: they go to `rejected.jsonl` with their reason. What does stop
-/// it is a failure to write outputs or use the store.
+/// it is a failure to write outputs or use the store, or a model error that no retry can fix.
 pub fn run(
     config: &Config,
     inputs: &[Input],
     out_dir: &Path,
+    embedder: Option<&dyn Embedder>,
     progress: &dyn Progress,
 ) -> Result<RunOutcome, PipelineError> {
     let started_at = Utc::now();
@@ -49,27 +66,68 @@ pub fn run(
         .unwrap_or_else(|| default_store_path(out_dir));
     let mut store = Store::open(&store_path)?;
 
-    let stage = ProfileStage;
-    let mut runner = StageRunner::start(&stage, &mut store, progress, None);
+    let profile_stage = ProfileStage;
+    let embed_stage = embedder.map(EmbedStage::new).transpose()?;
+    // Each stage writes through its own connection to the one file (SQLite in WAL mode).
+    let mut profile_store = Store::open(&store_path)?;
+    let mut profiles = StageRunner::start(&profile_stage, &mut profile_store, progress, None);
+    let mut embeddings = embed_stage
+        .as_ref()
+        .map(|stage| StageRunner::start(stage, &mut store, progress, None));
     let mut rejected = OutputFile::create(&out_dir.join(REJECTED_FILE))?;
     let mut stats = StatsBuilder::new(config.ingest.fields.label.clone());
+    let mut collected = Collected::default();
     let ingested = read_in_batches(inputs, config, progress, &mut |batch| {
         match batch {
             Batch::Conversations(conversations) => {
                 let refs: Vec<&Conversation> = conversations.iter().collect();
-                let profiles = runner.process(&refs)?;
-                for (conversation, profile) in conversations.iter().zip(&profiles) {
+                let batch_profiles = profiles.process(&refs)?;
+                for (conversation, profile) in conversations.iter().zip(&batch_profiles) {
                     stats.add(conversation, profile);
+                }
+                if let Some(embeddings) = embeddings.as_mut() {
+                    collect_batch(
+                        config,
+                        &conversations,
+                        &batch_profiles,
+                        embeddings,
+                        &mut collected,
+                    )?;
                 }
             }
             Batch::Rejected(rejection) => rejected.write_line(&rejection)?,
         }
         Ok(())
     })?;
-    let profile_report = runner.finish();
+    let mut stage_reports = vec![ingested.stage, profiles.finish()];
+    stage_reports.extend(embeddings.map(StageRunner::finish));
     rejected.commit()?;
     let dataset = stats.finish();
     write_json(&out_dir.join(DATASET_FILE), &dataset)?;
+    let report = match embed_stage {
+        Some(_) => {
+            let started = std::time::Instant::now();
+            progress.stage_started("cluster", "conversations", Some(collected.len() as u64));
+            let report = analyse(collected, config)?;
+            let stage = crate::StageReport {
+                name: "cluster".into(),
+                version: 1,
+                items: report.totals.clustered as u64,
+                computed: report.totals.clustered as u64,
+                wall_seconds: started.elapsed().as_secs_f64(),
+                ..crate::StageReport::default()
+            };
+            progress.stage_finished(&stage);
+            stage_reports.push(stage);
+            write_json(&out_dir.join(REPORT_FILE), &report)?;
+            write_file(
+                &out_dir.join(REPORT_MD_FILE),
+                render_markdown(&report).as_bytes(),
+            )?;
+            Some(report)
+        }
+        None => None,
+    };
 
     let manifest = RunManifest {
         chorus_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -79,19 +137,74 @@ pub fn run(
         store: store_path,
         ingest: ingested.report.totals,
         inputs: ingested.report.files,
-        stages: vec![ingested.stage, profile_report],
-        outputs: [REJECTED_FILE, DATASET_FILE, MANIFEST_FILE]
-            .map(String::from)
-            .to_vec(),
+        stages: stage_reports,
+        outputs: OUTPUT_FILES
+            .iter()
+            .filter(|name| report.is_some() || !name.starts_with("report"))
+            .map(|name| name.to_string())
+            .collect(),
     };
     write_json(&out_dir.join(MANIFEST_FILE), &manifest)?;
-    Ok(RunOutcome { manifest, dataset })
+    Ok(RunOutcome {
+        manifest,
+        dataset,
+        report,
+    })
+}
+
+/// Keyword mode's share of one batch: the redacted user text, its vector, its profile.
+fn collect_batch(
+    config: &Config,
+    conversations: &[Conversation],
+    profiles: &[chorus_facets::Profile],
+    embeddings: &mut StageRunner<'_, EmbedStage<'_>>,
+    collected: &mut Collected,
+) -> Result<(), PipelineError> {
+    let texts: Vec<_> = conversations
+        .iter()
+        .map(|c| keyword_text(c, config.embed.max_chars))
+        .collect();
+    let to_embed: Vec<&String> = texts
+        .iter()
+        .filter(|t| !t.text.trim().is_empty())
+        .map(|t| &t.text)
+        .collect();
+    let mut vectors = embeddings.process(&to_embed)?.into_iter();
+    for ((conversation, profile), text) in conversations.iter().zip(profiles).zip(&texts) {
+        let embedded = if text.text.trim().is_empty() {
+            None
+        } else {
+            vectors.next()
+        };
+        let vector = match &embedded {
+            Some(Embedded::Vector(values)) => Some(values.as_slice()),
+            _ => None,
+        };
+        let label = config
+            .ingest
+            .fields
+            .label
+            .as_ref()
+            .and_then(|field| conversation.metadata.get(field).cloned());
+        collected.add(
+            Observation {
+                conversation,
+                profile,
+                text: &text.text,
+                redactions: &text.counts,
+                vector,
+                label,
+            },
+            config.privacy.unknown_users,
+        );
+    }
+    Ok(())
 }
 
 /// A run into a folder that holds an earlier run's outputs removes them first, so a run killed
 /// half-way never leaves the earlier outputs looking like its own.
 fn remove_previous_outputs(out_dir: &Path) -> Result<(), PipelineError> {
-    for name in [REJECTED_FILE, DATASET_FILE, MANIFEST_FILE] {
+    for name in OUTPUT_FILES {
         let path = out_dir.join(name);
         match std::fs::remove_file(&path) {
             Err(error) if error.kind() != std::io::ErrorKind::NotFound => {

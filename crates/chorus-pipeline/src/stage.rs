@@ -34,6 +34,29 @@ pub trait ItemStage: Sync {
     fn input_hash(&self, input: &Self::Input) -> ContentHash;
     /// The result for one item.
     fn compute(&self, input: &Self::Input) -> Self::Output;
+    /// The results for the items not in the store, in order. By default each item is computed
+    /// on its own, on every core; a stage whose model works in batches overrides it.
+    fn compute_batch(&self, inputs: &[&Self::Input]) -> Result<Vec<Self::Output>, PipelineError> {
+        Ok(inputs
+            .par_iter()
+            .map(|input| {
+                fail::fail_point!("stage-item");
+                self.compute(input)
+            })
+            .collect())
+    }
+    /// How a result is stored (JSON by default).
+    fn encode(&self, output: &Self::Output) -> Result<Vec<u8>, PipelineError> {
+        serde_json::to_vec(output).map_err(|error| PipelineError::Encode {
+            stage: self.name().to_string(),
+            message: error.to_string(),
+        })
+    }
+    /// A stored result read back; `None` when it no longer decodes (written by a buggy build),
+    /// and it is then computed again.
+    fn decode(&self, bytes: &[u8]) -> Option<Self::Output> {
+        serde_json::from_slice(bytes).ok()
+    }
 }
 
 /// Runs one [`ItemStage`] batch by batch through the store.
@@ -82,31 +105,25 @@ impl<'a, S: ItemStage> StageRunner<'a, S> {
                 &self.params,
                 self.stage.input_hash(input),
             );
-            // A stored value that no longer decodes (written by a buggy build) is recomputed.
             let cached = self
                 .store
                 .get(key)?
-                .and_then(|bytes| serde_json::from_slice::<S::Output>(&bytes).ok());
+                .and_then(|bytes| self.stage.decode(&bytes));
             if cached.is_none() {
                 missing.push((index, key));
             }
             outputs.push(cached);
         }
         let stage = self.stage;
-        let computed: Vec<S::Output> = missing
-            .par_iter()
-            .map(|&(index, _)| {
-                fail::fail_point!("stage-item");
-                stage.compute(inputs[index])
-            })
-            .collect();
+        let todo: Vec<&S::Input> = missing.iter().map(|&(index, _)| inputs[index]).collect();
+        let computed = if todo.is_empty() {
+            Vec::new()
+        } else {
+            stage.compute_batch(&todo)?
+        };
         let mut fresh = Vec::with_capacity(computed.len());
         for ((index, key), output) in missing.into_iter().zip(computed) {
-            let bytes = serde_json::to_vec(&output).map_err(|error| PipelineError::Encode {
-                stage: stage.name().to_string(),
-                message: error.to_string(),
-            })?;
-            fresh.push((key, bytes));
+            fresh.push((key, stage.encode(&output)?));
             outputs[index] = Some(output);
         }
         if !fresh.is_empty() {

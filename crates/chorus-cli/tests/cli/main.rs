@@ -2,5 +2,6 @@
 
 mod commands;
 mod docs;
+mod report;
 mod resume;
 mod util;

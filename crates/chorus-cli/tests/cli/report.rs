@@ -1,0 +1,160 @@
+//! Keyword mode end to end on real data: Banking77 queries with planted personal details.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::{read_json, run_ok, shared_data};
+
+/// Strings planted in the input that must never reach a file written for analysts.
+const CANARIES: [&str; 5] = [
+    "canary.zed.4417@example.org",
+    "555-013-7788",
+    "Quillon",
+    "Varderbeck",
+    "4111 1111 1111 1111",
+];
+
+fn planted_conversations(path: &Path) {
+    let mut lines = Vec::new();
+    for i in 0..40 {
+        let text = format!(
+            "My card has not arrived yet, write to canary.zed.4417@example.org or call 555-013-7788 ({i})"
+        );
+        lines.push(serde_json::json!({
+            "id": format!("planted-{i}"),
+            "messages": [{"role": "user", "content": text}],
+        }));
+    }
+    lines.push(serde_json::json!({
+        "id": "planted-name",
+        "messages": [{"role": "user", "content": "I am Quillon Varderbeck and my card 4111 1111 1111 1111 was declined"}],
+    }));
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    std::fs::write(path, text.join("\n")).unwrap();
+}
+
+fn check_tree(node: &Value, min_users: u64, min_conversations: u64) {
+    let children = node["children"].as_array().unwrap();
+    if !children.is_empty() {
+        let sum: u64 = children
+            .iter()
+            .map(|c| c["conversations"].as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            sum,
+            node["conversations"].as_u64().unwrap(),
+            "totals kept at {}",
+            node["id"]
+        );
+    }
+    for child in children {
+        if !child["other"].as_bool().unwrap() {
+            assert!(
+                child["users"].as_u64().unwrap() >= min_users,
+                "{}",
+                child["id"]
+            );
+            assert!(child["conversations"].as_u64().unwrap() >= min_conversations);
+            for keyword in child["keywords"].as_array().unwrap() {
+                assert!(keyword["users"].as_u64().unwrap() >= min_users);
+            }
+        }
+        check_tree(child, min_users, min_conversations);
+    }
+}
+
+#[test]
+fn keyword_mode_recovers_intents_publishes_above_thresholds_and_leaks_no_canary() {
+    let dir = tempfile::tempdir().unwrap();
+    let planted = dir.path().join("planted.jsonl");
+    planted_conversations(&planted);
+    let banking = shared_data("banking77-test.csv.gz");
+    let cache = dir.path().join("store.sqlite").display().to_string();
+    let run = |out: &Path| {
+        let out = out.display().to_string();
+        let planted = planted.display().to_string();
+        run_ok(&[
+            "run",
+            &banking,
+            &planted,
+            "-o",
+            &out,
+            "--cache",
+            &cache,
+            "--label-field",
+            "category",
+            "--k",
+            "77",
+            "--distinct-unknown-users",
+            "--min-users",
+            "10",
+            "--min-conversations",
+            "20",
+            "-q",
+        ]);
+    };
+    let first = dir.path().join("first");
+    run(&first);
+    let report = read_json(&first.join("report.json"));
+    assert_eq!(report["totals"]["conversations"], 3121);
+    assert_eq!(report["totals"]["clustered"], 3121);
+    assert_eq!(report["parameters"]["k"], 77);
+    let sizes: Vec<u64> = report["parameters"]["level_sizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert!(sizes.windows(2).all(|w| w[1] < w[0]), "{sizes:?}");
+    let nmi = report["label_agreement"]["nmi"].as_f64().unwrap();
+    assert!(nmi >= 0.75, "NMI {nmi}");
+    assert_eq!(report["redactions"]["email"], 40);
+    assert_eq!(report["redactions"]["phone"], 40);
+    assert_eq!(report["redactions"]["card"], 1);
+    check_tree(&report["tree"], 10, 20);
+    assert_eq!(
+        report["tree"]["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["conversations"].as_u64().unwrap())
+            .sum::<u64>(),
+        3121
+    );
+
+    for name in ["report.json", "report.md"] {
+        let text = std::fs::read_to_string(first.join(name)).unwrap();
+        for canary in CANARIES {
+            assert!(!text.contains(canary), "{canary} leaked into {name}");
+        }
+        assert!(!text.to_lowercase().contains("quillon"), "{name}");
+    }
+    let markdown = std::fs::read_to_string(first.join("report.md")).unwrap();
+    assert!(markdown.contains("NMI"), "{markdown}");
+
+    // Same input, same seed, warm store: the same report, byte for byte.
+    let again = dir.path().join("again");
+    run(&again);
+    assert_eq!(
+        std::fs::read(first.join("report.json")).unwrap(),
+        std::fs::read(again.join("report.json")).unwrap()
+    );
+}
+
+#[test]
+fn without_user_ids_nothing_is_published_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_arg = out.display().to_string();
+    let banking = shared_data("banking77-test.csv.gz");
+    let output = run_ok(&["run", &banking, "-o", &out_arg, "--k", "20"]);
+    let report = read_json(&out.join("report.json"));
+    assert_eq!(report["totals"]["users"], 1);
+    let children = report["tree"]["children"].as_array().unwrap();
+    assert_eq!(children.len(), 1);
+    assert_eq!(children[0]["other"], true);
+    assert_eq!(children[0]["conversations"], 3080);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--distinct-unknown-users"), "{stderr}");
+}

@@ -1,0 +1,491 @@
+//! Keyword mode after embedding: base clusters, the Ward tree cut into levels, keyword names, the
+//! publication thresholds, and the report.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{Datelike, NaiveDate};
+
+use chorus_cluster::{Dendrogram, KMeansOptions, agreement, kmeans};
+use chorus_facets::Profile;
+use chorus_text::{Documents, Keyword, PiiKind, Redacted, Vocabulary, class_keywords, redact};
+use chorus_types::{ContentHash, Conversation};
+
+use crate::report::{
+    Facets, KMeansSummary, LabelAgreement, NumericFacet, REPORT_SCHEMA_VERSION, Report, ReportNode,
+    ReportParameters, ReportTotals,
+};
+use crate::{Config, PipelineError, UnknownUsers};
+
+/// Turn counts at or above this share one histogram bucket.
+const TURN_BUCKETS: u32 = 10;
+
+/// What keyword mode keeps of each clustered conversation: no text, only term ids.
+#[derive(Default)]
+pub(crate) struct Collected {
+    users: Vec<u64>,
+    terms: Vec<Vec<u32>>,
+    languages: Vec<Option<String>>,
+    turns: Vec<u32>,
+    days: Vec<Option<NaiveDate>>,
+    labels: Vec<Option<String>>,
+    vectors: Vec<f32>,
+    dim: usize,
+    vocabulary: Vocabulary,
+    totals: ReportTotals,
+    redactions: BTreeMap<PiiKind, u64>,
+}
+
+/// What one conversation brings to keyword mode.
+pub(crate) struct Observation<'a> {
+    pub conversation: &'a Conversation,
+    pub profile: &'a Profile,
+    pub text: &'a str,
+    pub redactions: &'a [(PiiKind, u32)],
+    pub vector: Option<&'a [f32]>,
+    pub label: Option<String>,
+}
+
+impl Collected {
+    /// Conversations ready to cluster.
+    pub(crate) fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    pub(crate) fn add(&mut self, observation: Observation<'_>, unknown_users: UnknownUsers) {
+        self.totals.conversations += 1;
+        for &(kind, count) in observation.redactions {
+            *self.redactions.entry(kind).or_default() += u64::from(count);
+        }
+        if observation.text.trim().is_empty() {
+            self.totals.no_user_text += 1;
+            return;
+        }
+        let Some(vector) = observation.vector else {
+            self.totals.not_embedded += 1;
+            return;
+        };
+        if self.dim == 0 {
+            self.dim = vector.len();
+        }
+        if vector.len() != self.dim || self.dim == 0 {
+            self.totals.not_embedded += 1;
+            return;
+        }
+        self.vectors.extend_from_slice(vector);
+        self.users.push(user_key(
+            observation.conversation,
+            self.totals.conversations,
+            unknown_users,
+        ));
+        self.terms.push(self.vocabulary.terms_of(observation.text));
+        self.languages.push(observation.profile.language.clone());
+        self.turns.push(observation.profile.turns);
+        self.days.push(observation.profile.day);
+        self.labels.push(observation.label);
+    }
+}
+
+/// The text keyword mode embeds and counts: the user's own turns, personal details replaced by
+/// placeholders, cut at `max_chars` characters.
+pub(crate) fn keyword_text(conversation: &Conversation, max_chars: usize) -> Redacted {
+    let joined: Vec<String> = conversation
+        .user_messages()
+        .map(|message| message.rendered_text())
+        .collect();
+    let mut redacted = redact(&joined.join("\n"));
+    if let Some((cut, _)) = redacted.text.char_indices().nth(max_chars) {
+        redacted.text.truncate(cut);
+    }
+    redacted
+}
+
+/// A number standing for the person behind a conversation, for distinct-user counts.
+fn user_key(conversation: &Conversation, ordinal: usize, unknown: UnknownUsers) -> u64 {
+    let hash = match (&conversation.user_id, unknown) {
+        (Some(user), _) => ContentHash::of(format!("user\0{user}").as_bytes()),
+        (None, UnknownUsers::Shared) => return u64::MAX,
+        (None, UnknownUsers::Distinct) => ContentHash::of(format!("unknown\0{ordinal}").as_bytes()),
+    };
+    u64::from_le_bytes(hash.as_bytes()[..8].try_into().unwrap_or([0; 8])) & (u64::MAX >> 1)
+}
+
+/// Clusters levels per group: how many clusters each level of the tree has, base first, each
+/// strictly smaller than the one below, with a constant ratio between levels.
+fn level_sizes(k: usize, top: usize, branching: usize) -> Vec<usize> {
+    let mut sizes = vec![k];
+    if k <= top {
+        return sizes;
+    }
+    let span = k as f64 / top as f64;
+    let levels = (span.ln() / (branching as f64).ln()).ceil().max(1.0) as usize;
+    let ratio = span.powf(1.0 / levels as f64);
+    for level in 1..=levels {
+        let below = sizes[sizes.len() - 1];
+        let size = ((k as f64) / ratio.powi(level as i32)).round() as usize;
+        sizes.push(size.clamp(1, below.saturating_sub(1).max(1)));
+        if sizes[sizes.len() - 1] == 1 || sizes[sizes.len() - 1] == below {
+            sizes.pop();
+            break;
+        }
+    }
+    sizes
+}
+
+/// Runs clustering, naming, the hierarchy and the thresholds over what was collected.
+pub(crate) fn analyse(collected: Collected, config: &Config) -> Result<Report, PipelineError> {
+    let mut totals = collected.totals.clone();
+    let n = collected.users.len();
+    totals.clustered = n;
+    totals.users = collected.users.iter().collect::<HashSet<_>>().len();
+    let (k, k_source) = match config.cluster.k {
+        Some(k) => (k, "config"),
+        None => (
+            (n as f64 / config.cluster.target_size as f64)
+                .round()
+                .max(1.0) as usize,
+            "data",
+        ),
+    };
+    let mut parameters = ReportParameters {
+        embed_model: config.embed.model.clone(),
+        k: k.min(n),
+        k_source: k_source.into(),
+        level_sizes: Vec::new(),
+        min_users: config.privacy.min_users,
+        min_conversations: config.privacy.min_conversations,
+        unknown_users: match config.privacy.unknown_users {
+            UnknownUsers::Shared => "shared".into(),
+            UnknownUsers::Distinct => "distinct".into(),
+        },
+        seed: config.run.seed,
+    };
+    let redactions = collected
+        .redactions
+        .iter()
+        .map(|(kind, count)| {
+            (
+                kind.placeholder().trim_matches(['[', ']']).to_lowercase(),
+                *count,
+            )
+        })
+        .collect();
+    if n == 0 {
+        return Ok(Report {
+            schema_version: REPORT_SCHEMA_VERSION,
+            mode: "keyword".into(),
+            totals,
+            parameters,
+            kmeans: KMeansSummary {
+                iterations: 0,
+                converged: true,
+                inertia: 0.0,
+            },
+            redactions,
+            label_agreement: None,
+            tree: root(Vec::new(), 0),
+        });
+    }
+    let mut options = KMeansOptions::new(k, config.run.seed);
+    options.restarts = config.cluster.restarts;
+    options.max_iterations = config.cluster.max_iterations;
+    let clusters = kmeans(&collected.vectors, collected.dim, &options).map_err(|error| {
+        PipelineError::Encode {
+            stage: "cluster".into(),
+            message: error.to_string(),
+        }
+    })?;
+    parameters.k = clusters.k();
+    let sizes = level_sizes(
+        clusters.k(),
+        config.hierarchy.top_clusters,
+        config.hierarchy.branching,
+    );
+    let tree =
+        Dendrogram::ward(&clusters.centroids, clusters.dim, &clusters.sizes).map_err(|error| {
+            PipelineError::Encode {
+                stage: "hierarchy".into(),
+                message: error.to_string(),
+            }
+        })?;
+    // The group of each base cluster at each level; level 0 is the base itself.
+    let groups: Vec<Vec<usize>> = sizes.iter().map(|&size| tree.cut(size)).collect();
+    let base: Vec<usize> = clusters.assignments.iter().map(|&a| a as usize).collect();
+    let builder = TreeBuilder {
+        collected: &collected,
+        config,
+    };
+    let mut levels: Vec<Vec<ReportNode>> = Vec::new();
+    for (level, group) in groups.iter().enumerate() {
+        let classes: Vec<usize> = base.iter().map(|&b| group[b]).collect();
+        let mut nodes = builder.level_nodes(level, sizes[level], &classes);
+        if let Some(below) = levels.last_mut() {
+            let below_group = &groups[level - 1];
+            // Each child's parent: the group, at this level, of any of its base clusters.
+            let mut parent_of = vec![0usize; below.len()];
+            for (b, &child) in below_group.iter().enumerate() {
+                parent_of[child] = group[b];
+            }
+            for (child, parent) in std::mem::take(below).into_iter().zip(parent_of) {
+                nodes[parent].children.push(child);
+            }
+        }
+        levels.push(nodes);
+    }
+    parameters.level_sizes = sizes;
+    let top = levels.pop().unwrap_or_default();
+    let label_agreement = label_agreement(&collected, &base, config);
+    let mut tree = root(top, parameters.level_sizes.len());
+    tree.users = totals.users;
+    let tree = publish(tree, &collected, config);
+    Ok(Report {
+        schema_version: REPORT_SCHEMA_VERSION,
+        mode: "keyword".into(),
+        totals,
+        parameters,
+        kmeans: KMeansSummary {
+            iterations: clusters.inertia_history.len(),
+            converged: clusters.converged,
+            inertia: clusters.inertia(),
+        },
+        redactions,
+        label_agreement,
+        tree,
+    })
+}
+
+fn root(children: Vec<ReportNode>, level: usize) -> ReportNode {
+    let conversations = children.iter().map(|c| c.conversations).sum();
+    ReportNode {
+        id: "root".into(),
+        level,
+        name: "All conversations".into(),
+        description: String::new(),
+        keywords: Vec::new(),
+        conversations,
+        users: 0,
+        share_of_parent: 1.0,
+        other: false,
+        folded_clusters: 0,
+        facets: Facets::default(),
+        children,
+        members: Vec::new(),
+    }
+}
+
+struct TreeBuilder<'a> {
+    collected: &'a Collected,
+    config: &'a Config,
+}
+
+impl TreeBuilder<'_> {
+    /// The nodes of one level (without children), named by their keywords.
+    fn level_nodes(&self, level: usize, count: usize, classes: &[usize]) -> Vec<ReportNode> {
+        let documents = Documents {
+            terms: &self.collected.terms,
+            users: &self.collected.users,
+            classes,
+        };
+        let keywords = class_keywords(
+            &documents,
+            count,
+            &self.collected.vocabulary,
+            self.config.privacy.min_users,
+            self.config.hierarchy.keywords,
+        );
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); count];
+        for (doc, &class) in classes.iter().enumerate() {
+            members[class].push(doc);
+        }
+        members
+            .into_iter()
+            .zip(keywords)
+            .enumerate()
+            .map(|(index, (docs, keywords))| ReportNode {
+                id: format!("L{level}.{index}"),
+                level,
+                name: name_from(&keywords, self.config.privacy.min_users),
+                description: describe(&keywords),
+                conversations: docs.len(),
+                users: distinct_users(self.collected, &docs),
+                share_of_parent: 0.0,
+                other: false,
+                folded_clusters: 0,
+                facets: facets(self.collected, &docs),
+                keywords,
+                children: Vec::new(),
+                members: docs,
+            })
+            .collect()
+    }
+}
+
+fn distinct_users(collected: &Collected, docs: &[usize]) -> usize {
+    docs.iter()
+        .map(|&d| collected.users[d])
+        .collect::<HashSet<_>>()
+        .len()
+}
+
+fn name_from(keywords: &[Keyword], min_users: usize) -> String {
+    if keywords.is_empty() {
+        return format!("No keyword shared by {min_users} users");
+    }
+    keywords
+        .iter()
+        .take(3)
+        .map(|k| k.term.as_str())
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+fn describe(keywords: &[Keyword]) -> String {
+    if keywords.is_empty() {
+        return String::new();
+    }
+    let listed: Vec<String> = keywords
+        .iter()
+        .map(|k| format!("{} ({:.0}%)", k.term, k.share * 100.0))
+        .collect();
+    format!(
+        "Users here wrote about {}. Shares are of this cluster's conversations.",
+        listed.join(", ")
+    )
+}
+
+fn facets(collected: &Collected, docs: &[usize]) -> Facets {
+    let mut facets = Facets::default();
+    let mut histogram = vec![0usize; TURN_BUCKETS as usize];
+    let mut turn_sum = 0u64;
+    for &d in docs {
+        let language = collected.languages[d].as_deref().unwrap_or("unknown");
+        *facets.language.entry(language.to_string()).or_default() += 1;
+        let turns = collected.turns[d];
+        turn_sum += u64::from(turns);
+        histogram[(turns.clamp(1, TURN_BUCKETS) - 1) as usize] += 1;
+        if let Some(day) = collected.days[d] {
+            *facets.day.entry(day.to_string()).or_default() += 1;
+            let week = day.iso_week();
+            *facets
+                .week
+                .entry(format!("{}-W{:02}", week.year(), week.week()))
+                .or_default() += 1;
+        }
+    }
+    facets.turns = NumericFacet {
+        mean: turn_sum as f64 / docs.len().max(1) as f64,
+        histogram: histogram
+            .into_iter()
+            .enumerate()
+            .map(|(i, count)| {
+                let bucket = i as u32 + 1;
+                let label = if bucket == TURN_BUCKETS {
+                    format!("{bucket}+")
+                } else {
+                    bucket.to_string()
+                };
+                (label, count)
+            })
+            .collect(),
+    };
+    facets
+}
+
+/// Applies the thresholds from the top down: a cluster with too few distinct users or
+/// conversations is not published; its parent's "Other" holds its counts, so totals are kept.
+fn publish(mut node: ReportNode, collected: &Collected, config: &Config) -> ReportNode {
+    let published = |n: &ReportNode| {
+        n.users >= config.privacy.min_users && n.conversations >= config.privacy.min_conversations
+    };
+    let children = std::mem::take(&mut node.children);
+    let (kept, folded): (Vec<ReportNode>, Vec<ReportNode>) =
+        children.into_iter().partition(|c| published(c));
+    let mut children: Vec<ReportNode> = kept
+        .into_iter()
+        .map(|child| publish(child, collected, config))
+        .collect();
+    if !folded.is_empty() {
+        children.push(other_node(&node, &folded, collected));
+    }
+    let total = node.conversations.max(1) as f64;
+    for child in &mut children {
+        child.share_of_parent = child.conversations as f64 / total;
+    }
+    children.sort_by(|a, b| {
+        a.other
+            .cmp(&b.other)
+            .then(b.conversations.cmp(&a.conversations))
+            .then(a.id.cmp(&b.id))
+    });
+    node.children = children;
+    node
+}
+
+/// The node holding a parent's unpublished clusters: counts only, no names or keywords.
+fn other_node(parent: &ReportNode, folded: &[ReportNode], collected: &Collected) -> ReportNode {
+    let members: Vec<usize> = folded
+        .iter()
+        .flat_map(|c| c.members.iter().copied())
+        .collect();
+    ReportNode {
+        id: format!("{}.other", parent.id),
+        level: parent.level.saturating_sub(1),
+        name: "Other".into(),
+        description: format!(
+            "{} clusters too small to publish on their own.",
+            folded.len()
+        ),
+        keywords: Vec::new(),
+        conversations: members.len(),
+        users: distinct_users(collected, &members),
+        share_of_parent: 0.0,
+        other: true,
+        folded_clusters: folded.len(),
+        facets: facets(collected, &members),
+        children: Vec::new(),
+        members,
+    }
+}
+
+fn label_agreement(
+    collected: &Collected,
+    base: &[usize],
+    config: &Config,
+) -> Option<LabelAgreement> {
+    let field = config.ingest.fields.label.clone()?;
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    let mut clusters = Vec::new();
+    let mut labels = Vec::new();
+    for (doc, label) in collected.labels.iter().enumerate() {
+        if let Some(label) = label {
+            let next = ids.len();
+            labels.push(*ids.entry(label.as_str()).or_insert(next));
+            clusters.push(base[doc]);
+        }
+    }
+    if labels.is_empty() {
+        return None;
+    }
+    Some(LabelAgreement {
+        field,
+        labelled: labels.len(),
+        labels: ids.len(),
+        scores: agreement(&clusters, &labels),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_shrink_strictly_with_a_constant_ratio() {
+        assert_eq!(level_sizes(10, 12, 6), [10]);
+        assert_eq!(level_sizes(77, 12, 6), [77, 30, 12]);
+        assert_eq!(level_sizes(60, 12, 6), [60, 12]);
+        let sizes = level_sizes(2000, 12, 6);
+        assert_eq!(sizes.len(), 4, "{sizes:?}");
+        assert!(sizes.windows(2).all(|w| w[1] < w[0]), "{sizes:?}");
+        assert_eq!(*sizes.last().unwrap(), 12);
+        assert!(level_sizes(13, 12, 6).windows(2).all(|w| w[1] < w[0]));
+    }
+}

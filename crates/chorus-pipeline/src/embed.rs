@@ -1,0 +1,122 @@
+//! The embedding stage: texts to unit vectors through whatever [`Embedder`] the caller chose,
+//! batched, cached in the run store as raw little-endian floats.
+
+use chorus_models::{Embedder, ModelError};
+use chorus_types::ContentHash;
+
+use crate::{ItemStage, PipelineError};
+
+/// Bump when what is embedded for a given text changes.
+const EMBED_VERSION: u32 = 1;
+/// Texts per embedder call.
+const CALL_BATCH: usize = 64;
+
+/// One text's vector, or why it has none (the run goes on without it and counts it).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Embedded {
+    /// The L2-normalised vector.
+    Vector(Vec<f32>),
+    /// The embedder failed on this text.
+    Failed(String),
+}
+
+/// Embeds texts with one embedder. Async backends run on a runtime of the stage's own, so the
+/// same stage drives a local model and an HTTP server alike.
+pub struct EmbedStage<'a> {
+    embedder: &'a dyn Embedder,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl<'a> EmbedStage<'a> {
+    /// A stage over `embedder`.
+    pub fn new(embedder: &'a dyn Embedder) -> Result<Self, PipelineError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| PipelineError::Encode {
+                stage: "embed".into(),
+                message: format!("cannot start the async runtime: {error}"),
+            })?;
+        Ok(Self { embedder, runtime })
+    }
+
+    fn embed(&self, texts: &[String]) -> Result<Vec<Embedded>, ModelError> {
+        let matrix = self.runtime.block_on(self.embedder.embed(texts))?;
+        Ok((0..matrix.rows())
+            .map(|row| Embedded::Vector(matrix.row(row).to_vec()))
+            .collect())
+    }
+
+    /// A batch that failed as a whole is tried text by text, so one bad text fails alone.
+    fn embed_or_isolate(&self, texts: &[String]) -> Result<Vec<Embedded>, PipelineError> {
+        match self.embed(texts) {
+            Ok(vectors) => Ok(vectors),
+            Err(error) if error.is_fatal() => Err(PipelineError::Model(error)),
+            Err(_) if texts.len() > 1 => texts
+                .iter()
+                .map(|text| self.embed_or_isolate(std::slice::from_ref(text)))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|parts| parts.into_iter().flatten().collect()),
+            Err(error) => Ok(vec![Embedded::Failed(error.to_string())]),
+        }
+    }
+}
+
+impl ItemStage for EmbedStage<'_> {
+    type Input = String;
+    type Output = Embedded;
+
+    fn name(&self) -> &'static str {
+        "embed"
+    }
+
+    fn version(&self) -> u32 {
+        EMBED_VERSION
+    }
+
+    fn model(&self) -> &str {
+        self.embedder.id()
+    }
+
+    fn input_hash(&self, text: &String) -> ContentHash {
+        ContentHash::of(text.as_bytes())
+    }
+
+    fn compute(&self, text: &String) -> Embedded {
+        match self.embed_or_isolate(std::slice::from_ref(text)) {
+            Ok(mut vectors) if vectors.len() == 1 => vectors.remove(0),
+            Ok(_) => Embedded::Failed("the embedder returned no vector".into()),
+            Err(error) => Embedded::Failed(error.to_string()),
+        }
+    }
+
+    fn compute_batch(&self, texts: &[&String]) -> Result<Vec<Embedded>, PipelineError> {
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(CALL_BATCH) {
+            let owned: Vec<String> = chunk.iter().map(|t| (*t).clone()).collect();
+            out.extend(self.embed_or_isolate(&owned)?);
+        }
+        Ok(out)
+    }
+
+    fn encode(&self, output: &Embedded) -> Result<Vec<u8>, PipelineError> {
+        Ok(match output {
+            Embedded::Vector(values) => std::iter::once(b'v')
+                .chain(values.iter().flat_map(|v| v.to_le_bytes()))
+                .collect(),
+            Embedded::Failed(message) => std::iter::once(b'f').chain(message.bytes()).collect(),
+        })
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Option<Embedded> {
+        match bytes.split_first()? {
+            (b'v', rest) if rest.len() % 4 == 0 => Some(Embedded::Vector(
+                rest.chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect(),
+            )),
+            (b'f', rest) => Some(Embedded::Failed(String::from_utf8_lossy(rest).into_owned())),
+            _ => None,
+        }
+    }
+}

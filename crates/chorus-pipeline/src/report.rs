@@ -1,0 +1,210 @@
+//! `report.json` (versioned, documented in docs/outputs.md) and `report.md`, the readable tree.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use chorus_cluster::Agreement;
+use chorus_text::Keyword;
+
+/// The `report.json` schema version; bumped on any incompatible change.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// Everything a run publishes about its clusters: aggregates only, after the thresholds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// [`REPORT_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// "keyword" (the user's redacted words embedded and described by keywords).
+    pub mode: String,
+    /// Counts over the whole run.
+    pub totals: ReportTotals,
+    /// The settings that shaped the tree.
+    pub parameters: ReportParameters,
+    /// How k-means went.
+    pub kmeans: KMeansSummary,
+    /// Personal details replaced by the redaction rules before embedding, by kind.
+    pub redactions: BTreeMap<String, u64>,
+    /// Agreement of the base clusters with a label column, when one was named.
+    pub label_agreement: Option<LabelAgreement>,
+    /// The tree: the root stands for every conversation; its children are the top level.
+    pub tree: ReportNode,
+}
+
+/// Counts over the whole run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReportTotals {
+    /// Conversations read and accepted.
+    pub conversations: usize,
+    /// Conversations clustered (the rest had no user text or could not be embedded).
+    pub clustered: usize,
+    /// Conversations with no user text to embed.
+    pub no_user_text: usize,
+    /// Conversations the embedder failed on.
+    pub not_embedded: usize,
+    /// Distinct users among the clustered conversations (as counted for the thresholds).
+    pub users: usize,
+}
+
+/// The settings that shaped the tree.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportParameters {
+    /// The embedding model.
+    pub embed_model: String,
+    /// Base clusters.
+    pub k: usize,
+    /// "config" when k was given, "data" when it came from the target cluster size.
+    pub k_source: String,
+    /// Clusters per level, base first.
+    pub level_sizes: Vec<usize>,
+    /// Publication threshold: distinct users.
+    pub min_users: usize,
+    /// Publication threshold: conversations.
+    pub min_conversations: usize,
+    /// How conversations without a user id were counted.
+    pub unknown_users: String,
+    /// The run's seed.
+    pub seed: u64,
+}
+
+/// How k-means went.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KMeansSummary {
+    /// Lloyd steps over all conversations.
+    pub iterations: usize,
+    /// Whether the assignment settled before the step limit.
+    pub converged: bool,
+    /// Final sum of squared distances to the centroids.
+    pub inertia: f64,
+}
+
+/// Agreement of the base clusters with a label column.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LabelAgreement {
+    /// The metadata field.
+    pub field: String,
+    /// Conversations that had a label.
+    pub labelled: usize,
+    /// Distinct labels.
+    pub labels: usize,
+    /// The scores.
+    #[serde(flatten)]
+    pub scores: Agreement,
+}
+
+/// One cluster of the tree.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportNode {
+    /// Stable within a run: `root`, `L{level}.{index}`, or `{parent}.other`.
+    pub id: String,
+    /// 0 for base clusters, rising to the top level; the root is one above it.
+    pub level: usize,
+    /// Short name.
+    pub name: String,
+    /// One or two sentences.
+    pub description: String,
+    /// The words that set it apart, each used by at least `min_users` of its users.
+    pub keywords: Vec<Keyword>,
+    /// Conversations in it.
+    pub conversations: usize,
+    /// Distinct users in it.
+    pub users: usize,
+    /// Its conversations as a share of its parent's.
+    pub share_of_parent: f64,
+    /// True for the node that holds the clusters too small to publish on their own.
+    pub other: bool,
+    /// For an "Other" node: how many clusters were folded into it.
+    pub folded_clusters: usize,
+    /// Facet breakdowns.
+    pub facets: Facets,
+    /// The clusters one level down.
+    pub children: Vec<ReportNode>,
+    /// Its conversations (positions among the clustered ones); never written.
+    #[serde(skip)]
+    pub(crate) members: Vec<usize>,
+}
+
+/// Facet breakdowns of one cluster.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Facets {
+    /// Conversations per detected language ("unknown" when undetected).
+    pub language: BTreeMap<String, usize>,
+    /// Turns (user messages) per conversation.
+    pub turns: NumericFacet,
+    /// Conversations per day (from the conversations' start times, when they have them).
+    pub day: BTreeMap<String, usize>,
+    /// Conversations per ISO week (`2026-W48`).
+    pub week: BTreeMap<String, usize>,
+}
+
+/// A numeric facet: mean and histogram.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NumericFacet {
+    /// The mean.
+    pub mean: f64,
+    /// Conversations per bucket, in bucket order (`1`, `2`, …, `10+`).
+    pub histogram: Vec<(String, usize)>,
+}
+
+/// The tree as Markdown: one line per cluster with its size, users and share of its parent.
+pub fn render_markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let totals = &report.totals;
+    let _ = writeln!(out, "# What people asked about\n");
+    let _ = writeln!(
+        out,
+        "{} conversations, {} clustered into {} base clusters ({} levels: {}), {} distinct users.",
+        totals.conversations,
+        totals.clustered,
+        report.parameters.k,
+        report.parameters.level_sizes.len(),
+        report
+            .parameters
+            .level_sizes
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(" → "),
+        totals.users
+    );
+    let _ = writeln!(
+        out,
+        "Clusters with fewer than {} users or {} conversations are folded into \"Other\".\n",
+        report.parameters.min_users, report.parameters.min_conversations
+    );
+    if let Some(agreement) = &report.label_agreement {
+        let _ = writeln!(
+            out,
+            "Agreement of the base clusters with `{}` ({} labels): NMI {:.3}, ARI {:.3}, V-measure {:.3}, purity {:.3}.\n",
+            agreement.field,
+            agreement.labels,
+            agreement.scores.nmi,
+            agreement.scores.ari,
+            agreement.scores.v_measure,
+            agreement.scores.purity
+        );
+    }
+    for child in &report.tree.children {
+        render_node(child, 0, &mut out);
+    }
+    out
+}
+
+fn render_node(node: &ReportNode, depth: usize, out: &mut String) {
+    let indent = "  ".repeat(depth);
+    let _ = writeln!(
+        out,
+        "{indent}- **{}** — {} conversations ({:.1}%), {} users",
+        node.name,
+        node.conversations,
+        node.share_of_parent * 100.0,
+        node.users
+    );
+    if !node.description.is_empty() {
+        let _ = writeln!(out, "{indent}  {}", node.description);
+    }
+    for child in &node.children {
+        render_node(child, depth + 1, out);
+    }
+}
