@@ -85,13 +85,7 @@ fn print_report_summary(report: &Report) {
         totals.clustered,
         totals.conversations,
         report.parameters.k,
-        report
-            .parameters
-            .level_sizes
-            .iter()
-            .map(usize::to_string)
-            .collect::<Vec<_>>()
-            .join(" → "),
+        report.parameters.levels_text(),
         published
     );
     if totals.users < report.parameters.min_users {

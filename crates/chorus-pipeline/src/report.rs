@@ -68,6 +68,17 @@ pub struct ReportParameters {
     pub seed: u64,
 }
 
+impl ReportParameters {
+    /// The level sizes as `77 → 30 → 12`.
+    pub fn levels_text(&self) -> String {
+        self.level_sizes
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(" → ")
+    }
+}
+
 /// How k-means went.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KMeansSummary {
@@ -159,13 +170,7 @@ pub fn render_markdown(report: &Report) -> String {
         totals.clustered,
         report.parameters.k,
         report.parameters.level_sizes.len(),
-        report
-            .parameters
-            .level_sizes
-            .iter()
-            .map(usize::to_string)
-            .collect::<Vec<_>>()
-            .join(" → "),
+        report.parameters.levels_text(),
         totals.users
     );
     let _ = writeln!(
