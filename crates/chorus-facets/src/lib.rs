@@ -1,10 +1,12 @@
 //! Facets: attributes of a conversation. This crate holds the facets a program computes —
 //! turns, message counts, lengths, non-text parts, language, time bucket — and the dataset
-//! summary built from them. LLM-extracted facets join them here.
+//! summary built from them — and, in [`summary`], the facets an LLM extracts: their prompts,
+//! how a conversation is shown to the model, and how replies are parsed and validated.
 #![warn(missing_docs)]
 
 mod profile;
 mod stats;
+pub mod summary;
 
 pub use profile::{PROFILE_VERSION, Profile, detect_language, profile};
 pub use stats::{DatasetStats, Distribution, LabelStats, StatsBuilder};
