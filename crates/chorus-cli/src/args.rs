@@ -189,6 +189,16 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) profile_only: bool,
 
+    /// Summary mode: print the calls, tokens and worst-case cost the run would spend, without
+    /// calling the model, and stop.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+
+    /// Summary mode: stop cleanly before spending more than this many US dollars (prices from
+    /// models.pricing); what finished is cached, so a rerun with a higher budget goes on.
+    #[arg(long, value_name = "USD")]
+    pub(crate) budget: Option<f64>,
+
     /// No progress output.
     #[arg(long, short = 'q')]
     pub(crate) quiet: bool,

@@ -2,8 +2,8 @@ use anyhow::Context;
 
 use chorus_local::MiniLm;
 use chorus_modelfiles::{FetchOptions, fetch, find, models_home};
-use chorus_models::Embedder;
-use chorus_pipeline::{Report, RunOutcome};
+use chorus_models::{Budget, Budgeted, ChatModel, Embedder};
+use chorus_pipeline::{Config, Models, Report, RunOutcome};
 
 use crate::Finished;
 use crate::args::RunArgs;
@@ -14,21 +14,44 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Finished> {
     let config = args.config()?;
     let inputs = args.input.expanded()?;
     let progress = progress::for_stderr(args.quiet);
+    if let Some(usd) = args.budget {
+        anyhow::ensure!(usd > 0.0, "--budget must be more than 0 US dollars");
+    }
+    // The budget lives as long as the process: every call of the run charges it.
+    let budget: Option<&'static Budget> = args
+        .budget
+        .map(|usd| &*Box::leak(Box::new(Budget::new(usd))));
+    let chat = chat_model(&config, budget)?;
+    if args.dry_run {
+        return dry_run(&config, &inputs, &args, chat.as_deref(), progress.as_ref());
+    }
     let embedder = if args.profile_only {
         None
     } else {
         Some(local_embedder(&config.embed.model, args.quiet)?)
     };
+    let models = Models {
+        embedder: embedder.as_ref().map(|e| e as &dyn Embedder),
+        chat: chat.as_deref(),
+    };
     let RunOutcome {
         manifest, report, ..
-    } = chorus_pipeline::run(
-        &config,
-        &inputs,
-        &args.out,
-        embedder.as_ref().map(|e| e as &dyn Embedder),
-        progress.as_ref(),
-    )
-    .with_context(|| format!("run into {} stopped", args.out.display()))?;
+    } = chorus_pipeline::run(&config, &inputs, &args.out, models, progress.as_ref())
+        .with_context(|| format!("run into {} stopped", args.out.display()))?;
+    for usage in &manifest.model_usage {
+        eprintln!(
+            "chorus: {} ({}): {} calls sent, {} from the cache, {} retried, {} missing; {} tokens in, {} out, ${:.4}",
+            usage.stage,
+            usage.model,
+            usage.sent,
+            usage.cache_hits,
+            usage.parse_retries,
+            usage.missing,
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cost_usd
+        );
+    }
     print_ingest_summary(&manifest.ingest, &manifest.inputs);
     eprintln!(
         "chorus: wrote {} to {}",
@@ -102,4 +125,73 @@ fn print_report_summary(report: &Report) {
             agreement.field, agreement.labels, agreement.scores.nmi, agreement.scores.ari
         );
     }
+}
+
+/// The configured chat model (summary mode), under the budget when one is given.
+fn chat_model(
+    config: &Config,
+    budget: Option<&'static Budget>,
+) -> anyhow::Result<Option<Box<dyn ChatModel>>> {
+    let Some(backend) = &config.models.chat else {
+        anyhow::ensure!(
+            budget.is_none(),
+            "--budget needs a chat model (models.chat in the config); keyword mode spends nothing"
+        );
+        return Ok(None);
+    };
+    let model = chorus_models::chat_model(backend)
+        .context("setting up the chat model named by models.chat")?;
+    Ok(Some(match budget {
+        Some(budget) => Box::new(Budgeted::new(model, config.models.pricing, budget)),
+        None => model,
+    }))
+}
+
+fn dry_run(
+    config: &Config,
+    inputs: &[chorus_ingest::Input],
+    args: &RunArgs,
+    chat: Option<&dyn ChatModel>,
+    progress: &dyn chorus_pipeline::Progress,
+) -> anyhow::Result<Finished> {
+    let chat = chat.context(
+        "--dry-run estimates summary mode, which needs models.chat in the config; keyword mode calls no paid model",
+    )?;
+    let estimate = chorus_pipeline::estimate(config, inputs, &args.out, chat.id(), progress)
+        .context("estimating the run")?;
+    let facets = &estimate.facets;
+    println!("dry run with {}: nothing was sent", estimate.model);
+    println!(
+        "conversations                 {:>12}",
+        estimate.conversations
+    );
+    println!(
+        "facet calls                   {:>12}  ({} already cached)",
+        facets.calls, facets.cached
+    );
+    println!("facet prompt tokens (est.)    {:>12}", facets.input_tokens);
+    println!(
+        "facet reply tokens (max)      {:>12}",
+        facets.max_output_tokens
+    );
+    println!(
+        "naming calls (est.)           {:>12}",
+        estimate.naming_calls
+    );
+    println!(
+        "naming prompt tokens (est.)   {:>12}",
+        estimate.naming_input_tokens
+    );
+    println!(
+        "naming reply tokens (max)     {:>12}",
+        estimate.naming_max_output_tokens
+    );
+    println!(
+        "worst-case cost               {:>12}",
+        format!("${:.4}", estimate.worst_case_usd)
+    );
+    if config.models.pricing == chorus_models::Pricing::default() {
+        println!("(no prices set: add [models.pricing] to the config for a cost)");
+    }
+    Ok(Finished::Clean)
 }

@@ -189,7 +189,10 @@ pub fn retry_request(facet: &SummaryFacet, rendered: &str, problem: &str) -> Cha
 /// The text between `<answer>` and `</answer>` of prefill + reply (or the whole reply when the
 /// model left the tags out).
 fn answer_text(facet: &SummaryFacet, reply: &str) -> String {
-    let opening = facet.prefill.strip_prefix("<answer>").unwrap_or(facet.prefill);
+    let opening = facet
+        .prefill
+        .strip_prefix("<answer>")
+        .unwrap_or(facet.prefill);
     let mut text = reply.trim();
     if let Some(at) = text.find("<answer>") {
         text = &text[at + "<answer>".len()..];
@@ -216,9 +219,7 @@ fn parse_text(text: &str) -> Result<FacetValue, String> {
     let mut sentences = Vec::new();
     let mut rest = text;
     while sentences.len() < 2 && !rest.is_empty() {
-        let end = rest
-            .find(". ")
-            .map_or(rest.len(), |at| at + 1);
+        let end = rest.find(". ").map_or(rest.len(), |at| at + 1);
         sentences.push(rest[..end].trim());
         rest = rest[end..].trim_start();
     }
@@ -236,11 +237,16 @@ fn parse_text(text: &str) -> Result<FacetValue, String> {
 
 fn parse_languages(text: &str) -> Result<FacetValue, String> {
     let mut names: Vec<String> = Vec::new();
-    for part in text.split([',', ';', '/', '\n']).flat_map(|p| p.split(" and ")) {
+    for part in text
+        .split([',', ';', '/', '\n'])
+        .flat_map(|p| p.split(" and "))
+    {
         let part = part.trim().trim_end_matches('.').trim();
         let valid = !part.is_empty()
             && part.split_whitespace().count() <= 3
-            && part.chars().all(|c| c.is_alphabetic() || c == ' ' || c == '-');
+            && part
+                .chars()
+                .all(|c| c.is_alphabetic() || c == ' ' || c == '-');
         if !valid {
             continue;
         }
@@ -249,7 +255,10 @@ fn parse_languages(text: &str) -> Result<FacetValue, String> {
             .map(|word| {
                 let mut chars = word.chars();
                 chars.next().map_or(String::new(), |first| {
-                    first.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect()
+                    first
+                        .to_uppercase()
+                        .chain(chars.flat_map(char::to_lowercase))
+                        .collect()
                 })
             })
             .collect::<Vec<_>>()
@@ -334,7 +343,10 @@ pub fn parse_cluster_name(reply: &str) -> Result<ClusterName, String> {
     let between = |open: &str, close: &str| -> Option<String> {
         let start = full.find(open)? + open.len();
         let end = full[start..].find(close).map_or(full.len(), |e| start + e);
-        let text = full[start..end].split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = full[start..end]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         (!text.is_empty()).then_some(text)
     };
     let description = between("<summary>", "</summary>").ok_or("no <summary> in the reply")?;
@@ -363,7 +375,10 @@ mod tests {
             " write a poem about cats. It should rhyme. And be long.</answer>",
         )
         .unwrap();
-        assert_eq!(value, FacetValue::Text("Write a poem about cats. It should rhyme.".into()));
+        assert_eq!(
+            value,
+            FacetValue::Text("Write a poem about cats. It should rhyme.".into())
+        );
         assert!(parse_reply(&facet("request"), "</answer>").is_err());
     }
 
@@ -386,7 +401,10 @@ mod tests {
     fn long_conversations_keep_the_first_user_turn_and_the_latest_turns() {
         let mut messages = vec![Message::text(Role::User, "FIRST question")];
         for i in 0..200 {
-            messages.push(Message::text(Role::Assistant, format!("answer {i} {}", "x".repeat(400))));
+            messages.push(Message::text(
+                Role::Assistant,
+                format!("answer {i} {}", "x".repeat(400)),
+            ));
             messages.push(Message::text(Role::User, format!("follow-up {i}")));
         }
         let conversation = Conversation {
@@ -428,7 +446,12 @@ mod tests {
         .unwrap();
         assert_eq!(named.name, "Plan weekly family meals");
         assert_eq!(named.description, "Users asked for help with recipes.");
-        assert!(parse_cluster_name("x</summary><name>one two three four five six seven eight nine ten eleven</name>").is_err());
+        assert!(
+            parse_cluster_name(
+                "x</summary><name>one two three four five six seven eight nine ten eleven</name>"
+            )
+            .is_err()
+        );
         assert!(parse_cluster_name("no tags at all").is_err());
     }
 }

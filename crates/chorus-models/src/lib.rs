@@ -54,3 +54,28 @@ pub trait Embedder: Send + Sync {
     /// Tokens and requests so far.
     fn usage(&self) -> UsageTotals;
 }
+
+impl<M: ChatModel + ?Sized> ChatModel for Box<M> {
+    fn id(&self) -> &str {
+        (**self).id()
+    }
+
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<ChatReply, ModelError>> {
+        (**self).complete(request)
+    }
+
+    fn usage(&self) -> UsageTotals {
+        (**self).usage()
+    }
+}
+
+/// The chat backend a configuration names.
+pub fn chat_model(config: &BackendConfig) -> Result<Box<dyn ChatModel>, ModelError> {
+    Ok(match config.kind {
+        BackendKind::Openai => Box::new(openai::OpenAiChat::new(config)?),
+        BackendKind::Anthropic => Box::new(anthropic::AnthropicChat::new(config)?),
+    })
+}

@@ -5,8 +5,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 
-use chorus_cluster::{Dendrogram, KMeansOptions, agreement, kmeans};
+use chorus_cluster::{Dendrogram, KMeans, KMeansOptions, agreement, kmeans};
 use chorus_facets::Profile;
+use chorus_facets::summary::{ClusterName, name_cluster_request, name_parent_request};
+use chorus_models::ChatRequest;
 use chorus_text::{Documents, Keyword, PiiKind, Redacted, Vocabulary, class_keywords, redact};
 use chorus_types::{ContentHash, Conversation};
 
@@ -14,6 +16,7 @@ use crate::report::{
     Facets, KMeansSummary, LabelAgreement, NumericFacet, REPORT_SCHEMA_VERSION, Report, ReportNode,
     ReportParameters, ReportTotals,
 };
+use crate::summary::{ModelCaller, SummaryFacets};
 use crate::{Config, PipelineError, UnknownUsers};
 
 /// Turn counts at or above this share one histogram bucket.
@@ -33,6 +36,11 @@ pub(crate) struct Collected {
     vocabulary: Vocabulary,
     totals: ReportTotals,
     redactions: BTreeMap<PiiKind, u64>,
+    /// Summary mode only: the `request` summaries (already free of identifying details).
+    summaries: Vec<String>,
+    concern: Vec<Option<u8>>,
+    model_languages: Vec<Vec<String>>,
+    summary_mode: bool,
 }
 
 /// What one conversation brings to keyword mode.
@@ -43,6 +51,8 @@ pub(crate) struct Observation<'a> {
     pub redactions: &'a [(PiiKind, u32)],
     pub vector: Option<&'a [f32]>,
     pub label: Option<String>,
+    /// Summary mode: the facets the model gave.
+    pub facets: Option<&'a SummaryFacets>,
 }
 
 impl Collected {
@@ -56,8 +66,21 @@ impl Collected {
         for &(kind, count) in observation.redactions {
             *self.redactions.entry(kind).or_default() += u64::from(count);
         }
+        if let Some(facets) = observation.facets {
+            self.summary_mode = true;
+            for facet in facets.missing.keys() {
+                *self
+                    .totals
+                    .facet_missing
+                    .entry(facet.to_string())
+                    .or_default() += 1;
+            }
+        }
         if observation.text.trim().is_empty() {
-            self.totals.no_user_text += 1;
+            match observation.facets {
+                Some(_) => self.totals.no_summary += 1,
+                None => self.totals.no_user_text += 1,
+            }
             return;
         }
         let Some(vector) = observation.vector else {
@@ -82,6 +105,12 @@ impl Collected {
         self.turns.push(observation.profile.turns);
         self.days.push(observation.profile.day);
         self.labels.push(observation.label);
+        if let Some(facets) = observation.facets {
+            self.summaries.push(observation.text.to_string());
+            self.concern.push(facets.scale("concern"));
+            self.model_languages
+                .push(facets.languages("language").to_vec());
+        }
     }
 }
 
@@ -132,7 +161,16 @@ fn level_sizes(k: usize, top: usize, branching: usize) -> Vec<usize> {
 }
 
 /// Runs clustering, naming, the hierarchy and the thresholds over what was collected.
-pub(crate) fn analyse(collected: Collected, config: &Config) -> Result<Report, PipelineError> {
+pub(crate) fn analyse(
+    collected: Collected,
+    config: &Config,
+    mut namer: Option<&mut ModelCaller<'_>>,
+) -> Result<Report, PipelineError> {
+    let mode = if collected.summary_mode {
+        "summary"
+    } else {
+        "keyword"
+    };
     let mut totals = collected.totals.clone();
     let n = collected.users.len();
     totals.clustered = n;
@@ -172,7 +210,7 @@ pub(crate) fn analyse(collected: Collected, config: &Config) -> Result<Report, P
     if n == 0 {
         return Ok(Report {
             schema_version: REPORT_SCHEMA_VERSION,
-            mode: "keyword".into(),
+            mode: mode.into(),
             totals,
             parameters,
             kmeans: KMeansSummary {
@@ -218,6 +256,12 @@ pub(crate) fn analyse(collected: Collected, config: &Config) -> Result<Report, P
     for (level, group) in groups.iter().enumerate() {
         let classes: Vec<usize> = base.iter().map(|&b| group[b]).collect();
         let mut nodes = builder.level_nodes(level, sizes[level], &classes);
+        if level == 0
+            && let Some(namer) = namer.as_deref_mut()
+        {
+            let requests = base_naming_requests(&collected, &clusters, &nodes);
+            apply_names(&mut nodes, namer.names(&requests)?);
+        }
         if let Some(below) = levels.last_mut() {
             let below_group = &groups[level - 1];
             // Each child's parent: the group, at this level, of any of its base clusters.
@@ -227,6 +271,23 @@ pub(crate) fn analyse(collected: Collected, config: &Config) -> Result<Report, P
             }
             for (child, parent) in std::mem::take(below).into_iter().zip(parent_of) {
                 nodes[parent].children.push(child);
+            }
+            if let Some(namer) = namer.as_deref_mut() {
+                let requests: Vec<ChatRequest> = nodes
+                    .iter()
+                    .map(|node| {
+                        let children: Vec<ClusterName> = node
+                            .children
+                            .iter()
+                            .map(|c| ClusterName {
+                                name: c.name.clone(),
+                                description: c.description.clone(),
+                            })
+                            .collect();
+                        name_parent_request(&children)
+                    })
+                    .collect();
+                apply_names(&mut nodes, namer.names(&requests)?);
             }
         }
         levels.push(nodes);
@@ -239,7 +300,7 @@ pub(crate) fn analyse(collected: Collected, config: &Config) -> Result<Report, P
     let tree = publish(tree, &collected, config);
     Ok(Report {
         schema_version: REPORT_SCHEMA_VERSION,
-        mode: "keyword".into(),
+        mode: mode.into(),
         totals,
         parameters,
         kmeans: KMeansSummary {
@@ -319,6 +380,85 @@ impl TreeBuilder<'_> {
     }
 }
 
+/// Inside and outside summaries per summary-mode base cluster.
+const NAMING_SAMPLES: usize = 12;
+/// At most this many of one user's summaries go into one naming prompt.
+const NAMING_PER_USER: usize = 2;
+/// Neighbouring clusters whose members make the contrast.
+const CONTRAST_CLUSTERS: usize = 3;
+
+/// Contrastive naming prompts: the members nearest the centroid (a few per user at most), and
+/// the nearest members of the nearest other clusters.
+fn base_naming_requests(
+    collected: &Collected,
+    clusters: &KMeans,
+    nodes: &[ReportNode],
+) -> Vec<ChatRequest> {
+    let dim = collected.dim;
+    let distance = |doc: usize, cluster: usize| -> f32 {
+        collected.vectors[doc * dim..(doc + 1) * dim]
+            .iter()
+            .zip(clusters.centroid(cluster))
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum()
+    };
+    let nearest_first = |docs: &[usize], cluster: usize| -> Vec<usize> {
+        let mut sorted = docs.to_vec();
+        sorted.sort_by(|&a, &b| {
+            distance(a, cluster)
+                .total_cmp(&distance(b, cluster))
+                .then(a.cmp(&b))
+        });
+        sorted
+    };
+    (0..nodes.len())
+        .map(|cluster| {
+            let mut per_user: HashMap<u64, usize> = HashMap::new();
+            let inside: Vec<String> = nearest_first(&nodes[cluster].members, cluster)
+                .into_iter()
+                .filter(|&d| {
+                    let seen = per_user.entry(collected.users[d]).or_default();
+                    *seen += 1;
+                    *seen <= NAMING_PER_USER
+                })
+                .take(NAMING_SAMPLES)
+                .map(|d| collected.summaries[d].clone())
+                .collect();
+            let mut others: Vec<usize> = (0..nodes.len()).filter(|&o| o != cluster).collect();
+            let centroid_gap = |o: usize| -> f32 {
+                clusters
+                    .centroid(o)
+                    .iter()
+                    .zip(clusters.centroid(cluster))
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum()
+            };
+            others.sort_by(|&a, &b| centroid_gap(a).total_cmp(&centroid_gap(b)).then(a.cmp(&b)));
+            let near: Vec<usize> = others
+                .iter()
+                .take(CONTRAST_CLUSTERS)
+                .flat_map(|&o| nodes[o].members.iter().copied())
+                .collect();
+            let outside: Vec<String> = nearest_first(&near, cluster)
+                .into_iter()
+                .take(NAMING_SAMPLES)
+                .map(|d| collected.summaries[d].clone())
+                .collect();
+            name_cluster_request(&inside, &outside)
+        })
+        .collect()
+}
+
+/// Model names where the reply was usable; the keyword names stay elsewhere.
+fn apply_names(nodes: &mut [ReportNode], names: Vec<Option<ClusterName>>) {
+    for (node, name) in nodes.iter_mut().zip(names) {
+        if let Some(named) = name {
+            node.name = named.name;
+            node.description = named.description;
+        }
+    }
+}
+
 fn distinct_users(collected: &Collected, docs: &[usize]) -> usize {
     docs.iter()
         .map(|&d| collected.users[d])
@@ -370,6 +510,30 @@ fn facets(collected: &Collected, docs: &[usize]) -> Facets {
                 .entry(format!("{}-W{:02}", week.year(), week.week()))
                 .or_default() += 1;
         }
+    }
+    if collected.summary_mode {
+        let mut concern = vec![0usize; 5];
+        let (mut sum, mut rated) = (0u64, 0usize);
+        let mut languages: BTreeMap<String, usize> = BTreeMap::new();
+        for &d in docs {
+            if let Some(level) = collected.concern[d] {
+                concern[usize::from(level.clamp(1, 5)) - 1] += 1;
+                sum += u64::from(level);
+                rated += 1;
+            }
+            for name in &collected.model_languages[d] {
+                *languages.entry(name.clone()).or_default() += 1;
+            }
+        }
+        facets.concern = Some(NumericFacet {
+            mean: sum as f64 / rated.max(1) as f64,
+            histogram: concern
+                .into_iter()
+                .enumerate()
+                .map(|(i, count)| ((i + 1).to_string(), count))
+                .collect(),
+        });
+        facets.model_language = Some(languages);
     }
     facets.turns = NumericFacet {
         mean: turn_sum as f64 / docs.len().max(1) as f64,

@@ -3,6 +3,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use chorus_ingest::IngestOptions;
+use chorus_models::{BackendConfig, Pricing};
 
 use crate::PipelineError;
 
@@ -27,6 +28,18 @@ pub struct Config {
     pub hierarchy: HierarchyConfig,
     /// What may be published.
     pub privacy: PrivacyConfig,
+    /// The chat model for summary mode, and what it costs.
+    pub models: ModelsConfig,
+}
+
+/// The chat model for summary mode, and what it costs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelsConfig {
+    /// The chat backend. Set, the run is in summary mode; unset, keyword mode (offline).
+    pub chat: Option<BackendConfig>,
+    /// Its prices in US dollars per million tokens, for `--dry-run` and `--budget`.
+    pub pricing: Pricing,
 }
 
 /// What is embedded, and by which model.
@@ -239,6 +252,7 @@ mod tests {
                 "ingest.fields.label",
                 "store.path",
                 "cluster.k",
+                "models.chat",
             ]
             .map(String::from),
         );

@@ -11,6 +11,7 @@ mod batches;
 mod config;
 mod embed;
 mod error;
+mod estimate;
 mod inspect;
 mod manifest;
 mod model_calls;
@@ -20,21 +21,24 @@ mod report;
 mod run;
 mod stage;
 mod stages;
+mod summary;
 
 pub use config::{
-    ClusterConfig, Config, DEFAULT_CONFIG_TOML, EmbedConfig, HierarchyConfig, PrivacyConfig,
-    RunConfig, StoreConfig, UnknownUsers,
+    ClusterConfig, Config, DEFAULT_CONFIG_TOML, EmbedConfig, HierarchyConfig, ModelsConfig,
+    PrivacyConfig, RunConfig, StoreConfig, UnknownUsers,
 };
 pub use embed::{EmbedStage, Embedded};
 pub use error::PipelineError;
+pub use estimate::{Estimate, estimate};
 pub use inspect::{InspectReport, inspect};
 pub use manifest::RunManifest;
 pub use model_calls::{CallCounts, ChatOutcome, complete_all};
 pub use progress::{NoProgress, Progress, StageReport};
 pub use report::{Report, ReportNode};
-pub use run::{RunOutcome, default_store_path, run};
+pub use run::{Models, RunOutcome, default_store_path, run};
 pub use stage::{ItemStage, StageRunner};
 pub use stages::ProfileStage;
+pub use summary::{FacetEstimate, ModelStageUsage};
 
 /// Turns on the fault-injection points named in the `FAILPOINTS` environment variable. Only
 /// builds with the `failpoints` feature have them (the crash-and-resume tests use it); in any

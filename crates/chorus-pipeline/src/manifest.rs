@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use chorus_ingest::{FileReport, IngestTotals};
 
+use crate::summary::ModelStageUsage;
 use crate::{Config, StageReport};
 
 /// `run.json`: what a run read, did and wrote, so that it can be audited and repeated.
@@ -26,6 +27,8 @@ pub struct RunManifest {
     pub ingest: IngestTotals,
     /// Every stage in order with items, cache hits and wall time.
     pub stages: Vec<StageReport>,
+    /// Per model stage (summary mode): calls sent and cached, retries, tokens and cost.
+    pub model_usage: Vec<ModelStageUsage>,
     /// Files written to the output folder.
     pub outputs: Vec<String>,
 }

@@ -55,6 +55,19 @@ fn request_key(
     ))
 }
 
+/// Whether the store already holds the outcome of this request.
+pub(crate) fn is_cached(
+    store: &Store,
+    stage: &str,
+    version: u32,
+    model: &str,
+    request: &ChatRequest,
+) -> Result<bool, PipelineError> {
+    Ok(store
+        .get(request_key(stage, version, model, request)?)?
+        .is_some())
+}
+
 /// Completes every request, in order: stored outcomes are read back, the rest sent at once (the
 /// backend bounds how many are in flight) and stored as they come back. A fatal error (a bad
 /// key, a wrong URL) stops the batch and is returned; what finished before it stays stored.

@@ -16,7 +16,8 @@ pub const REPORT_SCHEMA_VERSION: u32 = 1;
 pub struct Report {
     /// [`REPORT_SCHEMA_VERSION`].
     pub schema_version: u32,
-    /// "keyword" (the user's redacted words embedded and described by keywords).
+    /// "keyword" (the user's redacted words embedded, clusters named by keywords) or "summary"
+    /// (LLM facet summaries embedded, clusters named by the LLM).
     pub mode: String,
     /// Counts over the whole run.
     pub totals: ReportTotals,
@@ -43,6 +44,10 @@ pub struct ReportTotals {
     pub no_user_text: usize,
     /// Conversations the embedder failed on.
     pub not_embedded: usize,
+    /// Summary mode: conversations left without a `request` summary (not clustered).
+    pub no_summary: usize,
+    /// Summary mode: conversations without a value, per facet.
+    pub facet_missing: BTreeMap<String, u64>,
     /// Distinct users among the clustered conversations (as counted for the thresholds).
     pub users: usize,
 }
@@ -147,6 +152,12 @@ pub struct Facets {
     pub day: BTreeMap<String, usize>,
     /// Conversations per ISO week (`2026-W48`).
     pub week: BTreeMap<String, usize>,
+    /// Summary mode: the model's concern rating, 1–5 (mean and count per level).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub concern: Option<NumericFacet>,
+    /// Summary mode: conversations per language the model named (several per conversation).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub model_language: Option<BTreeMap<String, usize>>,
 }
 
 /// A numeric facet: mean and histogram.

@@ -4,8 +4,9 @@ use chrono::Utc;
 
 use chorus_facets::{DatasetStats, StatsBuilder};
 use chorus_ingest::Input;
-use chorus_models::Embedder;
+use chorus_models::{ChatModel, Embedder};
 use chorus_store::Store;
+use chorus_text::Redacted;
 use chorus_types::Conversation;
 
 use crate::analysis::{Collected, Observation, analyse, keyword_text};
@@ -13,6 +14,7 @@ use crate::batches::{Batch, read_in_batches};
 use crate::output::{OutputFile, write_file, write_json};
 use crate::report::{Report, render_markdown};
 use crate::stage::StageRunner;
+use crate::summary::ModelCaller;
 use crate::{Config, EmbedStage, Embedded, PipelineError, ProfileStage, Progress, RunManifest};
 
 /// What a finished run produced.
@@ -40,9 +42,19 @@ const OUTPUT_FILES: [&str; 5] = [
     MANIFEST_FILE,
 ];
 
-/// Runs the pipeline over `inputs`, writing into `out_dir`. With an `embedder` it runs keyword
-/// mode to the end (embeddings, clusters, tree, `report.json`, `report.md`); without one it
-/// profiles the conversations only.
+/// The models a run may use; stages see only these interfaces.
+#[derive(Clone, Copy, Default)]
+pub struct Models<'a> {
+    /// Embeds the text that is clustered. Without it the run profiles conversations only.
+    pub embedder: Option<&'a dyn Embedder>,
+    /// With it the run is in summary mode: facets per conversation and cluster names come from
+    /// this model. Without it, keyword mode.
+    pub chat: Option<&'a dyn ChatModel>,
+}
+
+/// Runs the pipeline over `inputs`, writing into `out_dir`. With an embedder it goes to the end
+/// (embeddings, clusters, tree, `report.json`, `report.md`) in keyword mode, or in summary mode
+/// when a chat model is given too; without one it profiles the conversations only.
 ///
 /// Bad records never stop a run: they go to `rejected.jsonl` with their reason. What does stop
 /// it is a failure to write outputs or use the store, or a model error that no retry can fix.
@@ -50,7 +62,7 @@ pub fn run(
     config: &Config,
     inputs: &[Input],
     out_dir: &Path,
-    embedder: Option<&dyn Embedder>,
+    models: Models<'_>,
     progress: &dyn Progress,
 ) -> Result<RunOutcome, PipelineError> {
     let started_at = Utc::now();
@@ -67,7 +79,15 @@ pub fn run(
     let mut store = Store::open(&store_path)?;
 
     let profile_stage = ProfileStage;
-    let embed_stage = embedder.map(EmbedStage::new).transpose()?;
+    let embed_stage = models.embedder.map(EmbedStage::new).transpose()?;
+    let mut caller = match (models.chat, &embed_stage) {
+        (Some(chat), Some(_)) => Some(ModelCaller::new(
+            chat,
+            config.models.pricing,
+            Store::open(&store_path)?,
+        )?),
+        _ => None,
+    };
     // Each stage writes through its own connection to the one file (SQLite in WAL mode).
     let mut profile_store = Store::open(&store_path)?;
     let mut profiles = StageRunner::start(&profile_stage, &mut profile_store, progress, None);
@@ -91,6 +111,7 @@ pub fn run(
                         &conversations,
                         &batch_profiles,
                         embeddings,
+                        caller.as_mut(),
                         &mut collected,
                     )?;
                 }
@@ -108,7 +129,7 @@ pub fn run(
         Some(_) => {
             let started = std::time::Instant::now();
             progress.stage_started("cluster", "conversations", Some(collected.len() as u64));
-            let report = analyse(collected, config)?;
+            let report = analyse(collected, config, caller.as_mut())?;
             let stage = crate::StageReport {
                 name: "cluster".into(),
                 version: 1,
@@ -138,6 +159,7 @@ pub fn run(
         ingest: ingested.report.totals,
         inputs: ingested.report.files,
         stages: stage_reports,
+        model_usage: caller.as_ref().map(ModelCaller::usage).unwrap_or_default(),
         outputs: OUTPUT_FILES
             .iter()
             .filter(|name| report.is_some() || !name.starts_with("report"))
@@ -152,25 +174,39 @@ pub fn run(
     })
 }
 
-/// Keyword mode's share of one batch: the redacted user text, its vector, its profile.
+/// What one batch brings to clustering: the text clustered (keyword mode: the redacted user
+/// words; summary mode: the model's `request` summary), its vector, its profile and facets.
 fn collect_batch(
     config: &Config,
     conversations: &[Conversation],
     profiles: &[chorus_facets::Profile],
     embeddings: &mut StageRunner<'_, EmbedStage<'_>>,
+    caller: Option<&mut ModelCaller<'_>>,
     collected: &mut Collected,
 ) -> Result<(), PipelineError> {
-    let texts: Vec<_> = conversations
-        .iter()
-        .map(|c| keyword_text(c, config.embed.max_chars))
-        .collect();
+    let facets = caller.map(|c| c.facets(conversations)).transpose()?;
+    let texts: Vec<Redacted> = match &facets {
+        Some(facets) => facets
+            .iter()
+            .map(|f| Redacted {
+                text: f.text("request").unwrap_or_default().to_string(),
+                counts: Vec::new(),
+            })
+            .collect(),
+        None => conversations
+            .iter()
+            .map(|c| keyword_text(c, config.embed.max_chars))
+            .collect(),
+    };
     let to_embed: Vec<&String> = texts
         .iter()
         .filter(|t| !t.text.trim().is_empty())
         .map(|t| &t.text)
         .collect();
     let mut vectors = embeddings.process(&to_embed)?.into_iter();
-    for ((conversation, profile), text) in conversations.iter().zip(profiles).zip(&texts) {
+    for (index, ((conversation, profile), text)) in
+        conversations.iter().zip(profiles).zip(&texts).enumerate()
+    {
         let embedded = if text.text.trim().is_empty() {
             None
         } else {
@@ -194,6 +230,7 @@ fn collect_batch(
                 redactions: &text.counts,
                 vector,
                 label,
+                facets: facets.as_ref().map(|f| &f[index]),
             },
             config.privacy.unknown_users,
         );

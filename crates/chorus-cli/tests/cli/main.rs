@@ -4,4 +4,5 @@ mod commands;
 mod docs;
 mod report;
 mod resume;
+mod summary;
 mod util;

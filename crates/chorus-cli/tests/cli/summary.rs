@@ -1,0 +1,234 @@
+//! Summary mode end to end against the scriptable model server: facets, parse failures and
+//! their retry, contrastive naming with unusable replies, accounting, the cache, --dry-run and
+//! --budget.
+
+use std::path::Path;
+
+use chorus_testkit::{Script, TestServer, last_user_text};
+use serde_json::{Value, json};
+
+use crate::util::{chorus, read_json, run_ok};
+
+const TOPICS: [(&str, &str); 3] = [
+    (
+        "card",
+        "My new card still has not arrived, when will it come?",
+    ),
+    ("rate", "What exchange rate do you use when I pay in euros?"),
+    (
+        "refund",
+        "I want a refund for a purchase that was charged twice.",
+    ),
+];
+
+fn write_conversations(path: &Path) {
+    let mut lines = Vec::new();
+    for i in 0..150 {
+        let (_, text) = TOPICS[i % 3];
+        lines.push(
+            json!({
+                "id": format!("c{i}"),
+                "user_id": format!("u{}", i % 60),
+                "messages": [
+                    {"role": "user", "content": format!("{text} (ticket {i})")},
+                    {"role": "assistant", "content": "Let me help with that."},
+                ],
+            })
+            .to_string(),
+        );
+    }
+    std::fs::write(path, lines.join("\n")).unwrap();
+}
+
+/// A model that answers each facet from the conversation, cannot rate refund conversations
+/// (twice), and gives a name too long to use for the refund cluster.
+fn scripted_reply(body: &Value) -> String {
+    let prompt = last_user_text(body);
+    let topic = TOPICS
+        .iter()
+        .find(|(_, text)| prompt.contains(text))
+        .map(|(topic, _)| *topic);
+    if prompt.contains("<group>") {
+        let group = prompt.split("<group>").nth(1).unwrap_or("");
+        let group = group.split("</group>").next().unwrap_or("");
+        return if group.contains("refund") {
+            "Users wanted money back.</summary><name>This name is far too long to be accepted as a cluster name</name>".into()
+        } else if group.contains("card") {
+            "Users waited for cards.</summary><name>Track delivery of new cards</name>".into()
+        } else {
+            "Users asked about rates.</summary><name>Explain currency exchange rates</name>".into()
+        };
+    }
+    if prompt.contains("<groups>") {
+        return "Users asked about banking.</summary><name>Handle everyday banking questions</name>".into();
+    }
+    let Some(topic) = topic else {
+        return "unexpected prompt".into();
+    };
+    if prompt.contains("overall request") {
+        return match topic {
+            "card" => " find out when their new card will arrive.</answer>",
+            "rate" => " learn which exchange rate applies to payments in euros.</answer>",
+            _ => " get a refund for a purchase charged twice.</answer>",
+        }
+        .into();
+    }
+    if prompt.contains("What task") {
+        return " answer a banking question.</answer>".into();
+    }
+    if prompt.contains("Which human languages") {
+        return "English</answer>".into();
+    }
+    if prompt.contains("How concerning") {
+        return if topic == "refund" {
+            "not sure".into()
+        } else {
+            "1</answer>".into()
+        };
+    }
+    "unexpected prompt".into()
+}
+
+fn write_config(path: &Path, server: &TestServer, pricing: bool) {
+    let prices = if pricing {
+        "[models.pricing]\ninput_per_million = 1.0\noutput_per_million = 2.0\n"
+    } else {
+        ""
+    };
+    std::fs::write(
+        path,
+        format!(
+            "[models]\nchat = {{ kind = \"openai\", base_urls = [\"{}\"], model = \"scripted\", max_attempts = 2, backoff_seconds = 0.01 }}\n{prices}",
+            server.openai_base_url()
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn summary_mode_end_to_end_with_retries_fallback_names_and_the_cache() {
+    let server = TestServer::start(Script::new().reply(scripted_reply));
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    write_conversations(&input);
+    let config = dir.path().join("chorus.toml");
+    write_config(&config, &server, true);
+    let (input, config) = (input.display().to_string(), config.display().to_string());
+    let out = dir.path().join("out");
+    let out_arg = out.display().to_string();
+    let args = [
+        "run",
+        input.as_str(),
+        "-o",
+        &out_arg,
+        "--config",
+        &config,
+        "--k",
+        "3",
+        "--min-users",
+        "5",
+        "--min-conversations",
+        "10",
+        "-q",
+    ];
+
+    let dry = run_ok(&[&args[..], &["--dry-run"]].concat());
+    let printed = String::from_utf8_lossy(&dry.stdout);
+    assert!(printed.contains("600  (0 already cached)"), "{printed}");
+    assert_eq!(server.requests(), 0, "a dry run sends nothing");
+
+    run_ok(&args);
+    let facet_calls = 150 * 4 + 50;
+    let naming_calls = 3;
+    assert_eq!(server.requests(), (facet_calls + naming_calls) as u64);
+    let (_, first_body) = &server.bodies()[0];
+    assert_eq!(first_body["messages"][0]["role"], "system");
+    assert!(last_user_text(first_body).contains("<conversation>"));
+
+    let report = read_json(&out.join("report.json"));
+    assert_eq!(report["mode"], "summary");
+    assert_eq!(report["totals"]["clustered"], 150);
+    assert_eq!(report["totals"]["facet_missing"]["concern"], 50);
+    let names: Vec<String> = report["tree"]["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|top| {
+            let mut all = vec![top["name"].as_str().unwrap().to_string()];
+            for child in top["children"].as_array().unwrap() {
+                all.push(child["name"].as_str().unwrap().to_string());
+            }
+            all
+        })
+        .collect();
+    assert!(
+        names.iter().any(|n| n == "Track delivery of new cards"),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n == "Explain currency exchange rates"),
+        "{names:?}"
+    );
+    // The refund cluster's name was unusable: its keywords name it instead.
+    assert!(names.iter().any(|n| n.contains("refund")), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("far too long")));
+    let top = &report["tree"]["children"][0];
+    assert!(top["facets"]["concern"]["mean"].as_f64().unwrap() >= 1.0);
+    assert_eq!(
+        top["facets"]["model_language"]["English"],
+        top["conversations"]
+    );
+
+    let manifest = read_json(&out.join("run.json"));
+    let facet = &manifest["model_usage"][0];
+    assert_eq!(facet["stage"], "facet");
+    assert_eq!(facet["sent"], facet_calls);
+    assert_eq!(facet["parse_retries"], 50);
+    assert_eq!(facet["missing"], 50);
+    assert!(facet["input_tokens"].as_u64().unwrap() > 0);
+    assert!(facet["cost_usd"].as_f64().unwrap() > 0.0);
+
+    // Everything is in the store now: a second run sends nothing and writes the same report.
+    let again = dir.path().join("again");
+    let again_arg = again.display().to_string();
+    let cache = out.join("store.sqlite").display().to_string();
+    let mut rerun = args.to_vec();
+    rerun[3] = &again_arg;
+    run_ok(&[&rerun[..], &["--cache", &cache]].concat());
+    assert_eq!(server.requests(), (facet_calls + naming_calls) as u64);
+    assert_eq!(
+        std::fs::read(out.join("report.json")).unwrap(),
+        std::fs::read(again.join("report.json")).unwrap()
+    );
+}
+
+#[test]
+fn budget_stops_the_run_before_it_is_exceeded() {
+    let server = TestServer::start(Script::new().reply(scripted_reply));
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    write_conversations(&input);
+    let config = dir.path().join("chorus.toml");
+    write_config(&config, &server, true);
+    let out = dir.path().join("out");
+    let output = chorus()
+        .args([
+            "run",
+            &input.display().to_string(),
+            "-o",
+            &out.display().to_string(),
+            "--config",
+            &config.display().to_string(),
+            "--budget",
+            "0.01",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("budget"), "{stderr}");
+    assert!(!out.join("report.json").exists());
+    // Each facet call may cost at most ~ (prompt + 120 tokens); $0.01 buys a few dozen.
+    assert!(server.requests() < 600, "{}", server.requests());
+}

@@ -1,0 +1,288 @@
+//! Summary mode's model calls: facets per conversation and names per cluster, every call through
+//! the run store (an identical request is never sent twice), one retry for a reply that does not
+//! parse, then the value is recorded as missing with the reason.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use chorus_facets::summary::{
+    BUILTIN_FACETS, CONVERSATION_TOKEN_BUDGET, ClusterName, FacetValue, NAMING_PROMPT_VERSION,
+    facet_request, parse_cluster_name, parse_reply, render_conversation, retry_request,
+};
+use chorus_models::{ChatModel, ChatRequest, Pricing, UsageTotals, estimate_tokens};
+use chorus_store::Store;
+use chorus_types::Conversation;
+
+use crate::{ChatOutcome, PipelineError, complete_all};
+
+/// Bump when the facet stage's handling of replies changes.
+const FACET_STAGE_VERSION: u32 = 1;
+
+/// The facets of one conversation.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct SummaryFacets {
+    pub values: BTreeMap<&'static str, FacetValue>,
+    /// Facet → why it has no value.
+    pub missing: BTreeMap<&'static str, String>,
+}
+
+impl SummaryFacets {
+    pub(crate) fn text(&self, facet: &str) -> Option<&str> {
+        match self.values.get(facet) {
+            Some(FacetValue::Text(text)) => Some(text),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn scale(&self, facet: &str) -> Option<u8> {
+        match self.values.get(facet) {
+            Some(FacetValue::Scale(value)) => Some(*value),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn languages(&self, facet: &str) -> &[String] {
+        match self.values.get(facet) {
+            Some(FacetValue::Languages(names)) => names,
+            _ => &[],
+        }
+    }
+}
+
+/// What one model stage sent and spent, for `run.json`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ModelStageUsage {
+    /// The stage (`facet`, `name`).
+    pub stage: String,
+    /// The model.
+    pub model: String,
+    /// Calls answered from the store.
+    pub cache_hits: u64,
+    /// Calls sent to the model.
+    pub sent: u64,
+    /// Retries after replies that did not parse.
+    pub parse_retries: u64,
+    /// Items left without a value.
+    pub missing: u64,
+    /// Prompt tokens of the calls sent.
+    pub input_tokens: u64,
+    /// Generated tokens of the calls sent.
+    pub output_tokens: u64,
+    /// What the calls sent cost, with the configured prices.
+    pub cost_usd: f64,
+}
+
+/// Calls a chat model through the store.
+pub(crate) struct ModelCaller<'a> {
+    model: &'a dyn ChatModel,
+    pricing: Pricing,
+    runtime: tokio::runtime::Runtime,
+    store: Store,
+    usage: BTreeMap<&'static str, ModelStageUsage>,
+}
+
+impl<'a> ModelCaller<'a> {
+    pub(crate) fn new(
+        model: &'a dyn ChatModel,
+        pricing: Pricing,
+        store: Store,
+    ) -> Result<Self, PipelineError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| PipelineError::Encode {
+                stage: "facet".into(),
+                message: format!("cannot start the async runtime: {error}"),
+            })?;
+        Ok(Self {
+            model,
+            pricing,
+            runtime,
+            store,
+            usage: BTreeMap::new(),
+        })
+    }
+
+    fn call(
+        &mut self,
+        stage: &'static str,
+        version: u32,
+        requests: &[ChatRequest],
+    ) -> Result<Vec<ChatOutcome>, PipelineError> {
+        let before = self.model.usage();
+        let result = self.runtime.block_on(complete_all(
+            self.model,
+            &mut self.store,
+            stage,
+            version,
+            requests,
+        ));
+        let after = self.model.usage();
+        let entry = self.usage.entry(stage).or_insert_with(|| ModelStageUsage {
+            stage: stage.to_string(),
+            model: self.model.id().to_string(),
+            ..ModelStageUsage::default()
+        });
+        let spent = delta(before, after);
+        entry.input_tokens += spent.input_tokens;
+        entry.output_tokens += spent.output_tokens;
+        entry.cost_usd += self.pricing.cost(chorus_models::Usage {
+            input_tokens: spent.input_tokens,
+            output_tokens: spent.output_tokens,
+        });
+        let (outcomes, counts) = result?;
+        entry.cache_hits += counts.cache_hits;
+        entry.sent += counts.sent;
+        Ok(outcomes)
+    }
+
+    /// The built-in facets of each conversation.
+    pub(crate) fn facets(
+        &mut self,
+        conversations: &[Conversation],
+    ) -> Result<Vec<SummaryFacets>, PipelineError> {
+        let rendered: Vec<String> = conversations
+            .iter()
+            .map(|c| render_conversation(c, CONVERSATION_TOKEN_BUDGET))
+            .collect();
+        let slots: Vec<(usize, usize)> = (0..conversations.len())
+            .flat_map(|c| (0..BUILTIN_FACETS.len()).map(move |f| (c, f)))
+            .collect();
+        let requests: Vec<ChatRequest> = slots
+            .iter()
+            .map(|&(c, f)| facet_request(&BUILTIN_FACETS[f], &rendered[c]))
+            .collect();
+        let outcomes = self.call("facet", FACET_STAGE_VERSION, &requests)?;
+        let mut results = vec![SummaryFacets::default(); conversations.len()];
+        let mut retry_slots = Vec::new();
+        let mut retries = Vec::new();
+        for (&(c, f), outcome) in slots.iter().zip(outcomes) {
+            let facet = &BUILTIN_FACETS[f];
+            match outcome {
+                ChatOutcome::Reply(reply) => match parse_reply(facet, &reply.text) {
+                    Ok(value) => {
+                        results[c].values.insert(facet.name, value);
+                    }
+                    Err(problem) => {
+                        retries.push(retry_request(facet, &rendered[c], &problem));
+                        retry_slots.push((c, f));
+                    }
+                },
+                ChatOutcome::Failed { failure, message } => {
+                    results[c]
+                        .missing
+                        .insert(facet.name, format!("{failure}: {message}"));
+                }
+            }
+        }
+        let outcomes = if retries.is_empty() {
+            Vec::new()
+        } else {
+            self.call("facet", FACET_STAGE_VERSION, &retries)?
+        };
+        let entry = self.usage.entry("facet").or_default();
+        entry.parse_retries += retries.len() as u64;
+        for (&(c, f), outcome) in retry_slots.iter().zip(outcomes) {
+            let facet = &BUILTIN_FACETS[f];
+            let parsed = match outcome {
+                ChatOutcome::Reply(reply) => parse_reply(facet, &reply.text)
+                    .map_err(|problem| format!("unusable after one retry: {problem}")),
+                ChatOutcome::Failed { failure, message } => Err(format!("{failure}: {message}")),
+            };
+            match parsed {
+                Ok(value) => {
+                    results[c].values.insert(facet.name, value);
+                }
+                Err(reason) => {
+                    results[c].missing.insert(facet.name, reason);
+                }
+            }
+        }
+        let missing: u64 = results.iter().map(|r| r.missing.len() as u64).sum();
+        self.usage.entry("facet").or_default().missing += missing;
+        Ok(results)
+    }
+
+    /// Names for clusters; `None` where the model's reply was unusable (the caller falls back to
+    /// keywords).
+    pub(crate) fn names(
+        &mut self,
+        requests: &[ChatRequest],
+    ) -> Result<Vec<Option<ClusterName>>, PipelineError> {
+        let outcomes = self.call("name", NAMING_PROMPT_VERSION, requests)?;
+        let names: Vec<Option<ClusterName>> = outcomes
+            .into_iter()
+            .map(|outcome| match outcome {
+                ChatOutcome::Reply(reply) => parse_cluster_name(&reply.text).ok(),
+                ChatOutcome::Failed { .. } => None,
+            })
+            .collect();
+        let entry = self.usage.entry("name").or_default();
+        entry.missing += names.iter().filter(|n| n.is_none()).count() as u64;
+        Ok(names)
+    }
+
+    /// What each stage sent and spent.
+    pub(crate) fn usage(&self) -> Vec<ModelStageUsage> {
+        self.usage.values().cloned().collect()
+    }
+}
+
+fn delta(before: UsageTotals, after: UsageTotals) -> UsageTotals {
+    UsageTotals {
+        requests: after.requests.saturating_sub(before.requests),
+        retries: after.retries.saturating_sub(before.retries),
+        input_tokens: after.input_tokens.saturating_sub(before.input_tokens),
+        output_tokens: after.output_tokens.saturating_sub(before.output_tokens),
+    }
+}
+
+/// Expected calls, tokens and cost of the facet stage before anything is sent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FacetEstimate {
+    /// Calls the facet stage would make (one per conversation and facet).
+    pub calls: u64,
+    /// Of them, already in the store.
+    pub cached: u64,
+    /// Estimated prompt tokens of the calls to send.
+    pub input_tokens: u64,
+    /// Most generated tokens of the calls to send.
+    pub max_output_tokens: u64,
+}
+
+impl FacetEstimate {
+    /// Adds the facet calls of some conversations, checking the store for each.
+    pub(crate) fn add(
+        &mut self,
+        conversations: &[Conversation],
+        model: &str,
+        store: &Store,
+    ) -> Result<(), PipelineError> {
+        for conversation in conversations {
+            let rendered = render_conversation(conversation, CONVERSATION_TOKEN_BUDGET);
+            for facet in &BUILTIN_FACETS {
+                let request = facet_request(facet, &rendered);
+                self.calls += 1;
+                if crate::model_calls::is_cached(
+                    store,
+                    "facet",
+                    FACET_STAGE_VERSION,
+                    model,
+                    &request,
+                )? {
+                    self.cached += 1;
+                    continue;
+                }
+                self.input_tokens += request
+                    .messages
+                    .iter()
+                    .map(|m| estimate_tokens(&m.content))
+                    .sum::<u64>()
+                    + request.prefill.as_deref().map_or(0, estimate_tokens);
+                self.max_output_tokens += u64::from(request.max_tokens);
+            }
+        }
+        Ok(())
+    }
+}
