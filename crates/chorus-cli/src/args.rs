@@ -172,6 +172,11 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "N")]
     pub(crate) k: Option<usize>,
 
+    /// Choose k by silhouette on a sample, from a quarter to four times the default
+    /// (cluster.sweep).
+    #[arg(long, conflicts_with = "k")]
+    pub(crate) sweep_k: bool,
+
     /// Publish a cluster only with at least N distinct users (privacy.min_users).
     #[arg(long, value_name = "N")]
     pub(crate) min_users: Option<usize>,
@@ -272,6 +277,9 @@ impl RunArgs {
         }
         if self.k.is_some() {
             config.cluster.k = self.k;
+        }
+        if self.sweep_k {
+            config.cluster.sweep = true;
         }
         if let Some(users) = self.min_users {
             config.privacy.min_users = users;

@@ -7,11 +7,13 @@ mod gemm_dots;
 mod kmeans;
 mod metrics;
 mod rng;
+mod sweep;
 mod ward;
 
 pub use kmeans::{KMeans, KMeansOptions, kmeans};
 pub use metrics::{Agreement, agreement};
 pub use rng::SeededRng;
+pub use sweep::{SweepPoint, silhouette, sweep_k};
 pub use ward::{Dendrogram, Merge};
 
 /// Input that cannot be clustered.

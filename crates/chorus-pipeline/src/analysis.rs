@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 
-use chorus_cluster::{Dendrogram, KMeans, KMeansOptions, agreement, kmeans};
+use chorus_cluster::{Dendrogram, KMeans, KMeansOptions, SweepPoint, agreement, kmeans, sweep_k};
 use chorus_facets::Profile;
 use chorus_facets::summary::{ClusterName, name_cluster_request, name_parent_request};
 use chorus_models::ChatRequest;
@@ -175,19 +175,12 @@ pub(crate) fn analyse(
     let n = collected.users.len();
     totals.clustered = n;
     totals.users = collected.users.iter().collect::<HashSet<_>>().len();
-    let (k, k_source) = match config.cluster.k {
-        Some(k) => (k, "config"),
-        None => (
-            (n as f64 / config.cluster.target_size as f64)
-                .round()
-                .max(1.0) as usize,
-            "data",
-        ),
-    };
+    let (k, k_source, k_sweep) = choose_k(&collected, config)?;
     let mut parameters = ReportParameters {
         embed_model: config.embed.model.clone(),
         k: k.min(n),
         k_source: k_source.into(),
+        k_sweep,
         level_sizes: Vec::new(),
         min_users: config.privacy.min_users,
         min_conversations: config.privacy.min_conversations,
@@ -312,6 +305,45 @@ pub(crate) fn analyse(
         label_agreement,
         tree,
     })
+}
+
+/// k as configured, from the target cluster size, or from the silhouette sweep.
+fn choose_k(
+    collected: &Collected,
+    config: &Config,
+) -> Result<(usize, &'static str, Vec<SweepPoint>), PipelineError> {
+    let n = collected.len();
+    if let Some(k) = config.cluster.k {
+        return Ok((k, "config", Vec::new()));
+    }
+    let from_size = (n as f64 / config.cluster.target_size as f64)
+        .round()
+        .max(1.0) as usize;
+    if !config.cluster.sweep || n < 10 {
+        return Ok((from_size, "data", Vec::new()));
+    }
+    let sample = config.cluster.sweep_sample.min(n);
+    let mut candidates: Vec<usize> = [0.25, 0.5, 1.0, 2.0, 4.0]
+        .iter()
+        .map(|f| ((from_size as f64 * f).round() as usize).clamp(2, (sample / 2).max(2)))
+        .collect();
+    candidates.dedup();
+    let points = sweep_k(
+        &collected.vectors,
+        collected.dim,
+        &candidates,
+        sample,
+        config.run.seed,
+    )
+    .map_err(|error| PipelineError::Encode {
+        stage: "cluster".into(),
+        message: error.to_string(),
+    })?;
+    let best = points
+        .iter()
+        .max_by(|a, b| a.silhouette.total_cmp(&b.silhouette).then(b.k.cmp(&a.k)))
+        .map_or(from_size, |p| p.k);
+    Ok((best, "sweep", points))
 }
 
 fn root(children: Vec<ReportNode>, level: usize) -> ReportNode {

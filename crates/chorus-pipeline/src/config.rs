@@ -73,6 +73,11 @@ pub struct ClusterConfig {
     pub restarts: usize,
     /// Most Lloyd steps over all conversations.
     pub max_iterations: usize,
+    /// When k is not given: try k from a quarter to four times conversations ÷ target_size on
+    /// a sample and keep the one with the best silhouette.
+    pub sweep: bool,
+    /// Conversations the sweep clusters and scores.
+    pub sweep_sample: usize,
 }
 
 impl Default for ClusterConfig {
@@ -82,6 +87,8 @@ impl Default for ClusterConfig {
             target_size: 100,
             restarts: 3,
             max_iterations: 50,
+            sweep: false,
+            sweep_sample: 4000,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use chorus_cluster::Agreement;
+use chorus_cluster::{Agreement, SweepPoint};
 use chorus_text::Keyword;
 
 /// The `report.json` schema version; bumped on any incompatible change.
@@ -59,8 +59,11 @@ pub struct ReportParameters {
     pub embed_model: String,
     /// Base clusters.
     pub k: usize,
-    /// "config" when k was given, "data" when it came from the target cluster size.
+    /// "config" when k was given, "data" when it came from the target cluster size, "sweep"
+    /// when the silhouette sweep chose it.
     pub k_source: String,
+    /// The sweep's candidates and scores, when it ran.
+    pub k_sweep: Vec<SweepPoint>,
     /// Clusters per level, base first.
     pub level_sizes: Vec<usize>,
     /// Publication threshold: distinct users.
