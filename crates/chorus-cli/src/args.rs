@@ -190,6 +190,10 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) distinct_unknown_users: bool,
 
+    /// Write aggregates only: no conversations.parquet (privacy.aggregate_only).
+    #[arg(long)]
+    pub(crate) aggregate_only: bool,
+
     /// Profile and summarise the conversations only: no embeddings, clusters or report.
     #[arg(long)]
     pub(crate) profile_only: bool,
@@ -277,6 +281,9 @@ impl RunArgs {
         }
         if self.k.is_some() {
             config.cluster.k = self.k;
+        }
+        if self.aggregate_only {
+            config.privacy.aggregate_only = true;
         }
         if self.sweep_k {
             config.cluster.sweep = true;

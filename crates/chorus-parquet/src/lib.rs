@@ -1,8 +1,13 @@
-//! Parquet rows as JSON objects.
+//! Parquet rows as JSON objects, and simple tables written as Parquet.
 //!
-//! chorus maps every format through JSON records, so Parquet only has to become JSON. This crate
-//! keeps the `parquet` dependency (and its build time) out of every other crate.
+//! chorus maps every format through JSON records, so Parquet only has to become JSON; the one
+//! Parquet file chorus writes (`conversations.parquet`) is a flat table ([`write_table`]). This
+//! crate keeps the `parquet` dependency (and its build time) out of every other crate.
 #![warn(missing_docs)]
+
+mod write;
+
+pub use write::{Column, write_table};
 
 use bytes::Bytes;
 use parquet::file::reader::{FileReader, SerializedFileReader};

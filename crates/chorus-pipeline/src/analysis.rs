@@ -9,6 +9,7 @@ use chorus_cluster::{Dendrogram, KMeans, KMeansOptions, SweepPoint, agreement, k
 use chorus_facets::Profile;
 use chorus_facets::summary::{ClusterName, name_cluster_request, name_parent_request};
 use chorus_models::ChatRequest;
+use chorus_parquet::Column;
 use chorus_text::{Documents, Keyword, PiiKind, Redacted, Vocabulary, class_keywords, redact};
 use chorus_types::{ContentHash, Conversation};
 
@@ -41,6 +42,8 @@ pub(crate) struct Collected {
     concern: Vec<Option<u8>>,
     model_languages: Vec<Vec<String>>,
     summary_mode: bool,
+    ids: Vec<String>,
+    user_ids: Vec<Option<String>>,
 }
 
 /// What one conversation brings to keyword mode.
@@ -105,6 +108,8 @@ impl Collected {
         self.turns.push(observation.profile.turns);
         self.days.push(observation.profile.day);
         self.labels.push(observation.label);
+        self.ids.push(observation.conversation.id.clone());
+        self.user_ids.push(observation.conversation.user_id.clone());
         if let Some(facets) = observation.facets {
             self.summaries.push(observation.text.to_string());
             self.concern.push(facets.scale("concern"));
@@ -162,10 +167,10 @@ fn level_sizes(k: usize, top: usize, branching: usize) -> Vec<usize> {
 
 /// Runs clustering, naming, the hierarchy and the thresholds over what was collected.
 pub(crate) fn analyse(
-    collected: Collected,
+    collected: &Collected,
     config: &Config,
     mut namer: Option<&mut ModelCaller<'_>>,
-) -> Result<Report, PipelineError> {
+) -> Result<Analysis, PipelineError> {
     let mode = if collected.summary_mode {
         "summary"
     } else {
@@ -175,7 +180,7 @@ pub(crate) fn analyse(
     let n = collected.users.len();
     totals.clustered = n;
     totals.users = collected.users.iter().collect::<HashSet<_>>().len();
-    let (k, k_source, k_sweep) = choose_k(&collected, config)?;
+    let (k, k_source, k_sweep) = choose_k(collected, config)?;
     let mut parameters = ReportParameters {
         embed_model: config.embed.model.clone(),
         k: k.min(n),
@@ -201,19 +206,22 @@ pub(crate) fn analyse(
         })
         .collect();
     if n == 0 {
-        return Ok(Report {
-            schema_version: REPORT_SCHEMA_VERSION,
-            mode: mode.into(),
-            totals,
-            parameters,
-            kmeans: KMeansSummary {
-                iterations: 0,
-                converged: true,
-                inertia: 0.0,
+        return Ok(Analysis {
+            report: Report {
+                schema_version: REPORT_SCHEMA_VERSION,
+                mode: mode.into(),
+                totals,
+                parameters,
+                kmeans: KMeansSummary {
+                    iterations: 0,
+                    converged: true,
+                    inertia: 0.0,
+                },
+                redactions,
+                label_agreement: None,
+                tree: root(Vec::new(), 0),
             },
-            redactions,
-            label_agreement: None,
-            tree: root(Vec::new(), 0),
+            paths: Vec::new(),
         });
     }
     let mut options = KMeansOptions::new(k, config.run.seed);
@@ -241,10 +249,7 @@ pub(crate) fn analyse(
     // The group of each base cluster at each level; level 0 is the base itself.
     let groups: Vec<Vec<usize>> = sizes.iter().map(|&size| tree.cut(size)).collect();
     let base: Vec<usize> = clusters.assignments.iter().map(|&a| a as usize).collect();
-    let builder = TreeBuilder {
-        collected: &collected,
-        config,
-    };
+    let builder = TreeBuilder { collected, config };
     let mut levels: Vec<Vec<ReportNode>> = Vec::new();
     for (level, group) in groups.iter().enumerate() {
         let classes: Vec<usize> = base.iter().map(|&b| group[b]).collect();
@@ -252,7 +257,7 @@ pub(crate) fn analyse(
         if level == 0
             && let Some(namer) = namer.as_deref_mut()
         {
-            let requests = base_naming_requests(&collected, &clusters, &nodes);
+            let requests = base_naming_requests(collected, &clusters, &nodes);
             apply_names(&mut nodes, namer.names(&requests)?);
         }
         if let Some(below) = levels.last_mut() {
@@ -287,24 +292,85 @@ pub(crate) fn analyse(
     }
     parameters.level_sizes = sizes;
     let top = levels.pop().unwrap_or_default();
-    let label_agreement = label_agreement(&collected, &base, config);
+    let label_agreement = label_agreement(collected, &base, config);
     let mut tree = root(top, parameters.level_sizes.len());
     tree.users = totals.users;
-    let tree = publish(tree, &collected, config);
-    Ok(Report {
-        schema_version: REPORT_SCHEMA_VERSION,
-        mode: mode.into(),
-        totals,
-        parameters,
-        kmeans: KMeansSummary {
-            iterations: clusters.inertia_history.len(),
-            converged: clusters.converged,
-            inertia: clusters.inertia(),
+    let tree = publish(tree, collected, config);
+    // Each conversation's clusters from the top level down to its base cluster.
+    let paths = base
+        .iter()
+        .map(|&b| {
+            (0..groups.len())
+                .rev()
+                .map(|level| format!("L{level}.{}", groups[level][b]))
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect();
+    Ok(Analysis {
+        report: Report {
+            schema_version: REPORT_SCHEMA_VERSION,
+            mode: mode.into(),
+            totals,
+            parameters,
+            kmeans: KMeansSummary {
+                iterations: clusters.inertia_history.len(),
+                converged: clusters.converged,
+                inertia: clusters.inertia(),
+            },
+            redactions,
+            label_agreement,
+            tree,
         },
-        redactions,
-        label_agreement,
-        tree,
+        paths,
     })
+}
+
+/// The report and where each clustered conversation landed.
+pub(crate) struct Analysis {
+    pub report: Report,
+    /// Per clustered conversation: cluster ids from the top level to the base, `/`-separated.
+    pub paths: Vec<String>,
+}
+
+impl Collected {
+    /// The per-conversation table for `conversations.parquet` (sensitive: ids and, in summary
+    /// mode, the summaries).
+    pub(crate) fn conversation_table(&self, paths: &[String]) -> Vec<Column> {
+        let text = |name: &str, values: Vec<Option<String>>| Column::Text(name.into(), values);
+        let mut columns = vec![
+            text("id", self.ids.iter().cloned().map(Some).collect()),
+            text("user_id", self.user_ids.clone()),
+            text("cluster_path", paths.iter().cloned().map(Some).collect()),
+            text(
+                "base_cluster",
+                paths
+                    .iter()
+                    .map(|p| p.rsplit('/').next().map(str::to_string))
+                    .collect(),
+            ),
+            text("language", self.languages.clone()),
+            Column::Int(
+                "turns".into(),
+                self.turns.iter().map(|&t| Some(t as i32)).collect(),
+            ),
+            text(
+                "day",
+                self.days.iter().map(|d| d.map(|d| d.to_string())).collect(),
+            ),
+        ];
+        if self.summary_mode {
+            columns.push(Column::Int(
+                "concern".into(),
+                self.concern.iter().map(|c| c.map(i32::from)).collect(),
+            ));
+            columns.push(text(
+                "request",
+                self.summaries.iter().cloned().map(Some).collect(),
+            ));
+        }
+        columns
+    }
 }
 
 /// k as configured, from the target cluster size, or from the silhouette sweep.

@@ -128,6 +128,8 @@ pub struct PrivacyConfig {
     /// people may have many conversations), "distinct" counts each as its own user (say so only
     /// when each conversation is known to come from a different person).
     pub unknown_users: UnknownUsers,
+    /// Write aggregates only: no `conversations.parquet` (the one per-conversation output).
+    pub aggregate_only: bool,
 }
 
 impl Default for PrivacyConfig {
@@ -136,6 +138,7 @@ impl Default for PrivacyConfig {
             min_users: 25,
             min_conversations: 50,
             unknown_users: UnknownUsers::Shared,
+            aggregate_only: false,
         }
     }
 }

@@ -5,11 +5,12 @@ use chrono::Utc;
 use chorus_facets::{DatasetStats, StatsBuilder};
 use chorus_ingest::Input;
 use chorus_models::{ChatModel, Embedder};
+use chorus_parquet::write_table;
 use chorus_store::Store;
 use chorus_text::Redacted;
 use chorus_types::Conversation;
 
-use crate::analysis::{Collected, Observation, analyse, keyword_text};
+use crate::analysis::{Analysis, Collected, Observation, analyse, keyword_text};
 use crate::batches::{Batch, read_in_batches};
 use crate::output::{OutputFile, write_file, write_json};
 use crate::report::{Report, render_markdown};
@@ -34,9 +35,11 @@ const DATASET_FILE: &str = "dataset.json";
 const MANIFEST_FILE: &str = "run.json";
 const REPORT_FILE: &str = "report.json";
 const REPORT_MD_FILE: &str = "report.md";
-const OUTPUT_FILES: [&str; 5] = [
+const CONVERSATIONS_FILE: &str = "conversations.parquet";
+const OUTPUT_FILES: [&str; 6] = [
     REJECTED_FILE,
     DATASET_FILE,
+    CONVERSATIONS_FILE,
     REPORT_FILE,
     REPORT_MD_FILE,
     MANIFEST_FILE,
@@ -129,7 +132,7 @@ pub fn run(
         Some(_) => {
             let started = std::time::Instant::now();
             progress.stage_started("cluster", "conversations", Some(collected.len() as u64));
-            let report = analyse(collected, config, caller.as_mut())?;
+            let Analysis { report, paths } = analyse(&collected, config, caller.as_mut())?;
             let stage = crate::StageReport {
                 name: "cluster".into(),
                 version: 1,
@@ -140,6 +143,16 @@ pub fn run(
             };
             progress.stage_finished(&stage);
             stage_reports.push(stage);
+            if !config.privacy.aggregate_only {
+                let table =
+                    write_table(&collected.conversation_table(&paths)).map_err(|error| {
+                        PipelineError::Encode {
+                            stage: "report".into(),
+                            message: format!("{CONVERSATIONS_FILE}: {error}"),
+                        }
+                    })?;
+                write_file(&out_dir.join(CONVERSATIONS_FILE), &table)?;
+            }
             write_json(&out_dir.join(REPORT_FILE), &report)?;
             write_file(
                 &out_dir.join(REPORT_MD_FILE),
@@ -162,7 +175,11 @@ pub fn run(
         model_usage: caller.as_ref().map(ModelCaller::usage).unwrap_or_default(),
         outputs: OUTPUT_FILES
             .iter()
-            .filter(|name| report.is_some() || !name.starts_with("report"))
+            .filter(|&&name| match name {
+                REPORT_FILE | REPORT_MD_FILE => report.is_some(),
+                CONVERSATIONS_FILE => report.is_some() && !config.privacy.aggregate_only,
+                _ => true,
+            })
             .map(|name| name.to_string())
             .collect(),
     };

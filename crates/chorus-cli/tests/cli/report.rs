@@ -130,6 +130,16 @@ fn keyword_mode_recovers_intents_publishes_above_thresholds_and_leaks_no_canary(
         }
         assert!(!text.to_lowercase().contains("quillon"), "{name}");
     }
+    let rows: Vec<Value> =
+        chorus_parquet::Rows::open(std::fs::read(first.join("conversations.parquet")).unwrap())
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+    assert_eq!(rows.len(), 3121);
+    let planted_row = rows.iter().find(|r| r["id"] == "planted-3").unwrap();
+    let path = planted_row["cluster_path"].as_str().unwrap();
+    assert_eq!(path.split('/').count(), sizes.len());
+    assert!(path.ends_with(planted_row["base_cluster"].as_str().unwrap()));
     let markdown = std::fs::read_to_string(first.join("report.md")).unwrap();
     assert!(markdown.contains("NMI"), "{markdown}");
 
@@ -148,7 +158,16 @@ fn without_user_ids_nothing_is_published_by_default() {
     let out = dir.path().join("out");
     let out_arg = out.display().to_string();
     let banking = shared_data("banking77-test.csv.gz");
-    let output = run_ok(&["run", &banking, "-o", &out_arg, "--k", "20"]);
+    let output = run_ok(&[
+        "run",
+        &banking,
+        "-o",
+        &out_arg,
+        "--k",
+        "20",
+        "--aggregate-only",
+    ]);
+    assert!(!out.join("conversations.parquet").exists());
     let report = read_json(&out.join("report.json"));
     assert_eq!(report["totals"]["users"], 1);
     let children = report["tree"]["children"].as_array().unwrap();
