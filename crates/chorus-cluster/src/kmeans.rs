@@ -8,6 +8,8 @@ use crate::rng::SeededRng;
 /// Rows assigned per block: one block's distances to every centroid fit in cache-friendly
 /// buffers and blocks spread over the cores.
 const BLOCK_ROWS: usize = 512;
+/// Most partial sums the mean step adds up.
+const MEAN_PARTS: usize = 64;
 /// Lloyd steps each restart takes on the seeding sample before the restarts are compared.
 const RESTART_STEPS: usize = 10;
 
@@ -253,9 +255,13 @@ fn lloyd(
 fn means(rows: &[f32], dim: usize, k: usize, nearest: &[(u32, f32)]) -> Vec<f32> {
     // Partial sums per fixed block, added in block order: the result never depends on how
     // rayon happened to split the work, so the same seed gives the same bits.
+    // At most MEAN_PARTS partial sums (a fixed count, not one per thread) keeps both the result
+    // deterministic and the k × dim buffers few.
+    let n = nearest.len();
+    let part_rows = n.div_ceil(MEAN_PARTS).max(BLOCK_ROWS);
     let partials: Vec<(Vec<f64>, Vec<usize>)> = rows
-        .par_chunks(BLOCK_ROWS * dim)
-        .zip(nearest.par_chunks(BLOCK_ROWS))
+        .par_chunks(part_rows * dim)
+        .zip(nearest.par_chunks(part_rows))
         .map(|(block, labels)| {
             let mut sums = vec![0.0f64; k * dim];
             let mut counts = vec![0usize; k];
