@@ -190,6 +190,11 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) distinct_unknown_users: bool,
 
+    /// Keyword mode: name clusters with the local LLM from their keywords
+    /// (hierarchy.local_names).
+    #[arg(long)]
+    pub(crate) local_names: bool,
+
     /// Write aggregates only: no conversations.parquet (privacy.aggregate_only).
     #[arg(long)]
     pub(crate) aggregate_only: bool,
@@ -281,6 +286,9 @@ impl RunArgs {
         }
         if self.k.is_some() {
             config.cluster.k = self.k;
+        }
+        if self.local_names {
+            config.hierarchy.local_names = true;
         }
         if self.aggregate_only {
             config.privacy.aggregate_only = true;

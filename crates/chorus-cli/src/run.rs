@@ -1,6 +1,6 @@
 use anyhow::Context;
 
-use chorus_local::MiniLm;
+use chorus_local::{MiniLm, SmolLm};
 use chorus_modelfiles::{FetchOptions, fetch, find, models_home};
 use chorus_models::{Budget, Budgeted, ChatModel, Embedder};
 use chorus_pipeline::{Config, Models, Report, RunOutcome};
@@ -30,9 +30,15 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Finished> {
     } else {
         Some(local_embedder(&config.embed.model, args.quiet)?)
     };
+    let namer = if config.hierarchy.local_names && chat.is_none() && !args.profile_only {
+        Some(local_namer(config.run.seed, args.quiet)?)
+    } else {
+        None
+    };
     let models = Models {
         embedder: embedder.as_ref().map(|e| e as &dyn Embedder),
         chat: chat.as_deref(),
+        keyword_namer: namer.as_ref().map(|n| n as &dyn ChatModel),
     };
     let RunOutcome {
         manifest, report, ..
@@ -84,7 +90,26 @@ fn local_embedder(name: &str, quiet: bool) -> anyhow::Result<MiniLm> {
                 "embed.model = {name:?} is not a local embedding model; use \"all-minilm-l6-v2\""
             )
         })?;
-    let dir = models_home().join(spec.name);
+    let dir = fetch_on_first_use(spec, "clustering (or run with --profile-only)", quiet)?;
+    MiniLm::load(&dir).with_context(|| format!("loading {name} from {}", dir.display()))
+}
+
+/// The local LLM that names keyword clusters, fetched on first use.
+fn local_namer(seed: u64, quiet: bool) -> anyhow::Result<SmolLm> {
+    let spec = find("smollm2-135m-instruct").context("the catalog lists smollm2-135m-instruct")?;
+    let dir = fetch_on_first_use(spec, "--local-names", quiet)?;
+    SmolLm::load(&dir, seed)
+        .with_context(|| format!("loading {} from {}", spec.name, dir.display()))
+}
+
+/// A model's folder, its files fetched and checked first when they are not there yet.
+fn fetch_on_first_use(
+    spec: &'static chorus_modelfiles::ModelSpec,
+    needed_for: &str,
+    quiet: bool,
+) -> anyhow::Result<std::path::PathBuf> {
+    let name = spec.name;
+    let dir = models_home().join(name);
     fetch(spec, &dir, &FetchOptions::default(), &mut |step| {
         if !quiet {
             eprintln!("chorus: {step}");
@@ -92,12 +117,11 @@ fn local_embedder(name: &str, quiet: bool) -> anyhow::Result<MiniLm> {
     })
     .with_context(|| {
         format!(
-            "the embedding model {name} is needed for clustering and could not be fetched; \
-             put its files in a folder and run `chorus models fetch {name} --from FOLDER`, \
-             or run with --profile-only"
+            "the model {name} is needed for {needed_for} and could not be fetched; \
+             put its files in a folder and run `chorus models fetch {name} --from FOLDER`"
         )
     })?;
-    MiniLm::load(&dir).with_context(|| format!("loading {name} from {}", dir.display()))
+    Ok(dir)
 }
 
 fn print_report_summary(report: &Report) {

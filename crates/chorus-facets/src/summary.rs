@@ -14,6 +14,9 @@ pub const SYSTEM_PROMPT: &str = include_str!("../prompts/system.v1.txt");
 pub const NAME_CLUSTER_PROMPT: &str = include_str!("../prompts/name_cluster.v1.txt");
 /// Naming of a parent cluster from its children's names and descriptions.
 pub const NAME_PARENT_PROMPT: &str = include_str!("../prompts/name_parent.v1.txt");
+/// Naming a keyword-mode cluster from its keywords alone (the local LLM never sees a
+/// conversation).
+pub const NAME_KEYWORDS_PROMPT: &str = include_str!("../prompts/name_keywords.v1.txt");
 /// The version of the naming prompts (part of the naming stage's cache keys).
 pub const NAMING_PROMPT_VERSION: u32 = 1;
 
@@ -333,6 +336,81 @@ pub fn name_parent_request(children: &[ClusterName]) -> ChatRequest {
     request
 }
 
+/// Keywords shown to the small local model; more only confuse it.
+const KEYWORDS_FOR_NAMING: usize = 5;
+
+/// The request naming a cluster from `(keyword, share)` pairs, most distinctive first. The
+/// form (keywords first, a one-line instruction, a `Title:` prefill) is what a 135M-parameter
+/// model follows best among the forms tried; few-shot examples made it copy the examples.
+pub fn name_keywords_request(keywords: &[(String, f64)]) -> ChatRequest {
+    let listed: Vec<&str> = keywords
+        .iter()
+        .take(KEYWORDS_FOR_NAMING)
+        .map(|(term, _)| term.as_str())
+        .collect();
+    let body = format!(
+        "Keywords: {}\n\n{}",
+        listed.join(", "),
+        NAME_KEYWORDS_PROMPT.trim()
+    );
+    let mut request = ChatRequest::new(vec![ChatMessage::user(body)], 0.0, 16);
+    request.prefill = Some("Title:".into());
+    request.stop = vec!["\n".into()];
+    request
+}
+
+/// Small words a title may add around the keywords.
+const TITLE_GLUE: &[&str] = &[
+    "a", "an", "the", "and", "or", "for", "with", "how", "to", "of", "in", "on", "about", "from",
+    "your", "my", "their", "its", "by", "at", "into",
+];
+
+/// A keyword-based name: one plain line of two to ten words, no list, and at least half of its
+/// content words sharing their first four letters with a keyword — so a title can reorder and
+/// join the keywords but not invent a subject (a small model otherwise does).
+pub fn parse_keyword_name(reply: &str, keywords: &[(String, f64)]) -> Result<String, String> {
+    let line = reply.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let line = line
+        .trim()
+        .trim_start_matches("Title:")
+        .trim()
+        .trim_matches(['"', '\'', '.', '*', ' ']);
+    if line.contains([':', '"', ',', '[']) {
+        return Err(format!("{line:?} is not a plain title"));
+    }
+    let words: Vec<&str> = line.split_whitespace().collect();
+    if !(2..=10).contains(&words.len()) {
+        return Err(format!("{} words (2 to 10 allowed)", words.len()));
+    }
+    let stem = |w: &str| -> String {
+        w.to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .take(4)
+            .collect()
+    };
+    let keyword_stems: Vec<String> = keywords
+        .iter()
+        .flat_map(|(term, _)| term.split_whitespace().map(stem).collect::<Vec<_>>())
+        .filter(|s| s.chars().count() >= 3)
+        .collect();
+    let content: Vec<&&str> = words
+        .iter()
+        .filter(|w| !TITLE_GLUE.contains(&w.to_lowercase().as_str()))
+        .collect();
+    let matched = content
+        .iter()
+        .filter(|w| keyword_stems.contains(&stem(w)))
+        .count();
+    if matched == 0 || matched * 2 < content.len() {
+        return Err(format!(
+            "{line:?} strays from the keywords ({matched} of {} words from them)",
+            content.len()
+        ));
+    }
+    Ok(line.to_string())
+}
+
 /// Parses `<summary>…</summary><name>…</name>` (the reply after the `<summary>` prefill).
 pub fn parse_cluster_name(reply: &str) -> Result<ClusterName, String> {
     let full = if reply.contains("<summary>") {
@@ -436,6 +514,26 @@ mod tests {
         let rendered = render_conversation(&conversation, 1000);
         assert_eq!(rendered.matches("</conversation>").count(), 1);
         assert!(rendered.ends_with("</conversation>"));
+    }
+
+    #[test]
+    fn keyword_names_must_stay_with_the_keywords() {
+        let keywords = vec![("card".to_string(), 0.8), ("arrived".to_string(), 0.4)];
+        assert_eq!(
+            parse_keyword_name("\"Card arrival delays\"\nmore", &keywords).unwrap(),
+            "Card arrival delays"
+        );
+        assert!(parse_keyword_name("Questions about cooking pasta", &keywords).is_err());
+        assert!(parse_keyword_name("A Guide to Card Vending Machines", &keywords).is_err());
+        assert!(parse_keyword_name("Card, Arrived, Card", &keywords).is_err());
+        assert!(parse_keyword_name("Card", &keywords).is_err());
+        let request = name_keywords_request(&keywords);
+        assert!(
+            request.messages[0]
+                .content
+                .starts_with("Keywords: card, arrived\n")
+        );
+        assert!(parse_keyword_name("\"Sentence: Card Arrdered\"", &keywords).is_err());
     }
 
     #[test]

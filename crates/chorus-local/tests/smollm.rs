@@ -96,3 +96,17 @@ fn a_prompt_longer_than_the_window_fails_that_item_only() {
     assert!(error.to_string().contains("window"), "{error}");
     assert!(model().usage().requests >= 1);
 }
+
+#[test]
+fn names_a_cluster_from_its_keywords() {
+    use chorus_facets::summary::{name_keywords_request, parse_keyword_name};
+    let keywords: Vec<(String, f64)> = ["exchange rate", "euros", "currency", "rate"]
+        .iter()
+        .map(|k| (k.to_string(), 0.5))
+        .collect();
+    let reply = model()
+        .complete_now(&name_keywords_request(&keywords))
+        .unwrap();
+    let name = parse_keyword_name(&reply.text, &keywords).unwrap();
+    assert!(name.to_lowercase().contains("exchange"), "{name}");
+}

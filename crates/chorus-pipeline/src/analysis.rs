@@ -254,7 +254,13 @@ pub(crate) fn analyse(
     for (level, group) in groups.iter().enumerate() {
         let classes: Vec<usize> = base.iter().map(|&b| group[b]).collect();
         let mut nodes = builder.level_nodes(level, sizes[level], &classes);
+        if !collected.summary_mode
+            && let Some(namer) = namer.as_deref_mut()
+        {
+            name_from_keywords(&mut nodes, namer)?;
+        }
         if level == 0
+            && collected.summary_mode
             && let Some(namer) = namer.as_deref_mut()
         {
             let requests = base_naming_requests(collected, &clusters, &nodes);
@@ -270,7 +276,9 @@ pub(crate) fn analyse(
             for (child, parent) in std::mem::take(below).into_iter().zip(parent_of) {
                 nodes[parent].children.push(child);
             }
-            if let Some(namer) = namer.as_deref_mut() {
+            if collected.summary_mode
+                && let Some(namer) = namer.as_deref_mut()
+            {
                 let requests: Vec<ChatRequest> = nodes
                     .iter()
                     .map(|node| {
@@ -545,6 +553,33 @@ fn base_naming_requests(
             name_cluster_request(&inside, &outside)
         })
         .collect()
+}
+
+/// Keyword mode with a local LLM: each cluster with keywords gets a readable name made from
+/// them alone; the keywords stay the name where the model's reply was unusable.
+fn name_from_keywords(
+    nodes: &mut [ReportNode],
+    namer: &mut ModelCaller<'_>,
+) -> Result<(), PipelineError> {
+    let named: Vec<usize> = (0..nodes.len())
+        .filter(|&i| !nodes[i].keywords.is_empty())
+        .collect();
+    let keywords: Vec<Vec<(String, f64)>> = named
+        .iter()
+        .map(|&i| {
+            nodes[i]
+                .keywords
+                .iter()
+                .map(|k| (k.term.clone(), k.share))
+                .collect()
+        })
+        .collect();
+    for (index, name) in named.into_iter().zip(namer.keyword_names(&keywords)?) {
+        if let Some(name) = name {
+            nodes[index].name = name;
+        }
+    }
+    Ok(())
 }
 
 /// Model names where the reply was usable; the keyword names stay elsewhere.

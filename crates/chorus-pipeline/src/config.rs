@@ -103,6 +103,9 @@ pub struct HierarchyConfig {
     pub branching: usize,
     /// Keywords kept per cluster (the first three name it).
     pub keywords: usize,
+    /// Keyword mode: have the local LLM (SmolLM2-135M-Instruct) turn each cluster's keywords
+    /// into a readable name. It sees keywords only, never conversation text.
+    pub local_names: bool,
 }
 
 impl Default for HierarchyConfig {
@@ -111,6 +114,7 @@ impl Default for HierarchyConfig {
             top_clusters: 12,
             branching: 6,
             keywords: 8,
+            local_names: false,
         }
     }
 }

@@ -53,6 +53,9 @@ pub struct Models<'a> {
     /// With it the run is in summary mode: facets per conversation and cluster names come from
     /// this model. Without it, keyword mode.
     pub chat: Option<&'a dyn ChatModel>,
+    /// Keyword mode: a local model that turns each cluster's keywords (never any conversation
+    /// text) into a readable name.
+    pub keyword_namer: Option<&'a dyn ChatModel>,
 }
 
 /// Runs the pipeline over `inputs`, writing into `out_dir`. With an embedder it goes to the end
@@ -87,6 +90,14 @@ pub fn run(
         (Some(chat), Some(_)) => Some(ModelCaller::new(
             chat,
             config.models.pricing,
+            Store::open(&store_path)?,
+        )?),
+        _ => None,
+    };
+    let mut keyword_namer = match (models.chat, models.keyword_namer, &embed_stage) {
+        (None, Some(local), Some(_)) => Some(ModelCaller::new(
+            local,
+            chorus_models::Pricing::default(),
             Store::open(&store_path)?,
         )?),
         _ => None,
@@ -132,7 +143,8 @@ pub fn run(
         Some(_) => {
             let started = std::time::Instant::now();
             progress.stage_started("cluster", "conversations", Some(collected.len() as u64));
-            let Analysis { report, paths } = analyse(&collected, config, caller.as_mut())?;
+            let namer = caller.as_mut().or(keyword_namer.as_mut());
+            let Analysis { report, paths } = analyse(&collected, config, namer)?;
             let stage = crate::StageReport {
                 name: "cluster".into(),
                 version: 1,
@@ -172,7 +184,11 @@ pub fn run(
         ingest: ingested.report.totals,
         inputs: ingested.report.files,
         stages: stage_reports,
-        model_usage: caller.as_ref().map(ModelCaller::usage).unwrap_or_default(),
+        model_usage: caller
+            .as_ref()
+            .or(keyword_namer.as_ref())
+            .map(ModelCaller::usage)
+            .unwrap_or_default(),
         outputs: OUTPUT_FILES
             .iter()
             .filter(|&&name| match name {

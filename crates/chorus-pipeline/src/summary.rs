@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use chorus_facets::summary::{
     BUILTIN_FACETS, CONVERSATION_TOKEN_BUDGET, ClusterName, FacetValue, NAMING_PROMPT_VERSION,
-    facet_request, parse_cluster_name, parse_reply, render_conversation, retry_request,
+    facet_request, name_keywords_request, parse_cluster_name, parse_keyword_name, parse_reply,
+    render_conversation, retry_request,
 };
 use chorus_models::{ChatModel, ChatRequest, Pricing, UsageTotals, estimate_tokens};
 use chorus_store::Store;
@@ -215,6 +216,27 @@ impl<'a> ModelCaller<'a> {
             .into_iter()
             .map(|outcome| match outcome {
                 ChatOutcome::Reply(reply) => parse_cluster_name(&reply.text).ok(),
+                ChatOutcome::Failed { .. } => None,
+            })
+            .collect();
+        let entry = self.usage.entry("name").or_default();
+        entry.missing += names.iter().filter(|n| n.is_none()).count() as u64;
+        Ok(names)
+    }
+
+    /// Names from keywords alone (keyword mode's local LLM); `None` where the reply was unusable.
+    pub(crate) fn keyword_names(
+        &mut self,
+        keywords: &[Vec<(String, f64)>],
+    ) -> Result<Vec<Option<String>>, PipelineError> {
+        let requests: Vec<ChatRequest> =
+            keywords.iter().map(|k| name_keywords_request(k)).collect();
+        let outcomes = self.call("name", NAMING_PROMPT_VERSION, &requests)?;
+        let names: Vec<Option<String>> = outcomes
+            .into_iter()
+            .zip(keywords)
+            .map(|(outcome, keywords)| match outcome {
+                ChatOutcome::Reply(reply) => parse_keyword_name(&reply.text, keywords).ok(),
                 ChatOutcome::Failed { .. } => None,
             })
             .collect();
