@@ -195,7 +195,7 @@ pub(crate) fn analyse(
         },
         seed: config.run.seed,
     };
-    let redactions = collected
+    let redactions: BTreeMap<String, u64> = collected
         .redactions
         .iter()
         .map(|(kind, count)| {
@@ -205,22 +205,24 @@ pub(crate) fn analyse(
             )
         })
         .collect();
+    let report = |parameters, kmeans, label_agreement, tree| Report {
+        schema_version: REPORT_SCHEMA_VERSION,
+        mode: mode.into(),
+        totals: totals.clone(),
+        parameters,
+        kmeans,
+        redactions: redactions.clone(),
+        label_agreement,
+        tree,
+    };
     if n == 0 {
+        let idle = KMeansSummary {
+            iterations: 0,
+            converged: true,
+            inertia: 0.0,
+        };
         return Ok(Analysis {
-            report: Report {
-                schema_version: REPORT_SCHEMA_VERSION,
-                mode: mode.into(),
-                totals,
-                parameters,
-                kmeans: KMeansSummary {
-                    iterations: 0,
-                    converged: true,
-                    inertia: 0.0,
-                },
-                redactions,
-                label_agreement: None,
-                tree: root(Vec::new(), 0),
-            },
+            report: report(parameters, idle, None, root(Vec::new(), 0)),
             paths: Vec::new(),
         });
     }
@@ -315,21 +317,13 @@ pub(crate) fn analyse(
                 .join("/")
         })
         .collect();
+    let kmeans_summary = KMeansSummary {
+        iterations: clusters.inertia_history.len(),
+        converged: clusters.converged,
+        inertia: clusters.inertia(),
+    };
     Ok(Analysis {
-        report: Report {
-            schema_version: REPORT_SCHEMA_VERSION,
-            mode: mode.into(),
-            totals,
-            parameters,
-            kmeans: KMeansSummary {
-                iterations: clusters.inertia_history.len(),
-                converged: clusters.converged,
-                inertia: clusters.inertia(),
-            },
-            redactions,
-            label_agreement,
-            tree,
-        },
+        report: report(parameters, kmeans_summary, label_agreement, tree),
         paths,
     })
 }

@@ -6,6 +6,18 @@ use chorus_types::ContentHash;
 
 use crate::{ItemStage, PipelineError};
 
+/// A runtime of a model stage's own: local models compute when polled, HTTP backends need an
+/// async reactor; one current-thread runtime serves both.
+pub(crate) fn model_runtime(stage: &str) -> Result<tokio::runtime::Runtime, PipelineError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| PipelineError::Encode {
+            stage: stage.into(),
+            message: format!("cannot start the async runtime: {error}"),
+        })
+}
+
 /// Bump when what is embedded for a given text changes.
 const EMBED_VERSION: u32 = 1;
 /// Texts per embedder call.
@@ -30,14 +42,10 @@ pub struct EmbedStage<'a> {
 impl<'a> EmbedStage<'a> {
     /// A stage over `embedder`.
     pub fn new(embedder: &'a dyn Embedder) -> Result<Self, PipelineError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|error| PipelineError::Encode {
-                stage: "embed".into(),
-                message: format!("cannot start the async runtime: {error}"),
-            })?;
-        Ok(Self { embedder, runtime })
+        Ok(Self {
+            embedder,
+            runtime: model_runtime("embed")?,
+        })
     }
 
     fn embed(&self, texts: &[String]) -> Result<Vec<Embedded>, ModelError> {

@@ -15,6 +15,7 @@ use chorus_models::{ChatModel, ChatRequest, Pricing, UsageTotals, estimate_token
 use chorus_store::Store;
 use chorus_types::Conversation;
 
+use crate::embed::model_runtime;
 use crate::{ChatOutcome, PipelineError, complete_all};
 
 /// Bump when the facet stage's handling of replies changes.
@@ -89,17 +90,10 @@ impl<'a> ModelCaller<'a> {
         pricing: Pricing,
         store: Store,
     ) -> Result<Self, PipelineError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|error| PipelineError::Encode {
-                stage: "facet".into(),
-                message: format!("cannot start the async runtime: {error}"),
-            })?;
         Ok(Self {
             model,
             pricing,
-            runtime,
+            runtime: model_runtime("facet")?,
             store,
             usage: BTreeMap::new(),
         })

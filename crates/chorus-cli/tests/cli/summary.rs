@@ -89,12 +89,31 @@ fn scripted_reply(body: &Value) -> String {
     "unexpected prompt".into()
 }
 
-fn write_config(path: &Path, server: &TestServer, pricing: bool) {
-    let prices = if pricing {
-        "[models.pricing]\ninput_per_million = 1.0\noutput_per_million = 2.0\n"
-    } else {
-        ""
-    };
+/// A scripted server, and a folder with the conversations and a config that points at it.
+struct Setup {
+    server: TestServer,
+    dir: tempfile::TempDir,
+    input: String,
+    config: String,
+}
+
+fn setup() -> Setup {
+    let server = TestServer::start(Script::new().reply(scripted_reply));
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    write_conversations(&input);
+    let config = dir.path().join("chorus.toml");
+    write_config(&config, &server);
+    Setup {
+        input: input.display().to_string(),
+        config: config.display().to_string(),
+        server,
+        dir,
+    }
+}
+
+fn write_config(path: &Path, server: &TestServer) {
+    let prices = "[models.pricing]\ninput_per_million = 1.0\noutput_per_million = 2.0\n";
     std::fs::write(
         path,
         format!(
@@ -107,13 +126,12 @@ fn write_config(path: &Path, server: &TestServer, pricing: bool) {
 
 #[test]
 fn summary_mode_end_to_end_with_retries_fallback_names_and_the_cache() {
-    let server = TestServer::start(Script::new().reply(scripted_reply));
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.jsonl");
-    write_conversations(&input);
-    let config = dir.path().join("chorus.toml");
-    write_config(&config, &server, true);
-    let (input, config) = (input.display().to_string(), config.display().to_string());
+    let Setup {
+        server,
+        dir,
+        input,
+        config,
+    } = setup();
     let out = dir.path().join("out");
     let out_arg = out.display().to_string();
     let args = [
@@ -204,21 +222,21 @@ fn summary_mode_end_to_end_with_retries_fallback_names_and_the_cache() {
 
 #[test]
 fn budget_stops_the_run_before_it_is_exceeded() {
-    let server = TestServer::start(Script::new().reply(scripted_reply));
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.jsonl");
-    write_conversations(&input);
-    let config = dir.path().join("chorus.toml");
-    write_config(&config, &server, true);
+    let Setup {
+        server,
+        dir,
+        input,
+        config,
+    } = setup();
     let out = dir.path().join("out");
     let output = chorus()
         .args([
             "run",
-            &input.display().to_string(),
+            &input,
             "-o",
             &out.display().to_string(),
             "--config",
-            &config.display().to_string(),
+            &config,
             "--budget",
             "0.01",
             "-q",
