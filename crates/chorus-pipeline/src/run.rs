@@ -86,20 +86,17 @@ pub fn run(
 
     let profile_stage = ProfileStage;
     let embed_stage = models.embedder.map(EmbedStage::new).transpose()?;
-    let mut caller = match (models.chat, &embed_stage) {
-        (Some(chat), Some(_)) => Some(ModelCaller::new(
-            chat,
-            config.models.pricing,
-            Store::open(&store_path)?,
-        )?),
-        _ => None,
+    // Summary mode when a chat model is given: it answers facets and names clusters, at the
+    // configured prices. Otherwise the local namer, if any, names keyword clusters for free.
+    let summary_mode = models.chat.is_some();
+    let (naming_model, pricing) = match models.chat {
+        Some(chat) => (Some(chat), config.models.pricing),
+        None => (models.keyword_namer, chorus_models::Pricing::default()),
     };
-    let mut keyword_namer = match (models.chat, models.keyword_namer, &embed_stage) {
-        (None, Some(local), Some(_)) => Some(ModelCaller::new(
-            local,
-            chorus_models::Pricing::default(),
-            Store::open(&store_path)?,
-        )?),
+    let mut caller = match (naming_model, &embed_stage) {
+        (Some(model), Some(_)) => {
+            Some(ModelCaller::new(model, pricing, Store::open(&store_path)?)?)
+        }
         _ => None,
     };
     // Each stage writes through its own connection to the one file (SQLite in WAL mode).
@@ -125,7 +122,7 @@ pub fn run(
                         &conversations,
                         &batch_profiles,
                         embeddings,
-                        caller.as_mut(),
+                        caller.as_mut().filter(|_| summary_mode),
                         &mut collected,
                     )?;
                 }
@@ -143,8 +140,7 @@ pub fn run(
         Some(_) => {
             let started = std::time::Instant::now();
             progress.stage_started("cluster", "conversations", Some(collected.len() as u64));
-            let namer = caller.as_mut().or(keyword_namer.as_mut());
-            let Analysis { report, paths } = analyse(&collected, config, namer)?;
+            let Analysis { report, paths } = analyse(&collected, config, caller.as_mut())?;
             let stage = crate::StageReport {
                 name: "cluster".into(),
                 version: 1,
@@ -184,11 +180,7 @@ pub fn run(
         ingest: ingested.report.totals,
         inputs: ingested.report.files,
         stages: stage_reports,
-        model_usage: caller
-            .as_ref()
-            .or(keyword_namer.as_ref())
-            .map(ModelCaller::usage)
-            .unwrap_or_default(),
+        model_usage: caller.as_ref().map(ModelCaller::usage).unwrap_or_default(),
         outputs: OUTPUT_FILES
             .iter()
             .filter(|&&name| match name {
