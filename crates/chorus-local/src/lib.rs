@@ -1,16 +1,19 @@
 //! Embedded local models, the offline default: no server, no key.
 //!
-//! [`MiniLm`] runs all-MiniLM-L6-v2 in-process with candle (pure Rust) from the files
-//! `chorus models fetch` installs, and gives the vectors sentence-transformers gives (mean
-//! pooling over the attention mask, L2-normalised, inputs cut at 256 tokens). [`SmolLm`] runs
+//! [`MiniLm`] runs all-MiniLM-L6-v2 in-process through our own packed-token encoder (no padding,
+//! one matrix product per dense layer) from the files `chorus models fetch` installs, and gives
+//! the vectors sentence-transformers gives (mean pooling over the real tokens, L2-normalised,
+//! inputs cut at 256 tokens). [`SmolLm`] runs
 //! SmolLM2-135M-Instruct from its GGUF file (quantized llama in candle, the tokenizer rebuilt
 //! from the file's own metadata) as a [`chorus_models::ChatModel`].
 #![warn(missing_docs)]
 
+mod encoder;
 mod error;
 mod gguf_tokenizer;
 mod minilm;
 mod smollm;
+mod tensors;
 
 pub use error::LocalError;
 pub use minilm::MiniLm;

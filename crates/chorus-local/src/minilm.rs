@@ -1,20 +1,94 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config, DTYPE};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
 use chorus_models::{BoxFuture, Embedder, Matrix, ModelError, UsageTotals};
 
 use crate::LocalError;
+use crate::encoder::{Encoder, LayerNames, LayerNorm, load_norm, mean_pool};
+use crate::tensors::TensorFile;
 
 /// sentence-transformers cuts all-MiniLM-L6-v2's inputs at 256 word pieces.
 const MAX_TOKENS: usize = 256;
-/// Texts per forward pass; sorted by length first so a batch pads little.
-const BATCH: usize = 32;
+/// Tokens per forward pass: large products, bounded memory (the widest buffer is
+/// tokens × 1,536 floats, 48 MiB).
+const TOKENS_PER_PASS: usize = 8192;
 const MODEL_ID: &str = "all-minilm-l6-v2";
+const LAYER_NORM_EPS: f32 = 1e-12;
+
+const BERT_LAYERS: LayerNames = LayerNames {
+    prefix: "encoder.layer.",
+    query: "attention.self.query",
+    key: "attention.self.key",
+    value: "attention.self.value",
+    attention_output: "attention.output.dense",
+    attention_norm: "attention.output.LayerNorm",
+    intermediate: "intermediate.dense",
+    output: "output.dense",
+    output_norm: "output.LayerNorm",
+};
+
+#[derive(serde::Deserialize)]
+struct Config {
+    hidden_size: usize,
+    num_attention_heads: usize,
+    num_hidden_layers: usize,
+    max_position_embeddings: usize,
+}
+
+/// BERT's input layer: word, position and segment embeddings summed, then normalised.
+struct Embeddings {
+    hidden: usize,
+    words: Vec<f32>,
+    positions: Vec<f32>,
+    segments: Vec<f32>,
+    norm: LayerNorm,
+}
+
+impl Embeddings {
+    fn embed(&self, encodings: &[&Encoding]) -> Option<Vec<f32>> {
+        let hidden = self.hidden;
+        let tokens: usize = encodings.iter().map(|e| e.get_ids().len()).sum();
+        let mut values = Vec::with_capacity(tokens * hidden);
+        for encoding in encodings {
+            for (position, (&id, &segment)) in encoding
+                .get_ids()
+                .iter()
+                .zip(encoding.get_type_ids())
+                .enumerate()
+            {
+                let word = self
+                    .words
+                    .get(id as usize * hidden..(id as usize + 1) * hidden)?;
+                let place = self
+                    .positions
+                    .get(position * hidden..(position + 1) * hidden)?;
+                let kind = self
+                    .segments
+                    .get(segment as usize * hidden..(segment as usize + 1) * hidden)?;
+                values.extend(
+                    word.iter()
+                        .zip(place)
+                        .zip(kind)
+                        .map(|((w, p), k)| w + p + k),
+                );
+            }
+        }
+        self.norm.normalise_rows(&mut values);
+        Some(values)
+    }
+}
+
+/// all-MiniLM-L6-v2 sentence embeddings (384 dimensions), in-process on the CPU.
+pub struct MiniLm {
+    embeddings: Embeddings,
+    encoder: Encoder,
+    tokenizer: Tokenizer,
+    texts: AtomicU64,
+    tokens: AtomicU64,
+    calls: AtomicU64,
+}
 
 fn file_error(path: &Path, message: impl ToString) -> LocalError {
     LocalError::file(MODEL_ID, path, message)
@@ -22,16 +96,6 @@ fn file_error(path: &Path, message: impl ToString) -> LocalError {
 
 fn compute_error(error: impl ToString) -> LocalError {
     LocalError::compute(MODEL_ID, error)
-}
-
-/// all-MiniLM-L6-v2 sentence embeddings (384 dimensions), in-process on the CPU.
-pub struct MiniLm {
-    model: BertModel,
-    tokenizer: Tokenizer,
-    device: Device,
-    texts: AtomicU64,
-    tokens: AtomicU64,
-    calls: AtomicU64,
 }
 
 impl MiniLm {
@@ -47,101 +111,90 @@ impl MiniLm {
             Tokenizer::from_file(&tokenizer_path).map_err(|e| file_error(&tokenizer_path, e))?;
         tokenizer
             .with_truncation(Some(TruncationParams {
-                max_length: MAX_TOKENS,
+                max_length: MAX_TOKENS.min(config.max_position_embeddings),
                 ..TruncationParams::default()
             }))
             .map_err(|e| file_error(&tokenizer_path, e))?;
-        tokenizer.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            ..PaddingParams::default()
-        }));
-        let weights = dir.join("model.safetensors");
-        if !weights.exists() {
-            return Err(file_error(&weights, "not found"));
-        }
-        let device = Device::Cpu;
-        // SAFETY: the weights are memory-mapped read-only; chorus installed them after checking
-        // their hash and nothing writes to the models folder while a run reads it.
-        let builder = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DTYPE, &device) }
-            .map_err(|e| file_error(&weights, e))?;
-        let model = BertModel::load(builder, &config).map_err(|e| file_error(&weights, e))?;
+        // Sequences are packed end to end, never padded.
+        tokenizer.with_padding(None);
+        let file = TensorFile::open(MODEL_ID, &dir.join("model.safetensors"))?;
+        let embeddings = Embeddings {
+            hidden: config.hidden_size,
+            words: file.values("embeddings.word_embeddings.weight")?,
+            positions: file.values("embeddings.position_embeddings.weight")?,
+            segments: file.values("embeddings.token_type_embeddings.weight")?,
+            norm: load_norm(&file, "embeddings.LayerNorm", LAYER_NORM_EPS)?,
+        };
+        let encoder = Encoder::load(
+            &file,
+            &BERT_LAYERS,
+            config.num_hidden_layers,
+            config.num_attention_heads,
+            LAYER_NORM_EPS,
+        )?;
         Ok(Self {
-            model,
+            embeddings,
+            encoder,
             tokenizer,
-            device,
             texts: AtomicU64::new(0),
             tokens: AtomicU64::new(0),
             calls: AtomicU64::new(0),
         })
     }
 
-    /// Embeds texts on this thread: one L2-normalised row per text, in order.
+    /// Embeds texts on this thread (and rayon's pool): one L2-normalised row per text, in order.
     pub fn embed_now(&self, texts: &[String]) -> Result<Matrix, LocalError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.texts.fetch_add(texts.len() as u64, Ordering::Relaxed);
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(compute_error)?;
+        let total: usize = encodings.iter().map(|e| e.get_ids().len()).sum();
+        self.tokens.fetch_add(total as u64, Ordering::Relaxed);
+        // Similar lengths together keep each pass's sequences alike; order is restored below.
         let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| texts[i].len());
+        order.sort_by_key(|&i| encodings[i].get_ids().len());
         let mut rows: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
-        for chunk in order.chunks(BATCH) {
-            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i].as_str()).collect();
-            for (&index, row) in chunk.iter().zip(self.embed_batch(&batch)?) {
+        for pass in passes(&order, |i| encodings[i].get_ids().len()) {
+            let batch: Vec<&Encoding> = pass.iter().map(|&i| &encodings[i]).collect();
+            for (&index, row) in pass.iter().zip(self.embed_pass(&batch)?) {
                 rows[index] = row;
             }
         }
         Matrix::from_rows(rows).ok_or_else(|| compute_error("rows of different lengths"))
     }
 
-    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, LocalError> {
-        let encodings = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(compute_error)?;
-        let tensor = |values: Vec<Vec<u32>>| -> Result<Tensor, LocalError> {
-            let rows = values.len();
-            let columns = values.first().map_or(0, Vec::len);
-            let flat: Vec<u32> = values.into_iter().flatten().collect();
-            Tensor::from_vec(flat, (rows, columns), &self.device).map_err(compute_error)
-        };
-        let ids = tensor(encodings.iter().map(|e| e.get_ids().to_vec()).collect())?;
-        let types = tensor(
-            encodings
-                .iter()
-                .map(|e| e.get_type_ids().to_vec())
-                .collect(),
-        )?;
-        let mask = tensor(
-            encodings
-                .iter()
-                .map(|e| e.get_attention_mask().to_vec())
-                .collect(),
-        )?;
-        self.tokens.fetch_add(
-            encodings
-                .iter()
-                .map(|e| e.get_attention_mask().iter().filter(|&&m| m == 1).count() as u64)
-                .sum(),
-            Ordering::Relaxed,
-        );
-        let hidden = self
-            .model
-            .forward(&ids, &types, Some(&mask))
-            .map_err(compute_error)?;
-        // Mean over the real tokens only, as sentence-transformers pools.
-        let mask = mask
-            .to_dtype(DType::F32)
-            .and_then(|m| m.unsqueeze(2))
-            .map_err(compute_error)?;
-        let summed = hidden
-            .broadcast_mul(&mask)
-            .and_then(|t| t.sum(1))
-            .map_err(compute_error)?;
-        let counts = mask
-            .sum(1)
-            .and_then(|c| c.clamp(1e-9f32, f32::MAX))
-            .map_err(compute_error)?;
-        let mean = summed.broadcast_div(&counts).map_err(compute_error)?;
-        mean.to_vec2::<f32>().map_err(compute_error)
+    fn embed_pass(&self, encodings: &[&Encoding]) -> Result<Vec<Vec<f32>>, LocalError> {
+        let mut hidden = self
+            .embeddings
+            .embed(encodings)
+            .ok_or_else(|| compute_error("a token id or position outside the model's tables"))?;
+        let lengths: Vec<usize> = encodings.iter().map(|e| e.get_ids().len()).collect();
+        self.encoder.forward(&mut hidden, &lengths, None);
+        Ok(mean_pool(&hidden, &lengths, self.embeddings.hidden))
     }
+}
+
+/// Consecutive runs of `order` holding at most [`TOKENS_PER_PASS`] tokens each (a longer single
+/// text gets a pass of its own).
+fn passes(order: &[usize], length: impl Fn(usize) -> usize) -> Vec<&[usize]> {
+    let mut passes = Vec::new();
+    let mut start = 0;
+    let mut tokens = 0;
+    for (at, &index) in order.iter().enumerate() {
+        let size = length(index);
+        if at > start && tokens + size > TOKENS_PER_PASS {
+            passes.push(&order[start..at]);
+            start = at;
+            tokens = 0;
+        }
+        tokens += size;
+    }
+    if start < order.len() {
+        passes.push(&order[start..]);
+    }
+    passes
 }
 
 /// The future computes on the thread that polls it: callers on an async runtime that must stay
@@ -152,7 +205,7 @@ impl Embedder for MiniLm {
     }
 
     fn dim(&self) -> Option<usize> {
-        Some(384)
+        Some(self.embeddings.hidden)
     }
 
     fn embed<'a>(&'a self, texts: &'a [String]) -> BoxFuture<'a, Result<Matrix, ModelError>> {
@@ -166,5 +219,19 @@ impl Embedder for MiniLm {
             input_tokens: self.tokens.load(Ordering::Relaxed),
             output_tokens: 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passes_hold_a_bounded_number_of_tokens() {
+        let lengths = [5000, 3000, 300, 9000, 10];
+        let order: Vec<usize> = (0..lengths.len()).collect();
+        let passes = passes(&order, |i| lengths[i]);
+        assert_eq!(passes, vec![&[0, 1][..], &[2], &[3], &[4]]);
+        assert!(super::passes(&[], |_| 1).is_empty());
     }
 }
