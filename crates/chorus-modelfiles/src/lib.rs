@@ -11,7 +11,7 @@ mod catalog;
 mod fetch;
 mod verify;
 
-pub use catalog::{CATALOG, FileSpec, HubSource, ModelSpec, PipSource, find};
+pub use catalog::{CATALOG, FileSpec, HubSource, ModelSpec, Packing, PipSource, find};
 pub use fetch::{FetchError, FetchOptions, Fetched, Source, fetch};
 pub use verify::{FileState, FileStatus, sha256_file, verify};
 

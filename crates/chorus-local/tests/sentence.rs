@@ -1,0 +1,127 @@
+//! The in-process sentence encoders against vectors from Python sentence-transformers, on real
+//! weights: all-MiniLM-L6-v2 (BERT) and all-mpnet-base-v2 (MPNet, relative positions).
+
+use std::path::PathBuf;
+
+use chorus_local::{SentenceEncoder, SentenceModel};
+use chorus_models::Embedder;
+
+mod common;
+
+#[derive(serde::Deserialize)]
+struct Reference {
+    sentences: Vec<String>,
+    embeddings: Vec<Vec<f32>>,
+}
+
+fn load(model: SentenceModel) -> SentenceEncoder {
+    static MINILM: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    static MPNET: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let cell = match model {
+        SentenceModel::MiniLmL6V2 => &MINILM,
+        SentenceModel::MpnetBaseV2 => &MPNET,
+    };
+    let dir = cell.get_or_init(|| common::fetch_model(model.name()));
+    SentenceEncoder::load(model, dir).unwrap()
+}
+
+fn reference(file: &str) -> Reference {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/reference")
+        .join(file);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (norm(a) * norm(b))
+}
+
+fn assert_equals_reference(model: SentenceModel, file: &str, dim: usize) {
+    let encoder = load(model);
+    assert_eq!(encoder.dim(), Some(dim));
+    assert_eq!(encoder.id(), model.name());
+    let reference = reference(file);
+    assert!(reference.sentences.len() >= 20);
+    let matrix = encoder.embed_now(&reference.sentences).unwrap();
+    assert_eq!(
+        (matrix.rows(), matrix.dim()),
+        (reference.sentences.len(), dim)
+    );
+    let mut lowest = f32::MAX;
+    for (index, (sentence, expected)) in reference
+        .sentences
+        .iter()
+        .zip(&reference.embeddings)
+        .enumerate()
+    {
+        let similarity = cosine(matrix.row(index), expected);
+        assert!(similarity >= 0.9999, "{sentence:?}: cosine {similarity}");
+        lowest = lowest.min(similarity);
+    }
+    eprintln!(
+        "{}: lowest cosine over {} sentences: {lowest}",
+        model.name(),
+        reference.sentences.len()
+    );
+}
+
+#[test]
+fn minilm_vectors_equal_sentence_transformers() {
+    assert_equals_reference(SentenceModel::MiniLmL6V2, "minilm_reference.json", 384);
+}
+
+#[test]
+fn mpnet_vectors_equal_sentence_transformers() {
+    assert_equals_reference(SentenceModel::MpnetBaseV2, "mpnet_reference.json", 768);
+}
+
+#[test]
+fn a_text_alone_equals_its_row_in_a_batch() {
+    let encoder = load(SentenceModel::MiniLmL6V2);
+    let texts: Vec<String> = reference("minilm_reference.json")
+        .sentences
+        .into_iter()
+        .take(12)
+        .collect();
+    let batch = encoder.embed_now(&texts).unwrap();
+    for index in [0, 5, 11] {
+        let alone = encoder.embed_now(&texts[index..=index]).unwrap();
+        assert!(
+            cosine(alone.row(0), batch.row(index)) > 0.99999,
+            "text {index}"
+        );
+    }
+}
+
+#[test]
+fn the_same_texts_give_the_same_bits() {
+    let encoder = load(SentenceModel::MiniLmL6V2);
+    let texts = reference("minilm_reference.json").sentences;
+    let first = encoder.embed_now(&texts).unwrap();
+    let second = encoder.embed_now(&texts).unwrap();
+    assert!(first.rows() == second.rows());
+    for row in 0..first.rows() {
+        assert_eq!(first.row(row), second.row(row));
+    }
+}
+
+#[test]
+fn empty_input_gives_no_rows() {
+    let encoder = load(SentenceModel::MiniLmL6V2);
+    assert_eq!(encoder.embed_now(&[]).unwrap().rows(), 0);
+    // An empty string still has its special tokens and gets a row.
+    assert_eq!(encoder.embed_now(&[String::new()]).unwrap().rows(), 1);
+}
+
+#[test]
+fn missing_files_say_how_to_fetch() {
+    let empty = tempfile::tempdir().unwrap();
+    for model in SentenceModel::ALL {
+        let error = SentenceEncoder::load(model, empty.path()).err().unwrap();
+        let text = error.to_string();
+        assert!(text.contains("chorus models fetch"), "{text}");
+        assert!(text.contains(model.name()), "{text}");
+    }
+}
