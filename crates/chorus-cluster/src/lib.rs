@@ -1,16 +1,19 @@
 //! Numeric clustering for chorus, with no models and no I/O: seeded k-means over unit vectors
 //! ([`kmeans`]), Ward's merging of weighted centroids into a tree that can be cut at any size
-//! ([`Dendrogram`]), and agreement between a clustering and known labels ([`agreement`]).
+//! ([`Dendrogram`]), a UMAP-style 2-D map ([`layout`]) with its [`trustworthiness`], and
+//! agreement between a clustering and known labels ([`agreement`]).
 #![warn(missing_docs)]
 
 mod gemm_dots;
 mod kmeans;
+mod layout;
 mod metrics;
 mod rng;
 mod sweep;
 mod ward;
 
 pub use kmeans::{KMeans, KMeansOptions, kmeans};
+pub use layout::{Layout, LayoutOptions, layout, trustworthiness};
 pub use metrics::{Agreement, agreement};
 pub use rng::SeededRng;
 pub use sweep::{SweepPoint, silhouette, sweep_k};

@@ -5,7 +5,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 
-use chorus_cluster::{Dendrogram, KMeans, KMeansOptions, SweepPoint, agreement, kmeans, sweep_k};
+use chorus_cluster::{
+    Dendrogram, KMeans, KMeansOptions, LayoutOptions, SeededRng, SweepPoint, agreement, kmeans,
+    layout, sweep_k,
+};
 use chorus_facets::Profile;
 use chorus_facets::summary::{ClusterName, name_cluster_request, name_parent_request};
 use chorus_models::ChatRequest;
@@ -14,11 +17,14 @@ use chorus_text::{Documents, Keyword, PiiKind, Redacted, Vocabulary, class_keywo
 use chorus_types::{ContentHash, Conversation};
 
 use crate::report::{
-    Facets, KMeansSummary, LabelAgreement, NumericFacet, REPORT_SCHEMA_VERSION, Report, ReportNode,
-    ReportParameters, ReportTotals,
+    Facets, KMeansSummary, LabelAgreement, MapPoints, NumericFacet, REPORT_SCHEMA_VERSION, Report,
+    ReportMap, ReportNode, ReportParameters, ReportTotals,
 };
 use crate::summary::{ModelCaller, SummaryFacets};
 use crate::{Config, PipelineError, UnknownUsers};
+
+/// The random stream of one seed that samples the map points in report.json.
+const MAP_POINTS_STREAM: u64 = 0x21;
 
 /// Turn counts at or above this share one histogram bucket.
 const TURN_BUCKETS: u32 = 10;
@@ -205,7 +211,7 @@ pub(crate) fn analyse(
             )
         })
         .collect();
-    let report = |parameters, kmeans, label_agreement, tree| Report {
+    let report = |parameters, kmeans, label_agreement, tree, map| Report {
         schema_version: REPORT_SCHEMA_VERSION,
         mode: mode.into(),
         totals: totals.clone(),
@@ -214,6 +220,7 @@ pub(crate) fn analyse(
         redactions: redactions.clone(),
         label_agreement,
         tree,
+        map,
     };
     if n == 0 {
         let idle = KMeansSummary {
@@ -222,10 +229,13 @@ pub(crate) fn analyse(
             inertia: 0.0,
         };
         return Ok(Analysis {
-            report: report(parameters, idle, None, root(Vec::new(), 0)),
+            report: report(parameters, idle, None, root(Vec::new(), 0), None),
             paths: Vec::new(),
+            coordinates: None,
+            stage_seconds: Vec::new(),
         });
     }
+    let started = std::time::Instant::now();
     let mut options = KMeansOptions::new(k, config.run.seed);
     options.restarts = config.cluster.restarts;
     options.max_iterations = config.cluster.max_iterations;
@@ -305,7 +315,42 @@ pub(crate) fn analyse(
     let label_agreement = label_agreement(collected, &base, config);
     let mut tree = root(top, parameters.level_sizes.len());
     tree.users = totals.users;
-    let tree = publish(tree, collected, config);
+    let mut tree = publish(tree, collected, config);
+    let mut stage_seconds = vec![("cluster", started.elapsed().as_secs_f64())];
+    let started = std::time::Instant::now();
+    let coordinates = if config.map.enabled {
+        let options = LayoutOptions {
+            neighbours: config.map.neighbours,
+            sample: config.map.sample,
+            epochs: config.map.epochs,
+            seed: config.run.seed,
+        };
+        let map = layout(
+            &collected.vectors,
+            collected.dim,
+            &clusters.assignments,
+            &options,
+        )
+        .map_err(|error| PipelineError::Encode {
+            stage: "map".into(),
+            message: error.to_string(),
+        })?;
+        Some(map)
+    } else {
+        None
+    };
+    let report_map = coordinates.as_ref().map(|map| {
+        place_nodes(&mut tree, &map.coordinates);
+        ReportMap {
+            sampled: map.sampled,
+            neighbours: config.map.neighbours,
+            epochs: config.map.epochs,
+            points: map_points(&tree, &map.coordinates, config.map.points, config.run.seed),
+        }
+    });
+    if coordinates.is_some() {
+        stage_seconds.push(("map", started.elapsed().as_secs_f64()));
+    }
     // Each conversation's clusters from the top level down to its base cluster.
     let paths = base
         .iter()
@@ -323,8 +368,16 @@ pub(crate) fn analyse(
         inertia: clusters.inertia(),
     };
     Ok(Analysis {
-        report: report(parameters, kmeans_summary, label_agreement, tree),
+        report: report(
+            parameters,
+            kmeans_summary,
+            label_agreement,
+            tree,
+            report_map,
+        ),
         paths,
+        coordinates: coordinates.map(|map| map.coordinates),
+        stage_seconds,
     })
 }
 
@@ -333,12 +386,78 @@ pub(crate) struct Analysis {
     pub report: Report,
     /// Per clustered conversation: cluster ids from the top level to the base, `/`-separated.
     pub paths: Vec<String>,
+    /// Per clustered conversation: its place on the map, when the map was made.
+    pub coordinates: Option<Vec<[f32; 2]>>,
+    /// Wall time of the steps after embedding ("cluster": k-means, tree, names, thresholds;
+    /// "map": the layout).
+    pub stage_seconds: Vec<(&'static str, f64)>,
+}
+
+/// Each node's place: the mean position of its conversations (the root has none of its own).
+fn place_nodes(node: &mut ReportNode, coordinates: &[[f32; 2]]) {
+    if !node.members.is_empty() {
+        let mut sum = [0.0f64; 2];
+        for &member in &node.members {
+            sum[0] += f64::from(coordinates[member][0]);
+            sum[1] += f64::from(coordinates[member][1]);
+        }
+        let count = node.members.len() as f64;
+        node.position = Some([
+            round_coordinate(sum[0] / count),
+            round_coordinate(sum[1] / count),
+        ]);
+    }
+    for child in &mut node.children {
+        place_nodes(child, coordinates);
+    }
+}
+
+/// Map coordinates keep three decimals: finer than any screen shows, and a smaller report.
+fn round_coordinate(value: f64) -> f32 {
+    ((value * 1000.0).round() / 1000.0) as f32
+}
+
+/// A seeded sample of at most `count` conversations' map positions, each with the deepest
+/// published cluster that holds it (an "Other" node for conversations in unpublished clusters).
+fn map_points(tree: &ReportNode, coordinates: &[[f32; 2]], count: usize, seed: u64) -> MapPoints {
+    fn claim<'a>(node: &'a ReportNode, owners: &mut [Option<&'a str>]) {
+        for child in &node.children {
+            for &member in &child.members {
+                owners[member] = Some(child.id.as_str());
+            }
+            claim(child, owners);
+        }
+    }
+    let mut owners: Vec<Option<&str>> = vec![None; coordinates.len()];
+    claim(tree, &mut owners);
+    let mut chosen: Vec<usize> = (0..coordinates.len()).collect();
+    if chosen.len() > count {
+        SeededRng::new(seed, MAP_POINTS_STREAM).shuffle(&mut chosen);
+        chosen.truncate(count);
+        chosen.sort_unstable();
+    }
+    let mut points = MapPoints::default();
+    for row in chosen {
+        let Some(owner) = owners[row] else { continue };
+        points
+            .x
+            .push(round_coordinate(f64::from(coordinates[row][0])));
+        points
+            .y
+            .push(round_coordinate(f64::from(coordinates[row][1])));
+        points.cluster.push(owner.to_string());
+    }
+    points
 }
 
 impl Collected {
     /// The per-conversation table for `conversations.parquet` (sensitive: ids and, in summary
     /// mode, the summaries).
-    pub(crate) fn conversation_table(&self, paths: &[String]) -> Vec<Column> {
+    pub(crate) fn conversation_table(
+        &self,
+        paths: &[String],
+        coordinates: Option<&[[f32; 2]]>,
+    ) -> Vec<Column> {
         let text = |name: &str, values: Vec<Option<String>>| Column::Text(name.into(), values);
         let mut columns = vec![
             text("id", self.ids.iter().cloned().map(Some).collect()),
@@ -361,6 +480,14 @@ impl Collected {
                 self.days.iter().map(|d| d.map(|d| d.to_string())).collect(),
             ),
         ];
+        if let Some(coordinates) = coordinates {
+            for (axis, name) in ["x", "y"].into_iter().enumerate() {
+                columns.push(Column::Float(
+                    name.into(),
+                    coordinates.iter().map(|c| Some(c[axis])).collect(),
+                ));
+            }
+        }
         if self.summary_mode {
             columns.push(Column::Int(
                 "concern".into(),
@@ -430,6 +557,7 @@ fn root(children: Vec<ReportNode>, level: usize) -> ReportNode {
         facets: Facets::default(),
         children,
         members: Vec::new(),
+        position: None,
     }
 }
 
@@ -475,6 +603,7 @@ impl TreeBuilder<'_> {
                 keywords,
                 children: Vec::new(),
                 members: docs,
+                position: None,
             })
             .collect()
     }
@@ -734,6 +863,7 @@ fn other_node(parent: &ReportNode, folded: &[ReportNode], collected: &Collected)
         facets: facets(collected, &members),
         children: Vec::new(),
         members,
+        position: None,
     }
 }
 

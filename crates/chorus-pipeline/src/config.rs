@@ -26,6 +26,8 @@ pub struct Config {
     pub cluster: ClusterConfig,
     /// How clusters are grouped into levels.
     pub hierarchy: HierarchyConfig,
+    /// The 2-D map of conversations and clusters.
+    pub map: MapConfig,
     /// What may be published.
     pub privacy: PrivacyConfig,
     /// The chat model for summary mode, and what it costs.
@@ -115,6 +117,35 @@ impl Default for HierarchyConfig {
             branching: 6,
             keywords: 8,
             local_names: false,
+        }
+    }
+}
+
+/// The 2-D map of conversations and clusters (UMAP-style layout).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MapConfig {
+    /// Lay out the map at all.
+    pub enabled: bool,
+    /// Conversations laid out directly; the rest are placed from their nearest sampled
+    /// neighbours of the same cluster.
+    pub sample: usize,
+    /// Neighbours per conversation in the layout's graph.
+    pub neighbours: usize,
+    /// Passes of the layout's gradient descent.
+    pub epochs: usize,
+    /// Conversations whose map position (no text) goes into report.json for the map view.
+    pub points: usize,
+}
+
+impl Default for MapConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            sample: 50_000,
+            neighbours: 15,
+            epochs: 200,
+            points: 20_000,
         }
     }
 }
@@ -228,6 +259,11 @@ impl Config {
             return Err(
                 "hierarchy.top_clusters must be at least 1 and hierarchy.branching at least 2"
                     .into(),
+            );
+        }
+        if self.map.sample < 2 || self.map.neighbours == 0 || self.map.epochs == 0 {
+            return Err(
+                "map.sample must be at least 2, map.neighbours and map.epochs at least 1".into(),
             );
         }
         Ok(())

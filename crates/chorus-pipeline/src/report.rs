@@ -31,6 +31,33 @@ pub struct Report {
     pub label_agreement: Option<LabelAgreement>,
     /// The tree: the root stands for every conversation; its children are the top level.
     pub tree: ReportNode,
+    /// The 2-D map, when it was made (`[map] enabled`).
+    pub map: Option<ReportMap>,
+}
+
+/// The 2-D map: how it was made and a sample of conversations' positions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportMap {
+    /// Conversations laid out directly; the rest were placed from their neighbours.
+    pub sampled: usize,
+    /// Neighbours per conversation in the layout's graph.
+    pub neighbours: usize,
+    /// Passes of gradient descent.
+    pub epochs: usize,
+    /// A seeded sample of conversations' positions (no text, no ids).
+    pub points: MapPoints,
+}
+
+/// Map positions by column: point `i` is at (`x[i]`, `y[i]`) and belongs to cluster
+/// `cluster[i]`, the deepest published node holding it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MapPoints {
+    /// Horizontal positions.
+    pub x: Vec<f32>,
+    /// Vertical positions.
+    pub y: Vec<f32>,
+    /// Node ids from the tree.
+    pub cluster: Vec<String>,
 }
 
 /// Counts over the whole run.
@@ -142,6 +169,9 @@ pub struct ReportNode {
     /// Its conversations (positions among the clustered ones); never written.
     #[serde(skip)]
     pub(crate) members: Vec<usize>,
+    /// Its place on the map: the mean position of its conversations (none for the root, or
+    /// without a map).
+    pub position: Option<[f32; 2]>,
 }
 
 /// Facet breakdowns of one cluster.

@@ -138,27 +138,32 @@ pub fn run(
     write_json(&out_dir.join(DATASET_FILE), &dataset)?;
     let report = match embed_stage {
         Some(_) => {
-            let started = std::time::Instant::now();
             progress.stage_started("cluster", "conversations", Some(collected.len() as u64));
-            let Analysis { report, paths } = analyse(&collected, config, caller.as_mut())?;
-            let stage = crate::StageReport {
-                name: "cluster".into(),
-                version: 1,
-                items: report.totals.clustered as u64,
-                computed: report.totals.clustered as u64,
-                wall_seconds: started.elapsed().as_secs_f64(),
-                ..crate::StageReport::default()
-            };
-            progress.stage_finished(&stage);
-            stage_reports.push(stage);
+            let Analysis {
+                report,
+                paths,
+                coordinates,
+                stage_seconds,
+            } = analyse(&collected, config, caller.as_mut())?;
+            for (name, seconds) in stage_seconds {
+                let stage = crate::StageReport {
+                    name: name.into(),
+                    version: 1,
+                    items: report.totals.clustered as u64,
+                    computed: report.totals.clustered as u64,
+                    wall_seconds: seconds,
+                    ..crate::StageReport::default()
+                };
+                progress.stage_finished(&stage);
+                stage_reports.push(stage);
+            }
             if !config.privacy.aggregate_only {
                 let table =
-                    write_table(&collected.conversation_table(&paths)).map_err(|error| {
-                        PipelineError::Encode {
+                    write_table(&collected.conversation_table(&paths, coordinates.as_deref()))
+                        .map_err(|error| PipelineError::Encode {
                             stage: "report".into(),
                             message: format!("{CONVERSATIONS_FILE}: {error}"),
-                        }
-                    })?;
+                        })?;
                 write_file(&out_dir.join(CONVERSATIONS_FILE), &table)?;
             }
             write_json(&out_dir.join(REPORT_FILE), &report)?;

@@ -82,7 +82,7 @@ fn run_writes_outputs_and_quarantines_bad_records() {
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    assert_eq!(stages, ["ingest", "profile", "embed", "cluster"]);
+    assert_eq!(stages, ["ingest", "profile", "embed", "cluster", "map"]);
     assert_eq!(read_json(&out.join("report.json"))["schema_version"], 1);
     assert_eq!(read_json(&out.join("dataset.json"))["conversations"], 1);
     assert!(!out.join("rejected.jsonl.partial").exists());

@@ -142,6 +142,11 @@ fn keyword_mode_recovers_intents_publishes_above_thresholds_and_leaks_no_canary(
     assert!(path.ends_with(planted_row["base_cluster"].as_str().unwrap()));
     let markdown = std::fs::read_to_string(first.join("report.md")).unwrap();
     assert!(markdown.contains("NMI"), "{markdown}");
+    assert!(
+        planted_row["x"].is_f64() && planted_row["y"].is_f64(),
+        "{planted_row}"
+    );
+    check_map(&report);
 
     // Same input, same seed, warm store: the same report, byte for byte.
     let again = dir.path().join("again");
@@ -149,6 +154,46 @@ fn keyword_mode_recovers_intents_publishes_above_thresholds_and_leaks_no_canary(
     assert_eq!(
         std::fs::read(first.join("report.json")).unwrap(),
         std::fs::read(again.join("report.json")).unwrap()
+    );
+}
+
+/// Every published node has a place; the sampled points name published nodes and lie nearer
+/// their own node's place than other nodes'.
+fn check_map(report: &Value) {
+    let map = &report["map"];
+    assert_eq!(map["sampled"], 3121);
+    let mut positions = std::collections::HashMap::new();
+    let mut stack = vec![&report["tree"]];
+    while let Some(node) = stack.pop() {
+        stack.extend(node["children"].as_array().unwrap());
+        if node["id"] == "root" {
+            assert!(node["position"].is_null());
+            continue;
+        }
+        let place = node["position"].as_array().expect("a node's position");
+        let place = [place[0].as_f64().unwrap(), place[1].as_f64().unwrap()];
+        positions.insert(node["id"].as_str().unwrap().to_string(), place);
+    }
+    let column = |name: &str| map["points"][name].as_array().unwrap().clone();
+    let (xs, ys, clusters) = (column("x"), column("y"), column("cluster"));
+    assert_eq!((xs.len(), ys.len(), clusters.len()), (3121, 3121, 3121));
+    let (mut own, mut others) = (0.0, 0.0);
+    for ((x, y), cluster) in xs.iter().zip(&ys).zip(&clusters) {
+        let point = [x.as_f64().unwrap(), y.as_f64().unwrap()];
+        let distance = |place: &[f64; 2]| (point[0] - place[0]).hypot(point[1] - place[1]);
+        let id = cluster.as_str().unwrap();
+        own += distance(&positions[id]);
+        let level = id.split('.').next().unwrap();
+        let peers: Vec<f64> = positions
+            .iter()
+            .filter(|(other, _)| other.as_str() != id && other.split('.').next() == Some(level))
+            .map(|(_, place)| distance(place))
+            .collect();
+        others += peers.iter().sum::<f64>() / peers.len().max(1) as f64;
+    }
+    assert!(
+        own < 0.5 * others,
+        "points are not nearer their own cluster: {own} vs {others}"
     );
 }
 
