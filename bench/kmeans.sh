@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}; DIM=${2:-384}; K=${3:-256}; ITERATIONS=${4:-10}
-FILE=target/kmeans-bench-$N-$DIM.f32
+FILE="$PWD/target/kmeans-bench-$N-$DIM.f32"
 VENV=target/bench-venv
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"

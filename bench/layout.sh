@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL=${1:?the all-MiniLM-L6-v2 sentence-transformers folder}
 VENV=${BENCH_VENV:-target/bench-venv}
-VECTORS=target/layout-bench-banking77.f32
+VECTORS="$PWD/target/layout-bench-banking77.f32"
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
