@@ -17,6 +17,23 @@ pub const NAME_PARENT_PROMPT: &str = include_str!("../prompts/name_parent.v1.txt
 /// Naming a keyword-mode cluster from its keywords alone (the local LLM never sees a
 /// conversation).
 pub const NAME_KEYWORDS_PROMPT: &str = include_str!("../prompts/name_keywords.v1.txt");
+/// Keyword mode's concern anchors: descriptions per level of the concern scale, compared with
+/// each conversation's embedding (no LLM).
+const CONCERN_ANCHORS: &str = include_str!("../prompts/concern_anchors.v1.txt");
+
+/// The concern anchors as (level 1–5, text), in file order.
+pub fn concern_anchors() -> Vec<(u8, &'static str)> {
+    CONCERN_ANCHORS
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .filter_map(|line| {
+            let (level, text) = line.split_once('\t')?;
+            let level: u8 = level.trim().parse().ok()?;
+            (1..=5).contains(&level).then_some((level, text.trim()))
+        })
+        .collect()
+}
+
 /// The version of the naming prompts (part of the naming stage's cache keys).
 pub const NAMING_PROMPT_VERSION: u32 = 1;
 
@@ -440,6 +457,18 @@ pub fn parse_cluster_name(reply: &str) -> Result<ClusterName, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_concern_level_has_anchors() {
+        let anchors = concern_anchors();
+        for level in 1..=5u8 {
+            assert!(
+                anchors.iter().filter(|(l, _)| *l == level).count() >= 4,
+                "level {level}"
+            );
+        }
+        assert!(anchors.iter().all(|(_, text)| !text.is_empty()));
+    }
     use chorus_types::Message;
 
     fn facet(name: &str) -> SummaryFacet {

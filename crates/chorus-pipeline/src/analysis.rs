@@ -16,6 +16,7 @@ use chorus_parquet::Column;
 use chorus_text::{Documents, Keyword, PiiKind, Redacted, Vocabulary, class_keywords, redact};
 use chorus_types::{ContentHash, Conversation};
 
+use crate::concern::ConcernScorer;
 use crate::report::{
     Facets, KMeansSummary, LabelAgreement, MapPoints, NumericFacet, REPORT_SCHEMA_VERSION, Report,
     ReportMap, ReportNode, ReportParameters, ReportTotals,
@@ -68,6 +69,18 @@ impl Collected {
     /// Conversations ready to cluster.
     pub(crate) fn len(&self) -> usize {
         self.users.len()
+    }
+
+    /// Keyword mode: each conversation's concern level from its vector.
+    pub(crate) fn score_concern(&mut self, scorer: &ConcernScorer) {
+        if self.dim == 0 {
+            return;
+        }
+        self.concern = self
+            .vectors
+            .chunks_exact(self.dim)
+            .map(|vector| scorer.level(vector))
+            .collect();
     }
 
     pub(crate) fn add(&mut self, observation: Observation<'_>, unknown_users: UnknownUsers) {
@@ -488,11 +501,13 @@ impl Collected {
                 ));
             }
         }
-        if self.summary_mode {
+        if !self.concern.is_empty() {
             columns.push(Column::Int(
                 "concern".into(),
                 self.concern.iter().map(|c| c.map(i32::from)).collect(),
             ));
+        }
+        if self.summary_mode {
             columns.push(text(
                 "request",
                 self.summaries.iter().cloned().map(Some).collect(),
@@ -767,18 +782,14 @@ fn facets(collected: &Collected, docs: &[usize]) -> Facets {
                 .or_default() += 1;
         }
     }
-    if collected.summary_mode {
+    if !collected.concern.is_empty() {
         let mut concern = vec![0usize; 5];
         let (mut sum, mut rated) = (0u64, 0usize);
-        let mut languages: BTreeMap<String, usize> = BTreeMap::new();
         for &d in docs {
             if let Some(level) = collected.concern[d] {
                 concern[usize::from(level.clamp(1, 5)) - 1] += 1;
                 sum += u64::from(level);
                 rated += 1;
-            }
-            for name in &collected.model_languages[d] {
-                *languages.entry(name.clone()).or_default() += 1;
             }
         }
         facets.concern = Some(NumericFacet {
@@ -789,6 +800,14 @@ fn facets(collected: &Collected, docs: &[usize]) -> Facets {
                 .map(|(i, count)| ((i + 1).to_string(), count))
                 .collect(),
         });
+    }
+    if collected.summary_mode {
+        let mut languages: BTreeMap<String, usize> = BTreeMap::new();
+        for &d in docs {
+            for name in &collected.model_languages[d] {
+                *languages.entry(name.clone()).or_default() += 1;
+            }
+        }
         facets.model_language = Some(languages);
     }
     facets.turns = NumericFacet {

@@ -55,6 +55,11 @@ impl<'a> EmbedStage<'a> {
             .collect())
     }
 
+    /// Vectors for a few texts outside the cached stage (the concern anchors).
+    pub(crate) fn embed_texts(&self, texts: &[String]) -> Result<Vec<Embedded>, PipelineError> {
+        self.embed_or_isolate(texts)
+    }
+
     /// A batch that failed as a whole is tried text by text, so one bad text fails alone.
     fn embed_or_isolate(&self, texts: &[String]) -> Result<Vec<Embedded>, PipelineError> {
         match self.embed(texts) {

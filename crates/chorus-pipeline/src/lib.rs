@@ -8,6 +8,7 @@
 
 mod analysis;
 mod batches;
+mod concern;
 mod config;
 mod embed;
 mod error;
@@ -24,8 +25,8 @@ mod stages;
 mod summary;
 
 pub use config::{
-    ClusterConfig, Config, DEFAULT_CONFIG_TOML, EmbedConfig, HierarchyConfig, ModelsConfig,
-    PrivacyConfig, RunConfig, StoreConfig, UnknownUsers,
+    ClusterConfig, Config, DEFAULT_CONFIG_TOML, EmbedConfig, HierarchyConfig, MapConfig,
+    ModelsConfig, PrivacyConfig, RunConfig, StoreConfig, UnknownUsers,
 };
 pub use embed::{EmbedStage, Embedded};
 pub use error::PipelineError;

@@ -12,6 +12,7 @@ use chorus_types::Conversation;
 
 use crate::analysis::{Analysis, Collected, Observation, analyse, keyword_text};
 use crate::batches::{Batch, read_in_batches};
+use crate::concern::ConcernScorer;
 use crate::output::{OutputFile, write_file, write_json};
 use crate::report::{Report, render_markdown};
 use crate::stage::StageRunner;
@@ -136,8 +137,11 @@ pub fn run(
     rejected.commit()?;
     let dataset = stats.finish();
     write_json(&out_dir.join(DATASET_FILE), &dataset)?;
-    let report = match embed_stage {
-        Some(_) => {
+    let report = match &embed_stage {
+        Some(stage) => {
+            if !summary_mode {
+                collected.score_concern(&ConcernScorer::new(stage)?);
+            }
             progress.stage_started("cluster", "conversations", Some(collected.len() as u64));
             let Analysis {
                 report,

@@ -198,6 +198,47 @@ fn check_map(report: &Value) {
 }
 
 #[test]
+fn red_team_transcripts_get_a_readable_tree_and_a_concern_facet_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_arg = out.display().to_string();
+    run_ok(&[
+        "run",
+        &shared_data("hh-rlhf-harmless-test.jsonl.gz"),
+        "-o",
+        &out_arg,
+        "--distinct-unknown-users",
+        "-q",
+    ]);
+    let report = read_json(&out.join("report.json"));
+    let top = report["tree"]["children"].as_array().unwrap();
+    assert!(top.len() >= 5, "{} top-level clusters", top.len());
+    let (mut weighted, mut rated) = (0.0, 0.0);
+    for node in top {
+        let concern = &node["facets"]["concern"];
+        let count: f64 = concern["histogram"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|bucket| bucket[1].as_f64().unwrap())
+            .sum();
+        weighted += concern["mean"].as_f64().unwrap() * count;
+        rated += count;
+    }
+    // Red-team attempts: far more concerning on average than ordinary use (Banking77 is 1.1).
+    let mean = weighted / rated;
+    assert!(mean > 2.5, "mean concern {mean}");
+    let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for node in top.iter().filter(|n| n["other"] == false) {
+        assert!(
+            markdown.contains(node["name"].as_str().unwrap()),
+            "{} missing from report.md",
+            node["name"]
+        );
+    }
+}
+
+#[test]
 fn without_user_ids_nothing_is_published_by_default() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
