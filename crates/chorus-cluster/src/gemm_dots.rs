@@ -37,6 +37,14 @@ pub(crate) fn dot_products(rows: &[f32], centroids: &[f32], dim: usize, out: &mu
     }
 }
 
+/// The squared length of each row of `dim` values: with the dot products, squared distances
+/// are `|a|² + |b|² - 2 a·b`.
+pub(crate) fn squared_norms(rows: &[f32], dim: usize) -> Vec<f32> {
+    rows.chunks_exact(dim)
+        .map(|row| row.iter().map(|x| x * x).sum())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::ClusterError;
-use crate::gemm_dots::dot_products;
+use crate::gemm_dots::{dot_products, squared_norms};
 use crate::rng::SeededRng;
 
 /// Rows assigned per block: one block's distances to every centroid fit in cache-friendly
@@ -81,16 +81,7 @@ impl KMeans {
 /// Seeded k-means over `rows` (row-major, `dim` columns): k-means++ seeding on a sample with
 /// several restarts, then Lloyd steps over every row as blocked matrix products on all cores.
 pub fn kmeans(rows: &[f32], dim: usize, options: &KMeansOptions) -> Result<KMeans, ClusterError> {
-    if dim == 0 || !rows.len().is_multiple_of(dim) {
-        return Err(ClusterError::Shape {
-            len: rows.len(),
-            dim,
-        });
-    }
-    let n = rows.len() / dim;
-    if n == 0 {
-        return Err(ClusterError::Empty);
-    }
+    let n = crate::row_count(rows, dim)?;
     if options.k == 0 {
         return Err(ClusterError::Parameter("k must be at least 1".into()));
     }
@@ -178,10 +169,7 @@ fn squared_distance(a: &[f32], b: &[f32]) -> f64 {
 /// The nearest centroid of each row and the squared distance to it.
 fn assign(rows: &[f32], dim: usize, centroids: &[f32]) -> Vec<(u32, f32)> {
     let k = centroids.len() / dim;
-    let centroid_norms: Vec<f32> = centroids
-        .chunks_exact(dim)
-        .map(|c| c.iter().map(|x| x * x).sum())
-        .collect();
+    let centroid_norms = squared_norms(centroids, dim);
     rows.par_chunks(BLOCK_ROWS * dim)
         .flat_map_iter(|block| {
             let m = block.len() / dim;

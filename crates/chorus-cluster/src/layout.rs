@@ -6,7 +6,7 @@
 
 use rayon::prelude::*;
 
-use crate::gemm_dots::dot_products;
+use crate::gemm_dots::{dot_products, squared_norms};
 use crate::{ClusterError, SeededRng};
 
 /// umap-learn's curve `1 / (1 + a d^2b)` fitted for min_dist = 0.1, spread = 1.
@@ -67,16 +67,7 @@ pub fn layout(
     clusters: &[u32],
     options: &LayoutOptions,
 ) -> Result<Layout, ClusterError> {
-    if dim == 0 || !vectors.len().is_multiple_of(dim) {
-        return Err(ClusterError::Shape {
-            len: vectors.len(),
-            dim,
-        });
-    }
-    let n = vectors.len() / dim;
-    if n == 0 {
-        return Err(ClusterError::Empty);
-    }
+    let n = crate::row_count(vectors, dim)?;
     if clusters.len() != n {
         return Err(ClusterError::Parameter(format!(
             "{} cluster labels for {n} rows",
@@ -146,10 +137,7 @@ fn stratified_sample(clusters: &[u32], size: usize, seed: u64) -> Vec<usize> {
 /// Each row's `k` nearest other rows, nearest first, as (row, Euclidean distance).
 fn nearest_within(rows: &[f32], dim: usize, k: usize) -> Vec<Vec<(u32, f32)>> {
     let m = rows.len() / dim;
-    let norms: Vec<f32> = rows
-        .chunks_exact(dim)
-        .map(|row| row.iter().map(|x| x * x).sum())
-        .collect();
+    let norms = squared_norms(rows, dim);
     rows.par_chunks(QUERY_BLOCK * dim)
         .enumerate()
         .flat_map_iter(|(block, queries)| {

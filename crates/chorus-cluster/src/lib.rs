@@ -38,3 +38,17 @@ pub enum ClusterError {
     #[error("{0}")]
     Parameter(String),
 }
+
+/// The number of rows in `rows`, or why it is not a non-empty matrix of `dim` columns.
+fn row_count(rows: &[f32], dim: usize) -> Result<usize, ClusterError> {
+    if dim == 0 || !rows.len().is_multiple_of(dim) {
+        return Err(ClusterError::Shape {
+            len: rows.len(),
+            dim,
+        });
+    }
+    match rows.len() / dim {
+        0 => Err(ClusterError::Empty),
+        n => Ok(n),
+    }
+}

@@ -70,13 +70,7 @@ pub fn sweep_k(
     sample: usize,
     seed: u64,
 ) -> Result<Vec<SweepPoint>, ClusterError> {
-    if dim == 0 || !rows.len().is_multiple_of(dim) {
-        return Err(ClusterError::Shape {
-            len: rows.len(),
-            dim,
-        });
-    }
-    let n = rows.len() / dim;
+    let n = crate::row_count(rows, dim)?;
     let mut order: Vec<usize> = (0..n).collect();
     SeededRng::new(seed, 77).shuffle(&mut order);
     order.truncate(sample.max(2));

@@ -142,6 +142,19 @@ struct Layer {
     output_norm: LayerNorm,
 }
 
+/// `hidden = norm(hidden + linear(input))`, the post-norm residual step; `projected` is
+/// scratch space.
+fn add_residual(
+    (linear, norm): (&Linear, &LayerNorm),
+    input: &[f32],
+    hidden: &mut Vec<f32>,
+    projected: &mut Vec<f32>,
+) {
+    linear.apply(input, projected);
+    norm.add_and_normalise(projected, hidden);
+    std::mem::swap(hidden, projected);
+}
+
 /// Where a checkpoint keeps each part of layer `i`, as suffixes of `{prefix}{i}.`; each linear
 /// part has `.weight` and `.bias`, each norm `.weight` and `.bias`.
 pub(crate) struct LayerNames {
@@ -317,26 +330,24 @@ impl Encoder {
             scratch.context.clear();
             scratch.context.resize(hidden.len(), 0.0);
             self.attention(&scratch.qkv, lengths, &mut scratch.context, bias);
-            layer
-                .attention_output
-                .apply(&scratch.context, &mut scratch.projected);
-            layer
-                .attention_norm
-                .add_and_normalise(&mut scratch.projected, hidden);
-            std::mem::swap(hidden, &mut scratch.projected);
+            add_residual(
+                (&layer.attention_output, &layer.attention_norm),
+                &scratch.context,
+                hidden,
+                &mut scratch.projected,
+            );
             layer.intermediate.apply(hidden, &mut scratch.intermediate);
             scratch
                 .intermediate
                 .par_chunks_mut(layer.intermediate.outputs)
                 .with_min_len(ROWS_PER_TASK)
                 .for_each(gelu_in_place);
-            layer
-                .output
-                .apply(&scratch.intermediate, &mut scratch.projected);
-            layer
-                .output_norm
-                .add_and_normalise(&mut scratch.projected, hidden);
-            std::mem::swap(hidden, &mut scratch.projected);
+            add_residual(
+                (&layer.output, &layer.output_norm),
+                &scratch.intermediate,
+                hidden,
+                &mut scratch.projected,
+            );
         }
     }
 
