@@ -842,7 +842,11 @@ fn publish(mut node: ReportNode, collected: &Collected, config: &Config) -> Repo
         .into_iter()
         .map(|child| publish(child, collected, config))
         .collect();
-    if !folded.is_empty() {
+    if children.is_empty() && node.id != "root" {
+        // Every child is too small: an "Other" holding all of them would only repeat this
+        // node, so it is a leaf that says how many clusters it holds.
+        node.folded_clusters = folded.len();
+    } else if !folded.is_empty() {
         children.push(other_node(&node, &folded, collected));
     }
     let total = node.conversations.max(1) as f64;

@@ -160,7 +160,9 @@ pub struct ReportNode {
     pub share_of_parent: f64,
     /// True for the node that holds the clusters too small to publish on their own.
     pub other: bool,
-    /// For an "Other" node: how many clusters were folded into it.
+    /// How many clusters one level down were folded into it: for an "Other" node, its
+    /// clusters; for a node whose children were all too small to publish (it then has no
+    /// children), all of them.
     pub folded_clusters: usize,
     /// Facet breakdowns.
     pub facets: Facets,
@@ -252,6 +254,13 @@ fn render_node(node: &ReportNode, depth: usize, out: &mut String) {
     );
     if !node.description.is_empty() {
         let _ = writeln!(out, "{indent}  {}", node.description);
+    }
+    if !node.other && node.folded_clusters > 0 {
+        let _ = writeln!(
+            out,
+            "{indent}  Made of {} smaller clusters, each too small to publish on its own.",
+            node.folded_clusters
+        );
     }
     for child in &node.children {
         render_node(child, depth + 1, out);
