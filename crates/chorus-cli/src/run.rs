@@ -212,6 +212,15 @@ fn dry_run(
         "naming reply tokens (max)     {:>12}",
         estimate.naming_max_output_tokens
     );
+    println!("tree calls (est.)             {:>12}", estimate.tree_calls);
+    println!(
+        "tree prompt tokens (est.)     {:>12}",
+        estimate.tree_input_tokens
+    );
+    println!(
+        "tree reply tokens (max)       {:>12}",
+        estimate.tree_max_output_tokens
+    );
     println!(
         "worst-case cost               {:>12}",
         format!("${:.4}", estimate.worst_case_usd)

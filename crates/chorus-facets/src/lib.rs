@@ -1,9 +1,11 @@
 //! Facets: attributes of a conversation. This crate holds the facets a program computes —
 //! turns, message counts, lengths, non-text parts, language, time bucket — and the dataset
 //! summary built from them — and, in [`summary`], the facets an LLM extracts: their prompts,
-//! how a conversation is shown to the model, and how replies are parsed and validated.
+//! how a conversation is shown to the model, and how replies are parsed and validated; in [`hierarchy`], the prompts that group named clusters
+//! under parents.
 #![warn(missing_docs)]
 
+pub mod hierarchy;
 mod profile;
 mod stats;
 pub mod summary;

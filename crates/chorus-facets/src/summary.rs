@@ -195,9 +195,8 @@ pub fn facet_request(facet: &SummaryFacet, rendered: &str) -> ChatRequest {
     request
 }
 
-/// The one retry after a reply that did not parse: the same question, with what was wrong.
-pub fn retry_request(facet: &SummaryFacet, rendered: &str, problem: &str) -> ChatRequest {
-    let mut request = facet_request(facet, rendered);
+/// A request again, told what was wrong with the earlier reply (the one retry).
+pub fn with_problem(mut request: ChatRequest, problem: &str) -> ChatRequest {
     if let Some(last) = request.messages.last_mut() {
         last.content.push_str(&format!(
             "\n\nAn earlier answer could not be used ({problem}). Follow the required form exactly."

@@ -17,12 +17,13 @@ use chorus_text::{Documents, Keyword, PiiKind, Redacted, Vocabulary, class_keywo
 use chorus_types::{ContentHash, Conversation};
 
 use crate::concern::ConcernScorer;
+use crate::hierarchy::group_children;
 use crate::report::{
     Facets, KMeansSummary, LabelAgreement, MapPoints, NumericFacet, REPORT_SCHEMA_VERSION, Report,
     ReportMap, ReportNode, ReportParameters, ReportTotals,
 };
 use crate::summary::{ModelCaller, SummaryFacets};
-use crate::{Config, PipelineError, UnknownUsers};
+use crate::{Config, EmbedStage, PipelineError, UnknownUsers};
 
 /// The random stream of one seed that samples the map points in report.json.
 const MAP_POINTS_STREAM: u64 = 0x21;
@@ -164,7 +165,7 @@ fn user_key(conversation: &Conversation, ordinal: usize, unknown: UnknownUsers) 
 
 /// Clusters levels per group: how many clusters each level of the tree has, base first, each
 /// strictly smaller than the one below, with a constant ratio between levels.
-fn level_sizes(k: usize, top: usize, branching: usize) -> Vec<usize> {
+pub(crate) fn level_sizes(k: usize, top: usize, branching: usize) -> Vec<usize> {
     let mut sizes = vec![k];
     if k <= top {
         return sizes;
@@ -189,6 +190,7 @@ pub(crate) fn analyse(
     collected: &Collected,
     config: &Config,
     mut namer: Option<&mut ModelCaller<'_>>,
+    embedder: Option<&EmbedStage<'_>>,
 ) -> Result<Analysis, PipelineError> {
     let mode = if collected.summary_mode {
         "summary"
@@ -259,26 +261,65 @@ pub(crate) fn analyse(
         }
     })?;
     parameters.k = clusters.k();
-    let sizes = level_sizes(
+    let planned = level_sizes(
         clusters.k(),
         config.hierarchy.top_clusters,
         config.hierarchy.branching,
     );
-    let tree =
-        Dendrogram::ward(&clusters.centroids, clusters.dim, &clusters.sizes).map_err(|error| {
-            PipelineError::Encode {
-                stage: "hierarchy".into(),
-                message: error.to_string(),
-            }
-        })?;
-    // The group of each base cluster at each level; level 0 is the base itself.
-    let groups: Vec<Vec<usize>> = sizes.iter().map(|&size| tree.cut(size)).collect();
     let base: Vec<usize> = clusters.assignments.iter().map(|&a| a as usize).collect();
     let builder = TreeBuilder { collected, config };
+    // The chat model builds the levels above the base in summary mode; otherwise they are cuts
+    // of Ward's tree over the centroids.
+    let llm_levels = collected.summary_mode && namer.is_some() && embedder.is_some();
+    let ward = if llm_levels {
+        None
+    } else {
+        Some(
+            Dendrogram::ward(&clusters.centroids, clusters.dim, &clusters.sizes).map_err(
+                |error| PipelineError::Encode {
+                    stage: "hierarchy".into(),
+                    message: error.to_string(),
+                },
+            )?,
+        )
+    };
+    // The group of each base cluster at each level; level 0 is the base itself.
+    let mut groups: Vec<Vec<usize>> = vec![(0..clusters.k()).collect()];
+    let mut sizes = vec![clusters.k()];
     let mut levels: Vec<Vec<ReportNode>> = Vec::new();
-    for (level, group) in groups.iter().enumerate() {
+    for (level, &wanted) in planned.iter().enumerate() {
+        let mut parent_names = None;
+        if level > 0 {
+            let below = sizes[level - 1];
+            let (group, count) = match (&ward, namer.as_deref_mut(), embedder) {
+                (Some(ward), _, _) => (ward.cut(wanted), wanted),
+                (None, Some(namer), Some(embedder)) => {
+                    let grouping = group_children(
+                        &cluster_names(&levels[level - 1]),
+                        wanted.min(below - 1),
+                        namer,
+                        embedder,
+                        config.run.seed ^ level as u64,
+                    )?;
+                    let group = groups[level - 1]
+                        .iter()
+                        .map(|&child| grouping.parent_of[child])
+                        .collect();
+                    let count = grouping.parents.len();
+                    parent_names = Some(grouping.parents);
+                    (group, count)
+                }
+                _ => break,
+            };
+            groups.push(group);
+            sizes.push(count);
+        }
+        let group = &groups[level];
         let classes: Vec<usize> = base.iter().map(|&b| group[b]).collect();
         let mut nodes = builder.level_nodes(level, sizes[level], &classes);
+        for (node, name) in nodes.iter_mut().zip(parent_names.into_iter().flatten()) {
+            node.name = name;
+        }
         if !collected.summary_mode
             && let Some(namer) = namer.as_deref_mut()
         {
@@ -306,22 +347,15 @@ pub(crate) fn analyse(
             {
                 let requests: Vec<ChatRequest> = nodes
                     .iter()
-                    .map(|node| {
-                        let children: Vec<ClusterName> = node
-                            .children
-                            .iter()
-                            .map(|c| ClusterName {
-                                name: c.name.clone(),
-                                description: c.description.clone(),
-                            })
-                            .collect();
-                        name_parent_request(&children)
-                    })
+                    .map(|node| name_parent_request(&cluster_names(&node.children)))
                     .collect();
                 apply_names(&mut nodes, namer.names(&requests)?);
             }
         }
         levels.push(nodes);
+        if sizes[level] <= 1 {
+            break;
+        }
     }
     parameters.level_sizes = sizes;
     let top = levels.pop().unwrap_or_default();
@@ -718,6 +752,16 @@ fn name_from_keywords(
         }
     }
     Ok(())
+}
+
+fn cluster_names(nodes: &[ReportNode]) -> Vec<ClusterName> {
+    nodes
+        .iter()
+        .map(|node| ClusterName {
+            name: node.name.clone(),
+            description: node.description.clone(),
+        })
+        .collect()
 }
 
 /// Model names where the reply was usable; the keyword names stay elsewhere.

@@ -6,7 +6,9 @@ use chorus_ingest::Input;
 use chorus_models::Pricing;
 use chorus_store::Store;
 
+use crate::analysis::level_sizes;
 use crate::batches::{Batch, read_in_batches};
+use crate::hierarchy::NEIGHBOURHOOD_SIZE;
 use crate::{Config, FacetEstimate, PipelineError, Progress, default_store_path};
 
 /// Prompt tokens a naming call is expected to take (24 one-to-two-sentence summaries and the
@@ -14,6 +16,11 @@ use crate::{Config, FacetEstimate, PipelineError, Progress, default_store_path};
 const NAMING_PROMPT_TOKENS: u64 = 1500;
 /// Most tokens a naming reply may take.
 const NAMING_REPLY_TOKENS: u64 = 160;
+/// Prompt tokens a hierarchy call is expected to take (a neighbourhood of 40 names and
+/// descriptions, or one cluster and the list of parents).
+const TREE_PROMPT_TOKENS: u64 = 800;
+/// Most tokens a hierarchy reply may take (a proposal list; a placement takes far fewer).
+const TREE_REPLY_TOKENS: u64 = 200;
 
 /// Expected calls, tokens and cost of a summary-mode run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -30,6 +37,13 @@ pub struct Estimate {
     pub naming_input_tokens: u64,
     /// Their most generated tokens.
     pub naming_max_output_tokens: u64,
+    /// Hierarchy calls expected (proposals per neighbourhood, one merge and one placement per
+    /// cluster at each level above the base).
+    pub tree_calls: u64,
+    /// Their prompt tokens (estimated).
+    pub tree_input_tokens: u64,
+    /// Their most generated tokens.
+    pub tree_max_output_tokens: u64,
     /// The most the calls still to send can cost with the configured prices (every reply at
     /// its token limit; retries of unparseable replies not counted).
     pub worst_case_usd: f64,
@@ -69,17 +83,33 @@ pub fn estimate(
         Some(k) => k as u64,
         None => (estimate.conversations as f64 / config.cluster.target_size as f64).round() as u64,
     };
-    // The levels above the base add about base ÷ (branching − 1) parents.
-    estimate.naming_calls = base + base / (config.hierarchy.branching as u64 - 1).max(1);
+    let sizes = level_sizes(
+        base as usize,
+        config.hierarchy.top_clusters,
+        config.hierarchy.branching,
+    );
+    let parents: usize = sizes.iter().skip(1).sum();
+    estimate.naming_calls = base + parents as u64;
     estimate.naming_input_tokens = estimate.naming_calls * NAMING_PROMPT_TOKENS;
     estimate.naming_max_output_tokens = estimate.naming_calls * NAMING_REPLY_TOKENS;
+    estimate.tree_calls = sizes
+        .iter()
+        .take(sizes.len().saturating_sub(1))
+        .map(|&children| (children + children.div_ceil(NEIGHBOURHOOD_SIZE) + 1) as u64)
+        .sum();
+    estimate.tree_input_tokens = estimate.tree_calls * TREE_PROMPT_TOKENS;
+    estimate.tree_max_output_tokens = estimate.tree_calls * TREE_REPLY_TOKENS;
     estimate.worst_case_usd = worst_case(&estimate, config.models.pricing);
     Ok(estimate)
 }
 
 fn worst_case(estimate: &Estimate, pricing: Pricing) -> f64 {
     pricing.cost(chorus_models::Usage {
-        input_tokens: estimate.facets.input_tokens + estimate.naming_input_tokens,
-        output_tokens: estimate.facets.max_output_tokens + estimate.naming_max_output_tokens,
+        input_tokens: estimate.facets.input_tokens
+            + estimate.naming_input_tokens
+            + estimate.tree_input_tokens,
+        output_tokens: estimate.facets.max_output_tokens
+            + estimate.naming_max_output_tokens
+            + estimate.tree_max_output_tokens,
     })
 }

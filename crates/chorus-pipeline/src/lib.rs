@@ -13,6 +13,7 @@ mod config;
 mod embed;
 mod error;
 mod estimate;
+mod hierarchy;
 mod inspect;
 mod manifest;
 mod model_calls;

@@ -148,7 +148,7 @@ pub fn run(
                 paths,
                 coordinates,
                 stage_seconds,
-            } = analyse(&collected, config, caller.as_mut())?;
+            } = analyse(&collected, config, caller.as_mut(), Some(stage))?;
             for (name, seconds) in stage_seconds {
                 let stage = crate::StageReport {
                     name: name.into(),

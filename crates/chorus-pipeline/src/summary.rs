@@ -9,7 +9,7 @@ use serde::Serialize;
 use chorus_facets::summary::{
     BUILTIN_FACETS, CONVERSATION_TOKEN_BUDGET, ClusterName, FacetValue, NAMING_PROMPT_VERSION,
     facet_request, name_keywords_request, parse_cluster_name, parse_keyword_name, parse_reply,
-    render_conversation, retry_request,
+    render_conversation, with_problem,
 };
 use chorus_models::{ChatModel, ChatRequest, Pricing, UsageTotals, estimate_tokens};
 use chorus_store::Store;
@@ -132,6 +132,46 @@ impl<'a> ModelCaller<'a> {
         Ok(outcomes)
     }
 
+    /// Sends `requests` and parses each reply; where a reply does not parse, asks once more,
+    /// told what was wrong. Per request: the value, or why there is none (counted as missing).
+    pub(crate) fn ask<T>(
+        &mut self,
+        stage: &'static str,
+        version: u32,
+        requests: &[ChatRequest],
+        parse: impl Fn(usize, &str) -> Result<T, String>,
+    ) -> Result<Vec<Result<T, String>>, PipelineError> {
+        let outcomes = self.call(stage, version, requests)?;
+        let mut results = Vec::with_capacity(requests.len());
+        let mut retry_at = Vec::new();
+        let mut retries = Vec::new();
+        for (index, outcome) in outcomes.into_iter().enumerate() {
+            results.push(match outcome {
+                ChatOutcome::Reply(reply) => parse(index, &reply.text).inspect_err(|problem| {
+                    retries.push(with_problem(requests[index].clone(), problem));
+                    retry_at.push(index);
+                }),
+                ChatOutcome::Failed { failure, message } => Err(format!("{failure}: {message}")),
+            });
+        }
+        if !retries.is_empty() {
+            let outcomes = self.call(stage, version, &retries)?;
+            for (&index, outcome) in retry_at.iter().zip(outcomes) {
+                results[index] = match outcome {
+                    ChatOutcome::Reply(reply) => parse(index, &reply.text)
+                        .map_err(|problem| format!("unusable after one retry: {problem}")),
+                    ChatOutcome::Failed { failure, message } => {
+                        Err(format!("{failure}: {message}"))
+                    }
+                };
+            }
+        }
+        let entry = self.usage.entry(stage).or_default();
+        entry.parse_retries += retries.len() as u64;
+        entry.missing += results.iter().filter(|r| r.is_err()).count() as u64;
+        Ok(results)
+    }
+
     /// The built-in facets of each conversation.
     pub(crate) fn facets(
         &mut self,
@@ -148,74 +188,34 @@ impl<'a> ModelCaller<'a> {
             .iter()
             .map(|&(c, f)| facet_request(&BUILTIN_FACETS[f], &rendered[c]))
             .collect();
-        let outcomes = self.call("facet", FACET_STAGE_VERSION, &requests)?;
+        let answers = self.ask("facet", FACET_STAGE_VERSION, &requests, |slot, text| {
+            parse_reply(&BUILTIN_FACETS[slots[slot].1], text)
+        })?;
         let mut results = vec![SummaryFacets::default(); conversations.len()];
-        let mut retry_slots = Vec::new();
-        let mut retries = Vec::new();
-        for (&(c, f), outcome) in slots.iter().zip(outcomes) {
-            let facet = &BUILTIN_FACETS[f];
-            match outcome {
-                ChatOutcome::Reply(reply) => match parse_reply(facet, &reply.text) {
-                    Ok(value) => {
-                        results[c].values.insert(facet.name, value);
-                    }
-                    Err(problem) => {
-                        retries.push(retry_request(facet, &rendered[c], &problem));
-                        retry_slots.push((c, f));
-                    }
-                },
-                ChatOutcome::Failed { failure, message } => {
-                    results[c]
-                        .missing
-                        .insert(facet.name, format!("{failure}: {message}"));
-                }
-            }
-        }
-        let outcomes = if retries.is_empty() {
-            Vec::new()
-        } else {
-            self.call("facet", FACET_STAGE_VERSION, &retries)?
-        };
-        let entry = self.usage.entry("facet").or_default();
-        entry.parse_retries += retries.len() as u64;
-        for (&(c, f), outcome) in retry_slots.iter().zip(outcomes) {
-            let facet = &BUILTIN_FACETS[f];
-            let parsed = match outcome {
-                ChatOutcome::Reply(reply) => parse_reply(facet, &reply.text)
-                    .map_err(|problem| format!("unusable after one retry: {problem}")),
-                ChatOutcome::Failed { failure, message } => Err(format!("{failure}: {message}")),
-            };
-            match parsed {
+        for (&(c, f), answer) in slots.iter().zip(answers) {
+            let name = BUILTIN_FACETS[f].name;
+            match answer {
                 Ok(value) => {
-                    results[c].values.insert(facet.name, value);
+                    results[c].values.insert(name, value);
                 }
                 Err(reason) => {
-                    results[c].missing.insert(facet.name, reason);
+                    results[c].missing.insert(name, reason);
                 }
             }
         }
-        let missing: u64 = results.iter().map(|r| r.missing.len() as u64).sum();
-        self.usage.entry("facet").or_default().missing += missing;
         Ok(results)
     }
 
-    /// Names for clusters; `None` where the model's reply was unusable (the caller falls back to
-    /// keywords).
+    /// Names for clusters; `None` where the model's reply was unusable after one retry (the
+    /// caller falls back to keywords).
     pub(crate) fn names(
         &mut self,
         requests: &[ChatRequest],
     ) -> Result<Vec<Option<ClusterName>>, PipelineError> {
-        let outcomes = self.call("name", NAMING_PROMPT_VERSION, requests)?;
-        let names: Vec<Option<ClusterName>> = outcomes
-            .into_iter()
-            .map(|outcome| match outcome {
-                ChatOutcome::Reply(reply) => parse_cluster_name(&reply.text).ok(),
-                ChatOutcome::Failed { .. } => None,
-            })
-            .collect();
-        let entry = self.usage.entry("name").or_default();
-        entry.missing += names.iter().filter(|n| n.is_none()).count() as u64;
-        Ok(names)
+        let names = self.ask("name", NAMING_PROMPT_VERSION, requests, |_, text| {
+            parse_cluster_name(text)
+        })?;
+        Ok(names.into_iter().map(Result::ok).collect())
     }
 
     /// Names from keywords alone (keyword mode's local LLM); `None` where the reply was unusable.

@@ -2,6 +2,7 @@
 
 mod commands;
 mod docs;
+mod hierarchy;
 mod report;
 mod resume;
 mod summary;

@@ -1,0 +1,354 @@
+//! Summary mode's hierarchy: one level of parents over named clusters, found by the chat model
+//! and made certain to converge by embeddings.
+//!
+//! The clusters are split into neighbourhoods by their name embeddings; the model proposes
+//! parents for each neighbourhood (seeing a few nearby clusters outside it), merges the
+//! proposals of all neighbourhoods into at most `target`, then places each cluster under one
+//! parent, the list shuffled per call so its order does not steer the choice. Whatever the
+//! model does, the level ends strictly smaller than the one below: merged names beyond
+//! `target` are folded by embedding, a cluster the model will not place goes to the nearest
+//! parent by embedding, parents left empty are dropped, and the calls are bounded (one per
+//! neighbourhood, one merge, one per cluster, each with one retry).
+
+use chorus_cluster::{KMeansOptions, SeededRng, kmeans};
+use chorus_facets::hierarchy::{
+    HIERARCHY_PROMPT_VERSION, assign_parent_request, dedupe_parents_request, parse_choice,
+    parse_name_list, propose_parents_request, same_name,
+};
+use chorus_facets::summary::ClusterName;
+use chorus_models::ChatRequest;
+
+use crate::summary::ModelCaller;
+use crate::{EmbedStage, Embedded, PipelineError};
+
+/// Clusters per neighbourhood when proposing parents.
+pub(crate) const NEIGHBOURHOOD_SIZE: usize = 40;
+/// Clusters outside a neighbourhood shown with it as contrast.
+const NEARBY_CLUSTERS: usize = 4;
+/// The model stage name of the hierarchy's calls (cache keys, `run.json`).
+const STAGE: &str = "hierarchy";
+
+/// The parents of one level.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Grouping {
+    /// Per child: the index of its parent.
+    pub parent_of: Vec<usize>,
+    /// The parents' names, every one with at least one child.
+    pub parents: Vec<String>,
+    /// Children placed by embedding because the model's answer was unusable.
+    pub placed_by_embedding: usize,
+}
+
+/// Groups `children` under at most `target` parents (`1 <= target < children.len()`).
+pub(crate) fn group_children(
+    children: &[ClusterName],
+    target: usize,
+    caller: &mut ModelCaller<'_>,
+    embedder: &EmbedStage<'_>,
+    seed: u64,
+) -> Result<Grouping, PipelineError> {
+    let target = target.clamp(1, children.len().saturating_sub(1).max(1));
+    let texts: Vec<String> = children
+        .iter()
+        .map(|c| format!("{}: {}", c.name, c.description))
+        .collect();
+    let vectors = Vectors::embed(embedder, &texts)?;
+    let hoods = neighbourhoods(&vectors, seed)?;
+    let proposals = propose(children, &vectors, &hoods, target, caller)?;
+    let parents = match merge(proposals, target, caller, embedder, seed)? {
+        Some(parents) => parents,
+        // No usable proposal anywhere: the parents are the clusters' own k-means groups.
+        None => return embedding_groups(children, &vectors, target, seed),
+    };
+    let parent_vectors = Vectors::embed(embedder, &parents)?;
+    let requests: Vec<(ChatRequest, Vec<usize>)> = children
+        .iter()
+        .enumerate()
+        .map(|(index, child)| {
+            let mut order: Vec<usize> = (0..parents.len()).collect();
+            SeededRng::new(seed, index as u64).shuffle(&mut order);
+            let shown: Vec<&str> = order.iter().map(|&p| parents[p].as_str()).collect();
+            (assign_parent_request(child, &shown), order)
+        })
+        .collect();
+    let (calls, orders): (Vec<ChatRequest>, Vec<Vec<usize>>) = requests.into_iter().unzip();
+    let answers = caller.ask(STAGE, HIERARCHY_PROMPT_VERSION, &calls, |index, text| {
+        let shown: Vec<&str> = orders[index].iter().map(|&p| parents[p].as_str()).collect();
+        parse_choice(text, &shown).map(|choice| orders[index][choice])
+    })?;
+    let mut placed_by_embedding = 0;
+    let parent_of: Vec<usize> = answers
+        .into_iter()
+        .enumerate()
+        .map(|(child, answer)| {
+            answer.unwrap_or_else(|_| {
+                placed_by_embedding += 1;
+                parent_vectors.nearest(vectors.row(child))
+            })
+        })
+        .collect();
+    Ok(without_empty_parents(
+        parent_of,
+        parents,
+        placed_by_embedding,
+    ))
+}
+
+/// Unit vectors, one row per text (a text the embedder failed on gets zeros: it is then
+/// nearest to nothing in particular, and the first candidate wins).
+struct Vectors {
+    rows: Vec<f32>,
+    dim: usize,
+}
+
+impl Vectors {
+    fn embed(embedder: &EmbedStage<'_>, texts: &[String]) -> Result<Self, PipelineError> {
+        let embedded = embedder.embed_texts(texts)?;
+        let dim = embedded
+            .iter()
+            .find_map(|e| match e {
+                Embedded::Vector(v) => Some(v.len()),
+                Embedded::Failed(_) => None,
+            })
+            .unwrap_or(1);
+        let rows = embedded
+            .iter()
+            .flat_map(|e| match e {
+                Embedded::Vector(v) if v.len() == dim => v.clone(),
+                _ => vec![0.0; dim],
+            })
+            .collect();
+        Ok(Self { rows, dim })
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len() / self.dim
+    }
+
+    fn row(&self, index: usize) -> &[f32] {
+        &self.rows[index * self.dim..(index + 1) * self.dim]
+    }
+
+    /// The row with the highest dot product with `query` (the first on ties).
+    fn nearest(&self, query: &[f32]) -> usize {
+        (0..self.len())
+            .map(|i| (i, dot(self.row(i), query)))
+            .fold((0, f32::NEG_INFINITY), |best, (i, score)| {
+                if score > best.1 { (i, score) } else { best }
+            })
+            .0
+    }
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn cluster_error(error: chorus_cluster::ClusterError) -> PipelineError {
+    PipelineError::Encode {
+        stage: STAGE.into(),
+        message: error.to_string(),
+    }
+}
+
+/// The children in each neighbourhood: k-means over their name embeddings, about
+/// [`NEIGHBOURHOOD_SIZE`] each.
+fn neighbourhoods(vectors: &Vectors, seed: u64) -> Result<Vec<Vec<usize>>, PipelineError> {
+    let count = vectors.len().div_ceil(NEIGHBOURHOOD_SIZE);
+    if count <= 1 {
+        return Ok(vec![(0..vectors.len()).collect()]);
+    }
+    let grouped = kmeans(&vectors.rows, vectors.dim, &KMeansOptions::new(count, seed))
+        .map_err(cluster_error)?;
+    let mut hoods = vec![Vec::new(); grouped.k()];
+    for (child, &hood) in grouped.assignments.iter().enumerate() {
+        hoods[hood as usize].push(child);
+    }
+    hoods.retain(|h| !h.is_empty());
+    Ok(hoods)
+}
+
+/// Every usable proposal, neighbourhood by neighbourhood (each asked for its share of
+/// `target`, at least one).
+fn propose(
+    children: &[ClusterName],
+    vectors: &Vectors,
+    hoods: &[Vec<usize>],
+    target: usize,
+    caller: &mut ModelCaller<'_>,
+) -> Result<Vec<String>, PipelineError> {
+    let wanted: Vec<usize> = hoods
+        .iter()
+        .map(|hood| (target * hood.len()).div_ceil(children.len()).max(1))
+        .collect();
+    let requests: Vec<ChatRequest> = hoods
+        .iter()
+        .zip(&wanted)
+        .map(|(hood, &count)| {
+            let members: Vec<ClusterName> = hood.iter().map(|&c| children[c].clone()).collect();
+            let nearby: Vec<ClusterName> = nearest_outside(vectors, hood)
+                .into_iter()
+                .map(|c| children[c].clone())
+                .collect();
+            propose_parents_request(&members, &nearby, count)
+        })
+        .collect();
+    let answers = caller.ask(STAGE, HIERARCHY_PROMPT_VERSION, &requests, |index, text| {
+        parse_name_list(text, wanted[index] * 2)
+    })?;
+    Ok(answers.into_iter().flatten().flatten().collect())
+}
+
+/// The clusters outside `hood` nearest its mean vector.
+fn nearest_outside(vectors: &Vectors, hood: &[usize]) -> Vec<usize> {
+    let mut centre = vec![0.0f32; vectors.dim];
+    for &member in hood {
+        for (c, v) in centre.iter_mut().zip(vectors.row(member)) {
+            *c += v;
+        }
+    }
+    let mut outside: Vec<(usize, f32)> = (0..vectors.len())
+        .filter(|c| !hood.contains(c))
+        .map(|c| (c, dot(vectors.row(c), &centre)))
+        .collect();
+    outside.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    outside
+        .into_iter()
+        .take(NEARBY_CLUSTERS)
+        .map(|(c, _)| c)
+        .collect()
+}
+
+/// The parents: the proposals with repeats dropped, merged by the model when there are more
+/// than `target`, and folded by embedding when still too many. `None` when nothing was
+/// proposed.
+fn merge(
+    proposals: Vec<String>,
+    target: usize,
+    caller: &mut ModelCaller<'_>,
+    embedder: &EmbedStage<'_>,
+    seed: u64,
+) -> Result<Option<Vec<String>>, PipelineError> {
+    let mut distinct: Vec<String> = Vec::new();
+    for proposal in proposals {
+        if !distinct.iter().any(|d| same_name(d, &proposal)) {
+            distinct.push(proposal);
+        }
+    }
+    if distinct.is_empty() {
+        return Ok(None);
+    }
+    if distinct.len() <= target {
+        return Ok(Some(distinct));
+    }
+    let request = dedupe_parents_request(&distinct, target);
+    let merged = caller.ask(STAGE, HIERARCHY_PROMPT_VERSION, &[request], |_, text| {
+        parse_name_list(text, target)
+    })?;
+    if let Some(Ok(names)) = merged.into_iter().next() {
+        return Ok(Some(names));
+    }
+    let vectors = Vectors::embed(embedder, &distinct)?;
+    let folded = kmeans(
+        &vectors.rows,
+        vectors.dim,
+        &KMeansOptions::new(target, seed),
+    )
+    .map_err(cluster_error)?;
+    // Each fold is named by its member nearest the fold's centre.
+    Ok(Some(
+        (0..folded.k())
+            .filter(|&f| folded.sizes[f] > 0)
+            .map(|f| {
+                let members: Vec<usize> = (0..distinct.len())
+                    .filter(|&d| folded.assignments[d] as usize == f)
+                    .collect();
+                let best = members
+                    .iter()
+                    .copied()
+                    .max_by(|&a, &b| {
+                        dot(vectors.row(a), folded.centroid(f))
+                            .total_cmp(&dot(vectors.row(b), folded.centroid(f)))
+                            .then(b.cmp(&a))
+                    })
+                    .unwrap_or(0);
+                distinct[best].clone()
+            })
+            .collect(),
+    ))
+}
+
+/// Parents without the model: k-means of the children's name embeddings, each parent named
+/// after its child nearest the centre until the parent naming step renames it.
+fn embedding_groups(
+    children: &[ClusterName],
+    vectors: &Vectors,
+    target: usize,
+    seed: u64,
+) -> Result<Grouping, PipelineError> {
+    let grouped = kmeans(
+        &vectors.rows,
+        vectors.dim,
+        &KMeansOptions::new(target, seed),
+    )
+    .map_err(cluster_error)?;
+    let parent_of: Vec<usize> = grouped.assignments.iter().map(|&a| a as usize).collect();
+    let parents = (0..grouped.k())
+        .map(|g| {
+            let nearest = (0..children.len())
+                .filter(|&c| parent_of[c] == g)
+                .max_by(|&a, &b| {
+                    dot(vectors.row(a), grouped.centroid(g))
+                        .total_cmp(&dot(vectors.row(b), grouped.centroid(g)))
+                        .then(b.cmp(&a))
+                });
+            nearest.map_or_else(String::new, |c| children[c].name.clone())
+        })
+        .collect();
+    Ok(without_empty_parents(parent_of, parents, children.len()))
+}
+
+/// Drops parents no child went to and renumbers the rest in their order.
+fn without_empty_parents(
+    parent_of: Vec<usize>,
+    parents: Vec<String>,
+    placed_by_embedding: usize,
+) -> Grouping {
+    let mut renumbered = vec![usize::MAX; parents.len()];
+    let mut kept = Vec::new();
+    for (index, name) in parents.into_iter().enumerate() {
+        if parent_of.contains(&index) {
+            renumbered[index] = kept.len();
+            kept.push(name);
+        }
+    }
+    Grouping {
+        parent_of: parent_of.into_iter().map(|p| renumbered[p]).collect(),
+        parents: kept,
+        placed_by_embedding,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_parents_are_dropped_and_the_rest_renumbered() {
+        let grouping =
+            without_empty_parents(vec![2, 0, 2], vec!["a".into(), "b".into(), "c".into()], 1);
+        assert_eq!(grouping.parent_of, vec![1, 0, 1]);
+        assert_eq!(grouping.parents, vec!["a", "c"]);
+    }
+
+    #[test]
+    fn nearest_picks_the_highest_dot_product() {
+        let vectors = Vectors {
+            rows: vec![1.0, 0.0, 0.0, 1.0, 0.6, 0.8],
+            dim: 2,
+        };
+        assert_eq!(vectors.nearest(&[0.1, 0.9]), 1);
+        assert_eq!(vectors.nearest(&[0.9, 0.1]), 0);
+        assert_eq!(nearest_outside(&vectors, &[1]), vec![2, 0]);
+    }
+}
