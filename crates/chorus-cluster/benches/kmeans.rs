@@ -2,7 +2,10 @@
 //! scikit-learn: `N` unit vectors of `DIM` dimensions drawn around `CENTERS` random directions
 //! (seeded), written once to `FILE` as raw little-endian f32.
 //!
-//!   cargo bench -p chorus-cluster --bench kmeans -- N DIM K ITERATIONS FILE
+//!   cargo bench -p chorus-cluster --bench kmeans -- N DIM K ITERATIONS FILE [BATCH]
+//!
+//! With BATCH, mini-batch k-means: 100 batches of BATCH sampled rows, then ITERATIONS full
+//! Lloyd steps.
 
 use std::io::Write;
 use std::path::Path;
@@ -37,11 +40,19 @@ fn main() {
     options.max_iterations = iterations;
     // Never stop on a small gain: the references run every step they are given.
     options.tolerance = -1.0;
+    options.mini_batch = args.get(5).and_then(|a| a.parse().ok());
+    let method = match options.mini_batch {
+        Some(batch) => format!(
+            "{} mini-batches of {batch} rows, then",
+            options.mini_batch_steps
+        ),
+        None => String::new(),
+    };
     let started = Instant::now();
     let result = kmeans(&rows, dim, &options).expect("valid input");
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "chorus k-means: {n} x {dim}, k {k}, {} Lloyd steps over all rows: {seconds:.2} s total, {:.3} s/step (incl. seeding), inertia {:.1}",
+        "chorus k-means: {n} x {dim}, k {k}, {method} {} Lloyd steps over all rows: {seconds:.2} s total, {:.3} s/step (incl. seeding), inertia {:.1}",
         result.inertia_history.len(),
         seconds / result.inertia_history.len().max(1) as f64,
         result.inertia()

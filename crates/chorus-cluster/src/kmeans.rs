@@ -28,6 +28,13 @@ pub struct KMeansOptions {
     pub seeding_sample: usize,
     /// Stop when one step lowers the inertia by less than this fraction.
     pub tolerance: f64,
+    /// Mini-batch k-means for large inputs: with `Some(b)` and more than `b` rows, the
+    /// centroids move by batches of `b` sampled rows (each centroid by the running mean of the
+    /// rows it has been given) for `mini_batch_steps` steps, then at most `max_iterations`
+    /// full Lloyd steps polish them (one or two are usually enough).
+    pub mini_batch: Option<usize>,
+    /// Batches of a mini-batch run.
+    pub mini_batch_steps: usize,
 }
 
 impl KMeansOptions {
@@ -40,6 +47,8 @@ impl KMeansOptions {
             max_iterations: 50,
             seeding_sample: 50_000,
             tolerance: 1e-4,
+            mini_batch: None,
+            mini_batch_steps: 100,
         }
     }
 }
@@ -98,13 +107,65 @@ pub fn kmeans(rows: &[f32], dim: usize, options: &KMeansOptions) -> Result<KMean
         .min_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, centroids)| centroids)
         .unwrap_or_default();
+    let start = match options.mini_batch {
+        Some(batch) if batch > 0 && batch < n => mini_batches(
+            rows,
+            dim,
+            best,
+            batch,
+            options.mini_batch_steps,
+            options.seed,
+        ),
+        _ => best,
+    };
     Ok(lloyd(
         rows,
         dim,
-        best,
+        start,
         options.max_iterations.max(1),
         options.tolerance,
     ))
+}
+
+/// Sculley's mini-batch k-means: each step assigns `batch` sampled rows and moves every
+/// centroid towards the mean of its rows in the batch, by the share those rows are of all the
+/// rows it has been given so far (so each centroid is the running mean of its rows).
+fn mini_batches(
+    rows: &[f32],
+    dim: usize,
+    mut centroids: Vec<f32>,
+    batch: usize,
+    steps: usize,
+    seed: u64,
+) -> Vec<f32> {
+    let k = centroids.len() / dim;
+    let mut seen = vec![0u64; k];
+    let mut rng = SeededRng::new(seed, u64::MAX);
+    for _ in 0..steps {
+        let sample = sample_rows(rows, dim, batch, &mut rng);
+        let nearest = assign(&sample, dim, &centroids);
+        let mut sums = vec![0.0f64; k * dim];
+        let mut counts = vec![0u64; k];
+        for (row, &(cluster, _)) in sample.chunks_exact(dim).zip(&nearest) {
+            let c = cluster as usize;
+            counts[c] += 1;
+            for (s, x) in sums[c * dim..(c + 1) * dim].iter_mut().zip(row) {
+                *s += f64::from(*x);
+            }
+        }
+        for c in (0..k).filter(|&c| counts[c] > 0) {
+            seen[c] += counts[c];
+            let rate = counts[c] as f64 / seen[c] as f64;
+            let mean = |s: f64| s / counts[c] as f64;
+            for (t, s) in centroids[c * dim..(c + 1) * dim]
+                .iter_mut()
+                .zip(&sums[c * dim..(c + 1) * dim])
+            {
+                *t = (f64::from(*t) * (1.0 - rate) + mean(*s) * rate) as f32;
+            }
+        }
+    }
+    centroids
 }
 
 /// Up to `size` distinct rows chosen at random (all rows, in order, when there are fewer).
@@ -350,6 +411,33 @@ mod tests {
         assert_eq!(result.k(), 3);
         assert_eq!(result.assignments.len(), 3);
         assert_eq!(result.sizes.iter().sum::<usize>(), 3);
+    }
+
+    #[test]
+    fn mini_batches_reach_the_clusters_with_fewer_full_steps() {
+        let (rows, truth) = blobs(8, 500, 16, 4);
+        let mut options = KMeansOptions::new(8, 5);
+        options.seeding_sample = 64;
+        options.restarts = 1;
+        options.mini_batch = Some(256);
+        options.mini_batch_steps = 30;
+        options.max_iterations = 1;
+        let result = kmeans(&rows, 16, &options).unwrap();
+        let full = kmeans(&rows, 16, &KMeansOptions::new(8, 5)).unwrap();
+        assert!(
+            result.inertia() <= full.inertia() * 1.01,
+            "{} vs {}",
+            result.inertia(),
+            full.inertia()
+        );
+        for c in 0..8 {
+            let members: Vec<u32> = (0..truth.len())
+                .filter(|&i| truth[i] == c)
+                .map(|i| result.assignments[i])
+                .collect();
+            assert!(members.iter().all(|&m| m == members[0]), "blob {c}");
+        }
+        assert_eq!(result, kmeans(&rows, 16, &options).unwrap(), "seeded");
     }
 
     #[test]

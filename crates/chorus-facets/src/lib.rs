@@ -2,9 +2,10 @@
 //! turns, message counts, lengths, non-text parts, language, time bucket — and the dataset
 //! summary built from them — and, in [`summary`], the facets an LLM extracts: their prompts,
 //! how a conversation is shown to the model, and how replies are parsed and validated; in [`hierarchy`], the prompts that group named clusters
-//! under parents.
+//! under parents; in [`custom`], the facets an operator defines.
 #![warn(missing_docs)]
 
+pub mod custom;
 pub mod hierarchy;
 mod profile;
 mod stats;

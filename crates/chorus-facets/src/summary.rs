@@ -42,7 +42,7 @@ pub const NAMING_PROMPT_VERSION: u32 = 1;
 pub const CONVERSATION_TOKEN_BUDGET: u64 = 6000;
 
 /// What kind of value a facet has.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum FacetKind {
     /// Free text, at most two sentences.
     Text,
@@ -55,19 +55,30 @@ pub enum FacetKind {
         /// Highest allowed.
         max: u8,
     },
+    /// Exactly one of these values.
+    Categorical(Vec<String>),
+    /// A number (decimals allowed) from `min` to `max`.
+    Number {
+        /// Lowest allowed.
+        min: f64,
+        /// Highest allowed.
+        max: f64,
+    },
+    /// Yes or no.
+    YesNo,
 }
 
 /// A facet an LLM answers per conversation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SummaryFacet {
     /// Its name in reports.
-    pub name: &'static str,
+    pub name: String,
     /// Its prompt's version.
     pub version: u32,
     /// The question.
-    pub question: &'static str,
+    pub question: String,
     /// Text the reply is made to start with.
-    pub prefill: &'static str,
+    pub prefill: String,
     /// Most tokens of reply.
     pub max_tokens: u32,
     /// The kind of value.
@@ -75,40 +86,46 @@ pub struct SummaryFacet {
 }
 
 /// The built-in facets: `request`, `task`, `language`, `concern`.
-pub const BUILTIN_FACETS: [SummaryFacet; 4] = [
-    SummaryFacet {
-        name: "request",
+pub fn builtin_facets() -> Vec<SummaryFacet> {
+    let facet = |name: &str, question: &str, prefill: &str, max_tokens, kind| SummaryFacet {
+        name: name.into(),
         version: 1,
-        question: include_str!("../prompts/request.v1.txt"),
-        prefill: "<answer>The user's overall request for the assistant is to",
-        max_tokens: 120,
-        kind: FacetKind::Text,
-    },
-    SummaryFacet {
-        name: "task",
-        version: 1,
-        question: include_str!("../prompts/task.v1.txt"),
-        prefill: "<answer>The assistant is asked to",
-        max_tokens: 120,
-        kind: FacetKind::Text,
-    },
-    SummaryFacet {
-        name: "language",
-        version: 1,
-        question: include_str!("../prompts/language.v1.txt"),
-        prefill: "<answer>",
-        max_tokens: 30,
-        kind: FacetKind::Languages,
-    },
-    SummaryFacet {
-        name: "concern",
-        version: 1,
-        question: include_str!("../prompts/concern.v1.txt"),
-        prefill: "<answer>",
-        max_tokens: 8,
-        kind: FacetKind::Scale { min: 1, max: 5 },
-    },
-];
+        question: question.into(),
+        prefill: prefill.into(),
+        max_tokens,
+        kind,
+    };
+    vec![
+        facet(
+            "request",
+            include_str!("../prompts/request.v1.txt"),
+            "<answer>The user's overall request for the assistant is to",
+            120,
+            FacetKind::Text,
+        ),
+        facet(
+            "task",
+            include_str!("../prompts/task.v1.txt"),
+            "<answer>The assistant is asked to",
+            120,
+            FacetKind::Text,
+        ),
+        facet(
+            "language",
+            include_str!("../prompts/language.v1.txt"),
+            "<answer>",
+            30,
+            FacetKind::Languages,
+        ),
+        facet(
+            "concern",
+            include_str!("../prompts/concern.v1.txt"),
+            "<answer>",
+            8,
+            FacetKind::Scale { min: 1, max: 5 },
+        ),
+    ]
+}
 
 /// A parsed facet value.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -120,6 +137,12 @@ pub enum FacetValue {
     Languages(Vec<String>),
     /// A point on a scale.
     Scale(u8),
+    /// One of a categorical facet's values, as configured.
+    Category(String),
+    /// A number in a numeric facet's range.
+    Number(f64),
+    /// A yes-or-no answer.
+    YesNo(bool),
 }
 
 /// The conversation as the model sees it: role-tagged turns inside `<conversation>` tags, cut to
@@ -190,7 +213,7 @@ pub fn facet_request(facet: &SummaryFacet, rendered: &str) -> ChatRequest {
         0.0,
         facet.max_tokens,
     );
-    request.prefill = Some(facet.prefill.to_string());
+    request.prefill = Some(facet.prefill.clone());
     request.stop = vec!["</answer>".to_string()];
     request
 }
@@ -211,7 +234,7 @@ fn answer_text(facet: &SummaryFacet, reply: &str) -> String {
     let opening = facet
         .prefill
         .strip_prefix("<answer>")
-        .unwrap_or(facet.prefill);
+        .unwrap_or(&facet.prefill);
     let mut text = reply.trim();
     if let Some(at) = text.find("<answer>") {
         text = &text[at + "<answer>".len()..];
@@ -227,10 +250,13 @@ fn answer_text(facet: &SummaryFacet, reply: &str) -> String {
 /// Parses and validates a reply (the text after the prefill).
 pub fn parse_reply(facet: &SummaryFacet, reply: &str) -> Result<FacetValue, String> {
     let text = answer_text(facet, reply);
-    match facet.kind {
+    match &facet.kind {
         FacetKind::Text => parse_text(&text),
         FacetKind::Languages => parse_languages(&text),
-        FacetKind::Scale { min, max } => parse_scale(&text, min, max),
+        FacetKind::Scale { min, max } => parse_scale(&text, *min, *max),
+        FacetKind::Categorical(values) => crate::custom::parse_category(&text, values),
+        FacetKind::Number { min, max } => crate::custom::parse_number(&text, *min, *max),
+        FacetKind::YesNo => crate::custom::parse_yes_no(&text),
     }
 }
 
@@ -471,7 +497,10 @@ mod tests {
     use chorus_types::Message;
 
     fn facet(name: &str) -> SummaryFacet {
-        *BUILTIN_FACETS.iter().find(|f| f.name == name).unwrap()
+        builtin_facets()
+            .into_iter()
+            .find(|f| f.name == name)
+            .unwrap()
     }
 
     #[test]

@@ -10,7 +10,7 @@ use chorus_cluster::{
     layout, sweep_k,
 };
 use chorus_facets::Profile;
-use chorus_facets::summary::{ClusterName, name_cluster_request, name_parent_request};
+use chorus_facets::summary::{ClusterName, FacetValue, name_cluster_request, name_parent_request};
 use chorus_models::ChatRequest;
 use chorus_parquet::Column;
 use chorus_text::{Documents, Keyword, PiiKind, Redacted, Vocabulary, class_keywords, redact};
@@ -19,11 +19,11 @@ use chorus_types::{ContentHash, Conversation};
 use crate::concern::ConcernScorer;
 use crate::hierarchy::group_children;
 use crate::report::{
-    Facets, KMeansSummary, LabelAgreement, MapPoints, NumericFacet, REPORT_SCHEMA_VERSION, Report,
-    ReportMap, ReportNode, ReportParameters, ReportTotals,
+    CustomBreakdown, Facets, KMeansSummary, LabelAgreement, MapPoints, NumericFacet,
+    REPORT_SCHEMA_VERSION, Report, ReportMap, ReportNode, ReportParameters, ReportTotals,
 };
 use crate::summary::{ModelCaller, SummaryFacets};
-use crate::{Config, EmbedStage, PipelineError, UnknownUsers};
+use crate::{Config, CustomFacetConfig, CustomKind, EmbedStage, PipelineError, UnknownUsers};
 
 /// The random stream of one seed that samples the map points in report.json.
 const MAP_POINTS_STREAM: u64 = 0x21;
@@ -52,6 +52,10 @@ pub(crate) struct Collected {
     summary_mode: bool,
     ids: Vec<String>,
     user_ids: Vec<Option<String>>,
+    /// Summary mode: the operator's own facets, and per conversation their values in that
+    /// order.
+    custom_facets: Vec<CustomFacetConfig>,
+    custom: Vec<Vec<Option<FacetValue>>>,
 }
 
 /// What one conversation brings to keyword mode.
@@ -67,6 +71,23 @@ pub(crate) struct Observation<'a> {
 }
 
 impl Collected {
+    /// Collects for a run that asks `custom_facets` of each conversation (summary mode).
+    pub(crate) fn new(custom_facets: Vec<CustomFacetConfig>) -> Self {
+        Self {
+            custom_facets,
+            ..Self::default()
+        }
+    }
+
+    /// Conversations the screener kept out: `missing` when it had no usable answer.
+    pub(crate) fn screened_out(&mut self, missing: bool) {
+        if missing {
+            self.totals.screener_missing += 1;
+        } else {
+            self.totals.screened_out += 1;
+        }
+    }
+
     /// Conversations ready to cluster.
     pub(crate) fn len(&self) -> usize {
         self.users.len()
@@ -135,6 +156,12 @@ impl Collected {
             self.concern.push(facets.scale("concern"));
             self.model_languages
                 .push(facets.languages("language").to_vec());
+            self.custom.push(
+                self.custom_facets
+                    .iter()
+                    .map(|c| facets.values.get(&c.name).cloned())
+                    .collect(),
+            );
         }
     }
 }
@@ -254,6 +281,11 @@ pub(crate) fn analyse(
     let mut options = KMeansOptions::new(k, config.run.seed);
     options.restarts = config.cluster.restarts;
     options.max_iterations = config.cluster.max_iterations;
+    if n > config.cluster.mini_batch_above {
+        options.mini_batch = Some(config.cluster.mini_batch_size);
+        options.mini_batch_steps = config.cluster.mini_batch_steps;
+        options.max_iterations = config.cluster.mini_batch_full_steps;
+    }
     let clusters = kmeans(&collected.vectors, collected.dim, &options).map_err(|error| {
         PipelineError::Encode {
             stage: "cluster".into(),
@@ -546,6 +578,30 @@ impl Collected {
                 "request",
                 self.summaries.iter().cloned().map(Some).collect(),
             ));
+        }
+        for (index, facet) in self.custom_facets.iter().enumerate() {
+            let values = self.custom.iter().map(|row| row[index].as_ref());
+            columns.push(match facet.kind {
+                CustomKind::Number => Column::Float(
+                    facet.name.clone(),
+                    values
+                        .map(|v| match v {
+                            Some(FacetValue::Number(n)) => Some(*n as f32),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                _ => text(
+                    &facet.name,
+                    values
+                        .map(|v| match v? {
+                            FacetValue::Text(t) | FacetValue::Category(t) => Some(t.clone()),
+                            FacetValue::YesNo(yes) => Some(if *yes { "yes" } else { "no" }.into()),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+            });
         }
         columns
     }
@@ -854,6 +910,17 @@ fn facets(collected: &Collected, docs: &[usize]) -> Facets {
         }
         facets.model_language = Some(languages);
     }
+    facets.custom = collected
+        .custom_facets
+        .iter()
+        .enumerate()
+        .map(|(index, facet)| {
+            let values = docs
+                .iter()
+                .filter_map(|&d| collected.custom[d][index].as_ref());
+            (facet.name.clone(), custom_breakdown(facet, values))
+        })
+        .collect();
     facets.turns = NumericFacet {
         mean: turn_sum as f64 / docs.len().max(1) as f64,
         histogram: histogram
@@ -871,6 +938,71 @@ fn facets(collected: &Collected, docs: &[usize]) -> Facets {
             .collect(),
     };
     facets
+}
+
+/// Buckets of a number facet's histogram.
+const NUMBER_BUCKETS: usize = 10;
+
+fn custom_breakdown<'a>(
+    facet: &CustomFacetConfig,
+    values: impl Iterator<Item = &'a FacetValue>,
+) -> CustomBreakdown {
+    match facet.kind {
+        CustomKind::Text => CustomBreakdown::Text {
+            answered: values.count(),
+        },
+        CustomKind::Categorical => {
+            let mut counts: BTreeMap<String, usize> =
+                facet.values.iter().map(|v| (v.clone(), 0)).collect();
+            for value in values {
+                if let FacetValue::Category(name) = value {
+                    *counts.entry(name.clone()).or_default() += 1;
+                }
+            }
+            CustomBreakdown::Categorical { counts }
+        }
+        CustomKind::Number => {
+            let (min, max) = (facet.min.unwrap_or(0.0), facet.max.unwrap_or(1.0));
+            let width = (max - min) / NUMBER_BUCKETS as f64;
+            let mut histogram = vec![0usize; NUMBER_BUCKETS];
+            let (mut sum, mut answered) = (0.0, 0usize);
+            for value in values {
+                if let FacetValue::Number(number) = value {
+                    let bucket = ((number - min) / width).floor().max(0.0) as usize;
+                    histogram[bucket.min(NUMBER_BUCKETS - 1)] += 1;
+                    sum += number;
+                    answered += 1;
+                }
+            }
+            CustomBreakdown::Number {
+                answered,
+                mean: sum / answered.max(1) as f64,
+                histogram: histogram
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, count)| {
+                        let low = min + width * i as f64;
+                        (format!("{}–{}", round2(low), round2(low + width)), count)
+                    })
+                    .collect(),
+            }
+        }
+        CustomKind::YesNo => {
+            let (mut yes, mut no) = (0, 0);
+            for value in values {
+                match value {
+                    FacetValue::YesNo(true) => yes += 1,
+                    FacetValue::YesNo(false) => no += 1,
+                    _ => {}
+                }
+            }
+            CustomBreakdown::YesNo { yes, no }
+        }
+    }
+}
+
+fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
 }
 
 /// Applies the thresholds from the top down: a cluster with too few distinct users or

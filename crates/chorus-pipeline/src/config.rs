@@ -2,6 +2,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use chorus_facets::custom::custom_facet;
+use chorus_facets::summary::{FacetKind, SummaryFacet, builtin_facets};
 use chorus_ingest::IngestOptions;
 use chorus_models::{BackendConfig, Pricing};
 
@@ -32,6 +34,180 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     /// The chat model for summary mode, and what it costs.
     pub models: ModelsConfig,
+    /// Summary mode: the screener and custom facets.
+    pub facets: FacetsConfig,
+}
+
+/// Summary mode's questions beyond the built-in facets.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FacetsConfig {
+    /// A yes/no question asked of every conversation first: only those answered yes go on.
+    pub screener: Option<String>,
+    /// Facets of the operator's own.
+    pub custom: Vec<CustomFacetConfig>,
+}
+
+/// The kind of answer a custom facet takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomKind {
+    /// Two sentences of free text.
+    Text,
+    /// One of `values`.
+    Categorical,
+    /// A number from `min` to `max`.
+    Number,
+    /// Yes or no.
+    YesNo,
+}
+
+/// One custom facet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomFacetConfig {
+    /// Its name in reports (letters, digits and `_`).
+    pub name: String,
+    /// What the model is asked about each conversation.
+    pub question: String,
+    /// The kind of answer.
+    pub kind: CustomKind,
+    /// Categorical: the allowed values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    /// Number: the lowest allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Number: the highest allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Text the answer is made to start with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefill: Option<String>,
+    /// Text facets: cluster on this answer instead of the `request` summary.
+    #[serde(default)]
+    pub cluster: bool,
+}
+
+/// Facet names the built-in and computed facets already use.
+const RESERVED_FACET_NAMES: [&str; 8] = [
+    "request",
+    "task",
+    "language",
+    "concern",
+    "model_language",
+    "turns",
+    "day",
+    "week",
+];
+
+impl CustomFacetConfig {
+    /// The facet as the model is asked it.
+    pub fn facet(&self) -> SummaryFacet {
+        let kind = match self.kind {
+            CustomKind::Text => FacetKind::Text,
+            CustomKind::Categorical => FacetKind::Categorical(self.values.clone()),
+            CustomKind::Number => FacetKind::Number {
+                min: self.min.unwrap_or(0.0),
+                max: self.max.unwrap_or(0.0),
+            },
+            CustomKind::YesNo => FacetKind::YesNo,
+        };
+        custom_facet(&self.name, &self.question, kind, self.prefill.as_deref())
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let name = &self.name;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!(
+                "facets.custom name {name:?} must be letters, digits and _ only"
+            ));
+        }
+        if RESERVED_FACET_NAMES.contains(&name.as_str()) {
+            return Err(format!(
+                "facets.custom name {name:?} is a built-in facet; choose another name"
+            ));
+        }
+        if self.question.trim().is_empty() {
+            return Err(format!("facets.custom {name}: the question is empty"));
+        }
+        match self.kind {
+            CustomKind::Categorical => {
+                let mut values = self.values.clone();
+                values.sort();
+                values.dedup();
+                if values.len() < 2 || values.len() != self.values.len() {
+                    return Err(format!(
+                        "facets.custom {name}: a categorical facet needs at least two distinct values (values = [\"a\", \"b\"])"
+                    ));
+                }
+            }
+            CustomKind::Number => match (self.min, self.max) {
+                (Some(min), Some(max)) if min < max => {}
+                _ => {
+                    return Err(format!(
+                        "facets.custom {name}: a number facet needs min and max, min below max"
+                    ));
+                }
+            },
+            CustomKind::Text | CustomKind::YesNo => {}
+        }
+        if self.cluster && self.kind != CustomKind::Text {
+            return Err(format!(
+                "facets.custom {name}: only a text facet can be clustered on"
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl FacetsConfig {
+    /// Every facet the model answers per conversation: the built-ins, then the custom ones.
+    pub fn summary_facets(&self) -> Vec<SummaryFacet> {
+        let mut facets = builtin_facets();
+        facets.extend(self.custom.iter().map(CustomFacetConfig::facet));
+        facets
+    }
+
+    /// The facet whose text is embedded and clustered.
+    pub fn clustered(&self) -> &str {
+        self.custom
+            .iter()
+            .find(|c| c.cluster)
+            .map_or("request", |c| c.name.as_str())
+    }
+
+    /// The screener as a yes/no facet.
+    pub fn screener_facet(&self) -> Option<SummaryFacet> {
+        self.screener
+            .as_ref()
+            .map(|question| custom_facet("screener", question, FacetKind::YesNo, None))
+    }
+
+    /// Whether anything here needs the chat model.
+    pub fn needs_chat_model(&self) -> bool {
+        self.screener.is_some() || !self.custom.is_empty()
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        for (index, facet) in self.custom.iter().enumerate() {
+            facet.validate()?;
+            if self.custom[..index].iter().any(|f| f.name == facet.name) {
+                return Err(format!("facets.custom name {:?} is used twice", facet.name));
+            }
+        }
+        if self.custom.iter().filter(|c| c.cluster).count() > 1 {
+            return Err("facets.custom: cluster = true on more than one facet".into());
+        }
+        if self
+            .screener
+            .as_deref()
+            .is_some_and(|q| q.trim().is_empty())
+        {
+            return Err("facets.screener is empty; remove it or write the question".into());
+        }
+        Ok(())
+    }
 }
 
 /// The chat model for summary mode, and what it costs.
@@ -80,6 +256,15 @@ pub struct ClusterConfig {
     pub sweep: bool,
     /// Conversations the sweep clusters and scores.
     pub sweep_sample: usize,
+    /// Above this many conversations, mini-batch k-means: centroids move by batches of
+    /// `mini_batch_size` sampled rows, then `mini_batch_full_steps` Lloyd steps polish them.
+    pub mini_batch_above: usize,
+    /// Rows per mini-batch.
+    pub mini_batch_size: usize,
+    /// Mini-batches taken.
+    pub mini_batch_steps: usize,
+    /// Most Lloyd steps over all conversations after the mini-batches.
+    pub mini_batch_full_steps: usize,
 }
 
 impl Default for ClusterConfig {
@@ -91,6 +276,10 @@ impl Default for ClusterConfig {
             max_iterations: 50,
             sweep: false,
             sweep_sample: 4000,
+            mini_batch_above: 500_000,
+            mini_batch_size: 16_384,
+            mini_batch_steps: 100,
+            mini_batch_full_steps: 3,
         }
     }
 }
@@ -252,6 +441,12 @@ impl Config {
                 "cluster.k must be at least 1 (leave it out to choose from the data)".into(),
             );
         }
+        if self.cluster.mini_batch_size == 0 || self.cluster.mini_batch_full_steps == 0 {
+            return Err(
+                "cluster.mini_batch_size and cluster.mini_batch_full_steps must be at least 1"
+                    .into(),
+            );
+        }
         if self.cluster.target_size == 0 || self.embed.max_chars == 0 {
             return Err("cluster.target_size and embed.max_chars must be at least 1".into());
         }
@@ -261,6 +456,7 @@ impl Config {
                     .into(),
             );
         }
+        self.facets.validate()?;
         if self.map.sample < 2 || self.map.neighbours == 0 || self.map.epochs == 0 {
             return Err(
                 "map.sample must be at least 2, map.neighbours and map.epochs at least 1".into(),
@@ -303,6 +499,7 @@ mod tests {
                 "store.path",
                 "cluster.k",
                 "models.chat",
+                "facets.screener",
             ]
             .map(String::from),
         );
@@ -348,6 +545,23 @@ mod tests {
         );
         assert!(Config::parse("[run]\nbatch_size = 0\n").is_err());
         assert!(Config::parse("[ingest]\nformat = \"xml\"\n").is_err());
+        let custom = |body: &str| Config::parse(&format!("[[facets.custom]]\n{body}\n"));
+        assert!(
+            custom("name = \"product\"\nquestion = \"Which?\"\nkind = \"categorical\"\nvalues = [\"a\"]")
+                .unwrap_err()
+                .contains("two distinct values")
+        );
+        assert!(custom("name = \"turns\"\nquestion = \"?\"\nkind = \"text\"").is_err());
+        assert!(custom("name = \"u\"\nquestion = \"?\"\nkind = \"number\"\nmin = 5").is_err());
+        assert!(
+            custom("name = \"c\"\nquestion = \"?\"\nkind = \"yes_no\"\ncluster = true").is_err()
+        );
+        assert!(custom("name = \"c\"\nquestion = \"?\"\nkind = \"maybe\"").is_err());
+        let ok =
+            custom("name = \"topic\"\nquestion = \"What topic?\"\nkind = \"text\"\ncluster = true")
+                .unwrap();
+        assert_eq!(ok.facets.clustered(), "topic");
+        assert_eq!(ok.facets.summary_facets().len(), 5);
         let config = Config::parse("[ingest]\nformat = \"chatgpt-export\"\n").unwrap();
         assert_eq!(
             config.ingest.format,

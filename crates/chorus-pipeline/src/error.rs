@@ -23,6 +23,9 @@ pub enum PipelineError {
         /// What is wrong, with line and column when known.
         message: String,
     },
+    /// The run cannot start as configured; the message says what to change.
+    #[error("{0}")]
+    Setup(String),
     /// A model call failed in a way no retry fixes: the run stops and says what to change.
     #[error(transparent)]
     Model(chorus_models::ModelError),

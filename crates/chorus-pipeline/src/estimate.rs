@@ -72,10 +72,14 @@ pub fn estimate(
         model: model.to_string(),
         ..Estimate::default()
     };
+    let facets = config.facets.summary_facets();
+    let screener = config.facets.screener_facet();
     read_in_batches(inputs, config, progress, &mut |batch| {
         if let Batch::Conversations(conversations) = batch {
             estimate.conversations += conversations.len() as u64;
-            estimate.facets.add(&conversations, model, &store)?;
+            estimate
+                .facets
+                .add(&conversations, model, &store, screener.as_ref(), &facets)?;
         }
         Ok(())
     })?;

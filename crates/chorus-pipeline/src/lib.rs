@@ -26,8 +26,9 @@ mod stages;
 mod summary;
 
 pub use config::{
-    ClusterConfig, Config, DEFAULT_CONFIG_TOML, EmbedConfig, HierarchyConfig, MapConfig,
-    ModelsConfig, PrivacyConfig, RunConfig, StoreConfig, UnknownUsers,
+    ClusterConfig, Config, CustomFacetConfig, CustomKind, DEFAULT_CONFIG_TOML, EmbedConfig,
+    FacetsConfig, HierarchyConfig, MapConfig, ModelsConfig, PrivacyConfig, RunConfig, StoreConfig,
+    UnknownUsers,
 };
 pub use embed::{EmbedStage, Embedded};
 pub use error::PipelineError;

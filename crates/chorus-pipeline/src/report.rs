@@ -75,6 +75,13 @@ pub struct ReportTotals {
     pub no_summary: usize,
     /// Summary mode: conversations without a value, per facet.
     pub facet_missing: BTreeMap<String, u64>,
+    /// Summary mode with a screener: conversations it answered "no" for (not clustered).
+    #[serde(default)]
+    pub screened_out: usize,
+    /// Summary mode with a screener: conversations it gave no usable answer for (not
+    /// clustered).
+    #[serde(default)]
+    pub screener_missing: usize,
     /// Distinct users among the clustered conversations (as counted for the thresholds).
     pub users: usize,
 }
@@ -193,6 +200,41 @@ pub struct Facets {
     /// Summary mode: conversations per language the model named (several per conversation).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub model_language: Option<BTreeMap<String, usize>>,
+    /// Summary mode: the custom facets of `chorus.toml`, by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub custom: BTreeMap<String, CustomBreakdown>,
+}
+
+/// A custom facet over a cluster's conversations (those the model gave a usable answer for).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CustomBreakdown {
+    /// Free text is never published: only how many answered.
+    Text {
+        /// Conversations with an answer.
+        answered: usize,
+    },
+    /// Conversations per allowed value.
+    Categorical {
+        /// Value → conversations.
+        counts: BTreeMap<String, usize>,
+    },
+    /// Mean and a histogram of ten equal buckets over the configured range.
+    Number {
+        /// Conversations with an answer.
+        answered: usize,
+        /// Their mean.
+        mean: f64,
+        /// Conversations per bucket (`lo–hi`).
+        histogram: Vec<(String, usize)>,
+    },
+    /// Yes and no counts.
+    YesNo {
+        /// Answered yes.
+        yes: usize,
+        /// Answered no.
+        no: usize,
+    },
 }
 
 /// A numeric facet: mean and histogram.
@@ -219,6 +261,13 @@ pub fn render_markdown(report: &Report) -> String {
         report.parameters.levels_text(),
         totals.users
     );
+    if totals.screened_out + totals.screener_missing > 0 {
+        let _ = writeln!(
+            out,
+            "The screener kept out {} conversations (and {} it gave no usable answer for); they are not counted above.",
+            totals.screened_out, totals.screener_missing
+        );
+    }
     let _ = writeln!(
         out,
         "Clusters with fewer than {} users or {} conversations are folded into \"Other\".\n",

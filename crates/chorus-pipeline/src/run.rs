@@ -90,6 +90,16 @@ pub fn run(
     // Summary mode when a chat model is given: it answers facets and names clusters, at the
     // configured prices. Otherwise the local namer, if any, names keyword clusters for free.
     let summary_mode = models.chat.is_some();
+    if !summary_mode && config.facets.needs_chat_model() {
+        return Err(PipelineError::Setup(
+            "facets.screener and facets.custom are questions for the chat model, and none is configured: add [models] chat = {...} to chorus.toml, or remove them to run in keyword mode".into(),
+        ));
+    }
+    let asked = Asked {
+        facets: config.facets.summary_facets(),
+        screener: config.facets.screener_facet(),
+        clustered: config.facets.clustered(),
+    };
     let (naming_model, pricing) = match models.chat {
         Some(chat) => (Some(chat), config.models.pricing),
         None => (models.keyword_namer, chorus_models::Pricing::default()),
@@ -108,7 +118,11 @@ pub fn run(
         .map(|stage| StageRunner::start(stage, &mut store, progress, None));
     let mut rejected = OutputFile::create(&out_dir.join(REJECTED_FILE))?;
     let mut stats = StatsBuilder::new(config.ingest.fields.label.clone());
-    let mut collected = Collected::default();
+    let mut collected = Collected::new(if summary_mode {
+        config.facets.custom.clone()
+    } else {
+        Vec::new()
+    });
     let ingested = read_in_batches(inputs, config, progress, &mut |batch| {
         match batch {
             Batch::Conversations(conversations) => {
@@ -123,7 +137,10 @@ pub fn run(
                         &conversations,
                         &batch_profiles,
                         embeddings,
-                        caller.as_mut().filter(|_| summary_mode),
+                        caller
+                            .as_mut()
+                            .filter(|_| summary_mode)
+                            .map(|c| (c, &asked)),
                         &mut collected,
                     )?;
                 }
@@ -208,22 +225,54 @@ pub fn run(
     })
 }
 
+/// What summary mode asks of each conversation.
+struct Asked<'a> {
+    facets: Vec<chorus_facets::summary::SummaryFacet>,
+    screener: Option<chorus_facets::summary::SummaryFacet>,
+    /// The facet whose text is clustered.
+    clustered: &'a str,
+}
+
 /// What one batch brings to clustering: the text clustered (keyword mode: the redacted user
-/// words; summary mode: the model's `request` summary), its vector, its profile and facets.
+/// words; summary mode: the model's `request` summary, or the custom facet clustered on), its
+/// vector, its profile and facets. Summary mode asks the screener first: conversations it does
+/// not answer yes for are counted and go no further.
 fn collect_batch(
     config: &Config,
     conversations: &[Conversation],
     profiles: &[chorus_facets::Profile],
     embeddings: &mut StageRunner<'_, EmbedStage<'_>>,
-    caller: Option<&mut ModelCaller<'_>>,
+    summary: Option<(&mut ModelCaller<'_>, &Asked<'_>)>,
     collected: &mut Collected,
 ) -> Result<(), PipelineError> {
-    let facets = caller.map(|c| c.facets(conversations)).transpose()?;
+    let mut kept: Vec<usize> = (0..conversations.len()).collect();
+    let facets = match summary {
+        Some((caller, asked)) => {
+            if let Some(screener) = &asked.screener {
+                let all: Vec<&Conversation> = conversations.iter().collect();
+                let answers = caller.screen(&all, screener)?;
+                kept.retain(|&i| match &answers[i] {
+                    Ok(true) => true,
+                    Ok(false) => {
+                        collected.screened_out(false);
+                        false
+                    }
+                    Err(_) => {
+                        collected.screened_out(true);
+                        false
+                    }
+                });
+            }
+            let chosen: Vec<&Conversation> = kept.iter().map(|&i| &conversations[i]).collect();
+            Some((caller.facets(&chosen, &asked.facets)?, asked.clustered))
+        }
+        None => None,
+    };
     let texts: Vec<Redacted> = match &facets {
-        Some(facets) => facets
+        Some((facets, clustered)) => facets
             .iter()
             .map(|f| Redacted {
-                text: f.text("request").unwrap_or_default().to_string(),
+                text: f.text(clustered).unwrap_or_default().to_string(),
                 counts: Vec::new(),
             })
             .collect(),
@@ -238,9 +287,8 @@ fn collect_batch(
         .map(|t| &t.text)
         .collect();
     let mut vectors = embeddings.process(&to_embed)?.into_iter();
-    for (index, ((conversation, profile), text)) in
-        conversations.iter().zip(profiles).zip(&texts).enumerate()
-    {
+    for (index, (&at, text)) in kept.iter().zip(&texts).enumerate() {
+        let (conversation, profile) = (&conversations[at], &profiles[at]);
         let embedded = if text.text.trim().is_empty() {
             None
         } else {
@@ -264,7 +312,7 @@ fn collect_batch(
                 redactions: &text.counts,
                 vector,
                 label,
-                facets: facets.as_ref().map(|f| &f[index]),
+                facets: facets.as_ref().map(|(f, _)| &f[index]),
             },
             config.privacy.unknown_users,
         );

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use chorus_facets::summary::{
-    BUILTIN_FACETS, CONVERSATION_TOKEN_BUDGET, ClusterName, FacetValue, NAMING_PROMPT_VERSION,
+    CONVERSATION_TOKEN_BUDGET, ClusterName, FacetValue, NAMING_PROMPT_VERSION, SummaryFacet,
     facet_request, name_keywords_request, parse_cluster_name, parse_keyword_name, parse_reply,
     render_conversation, with_problem,
 };
@@ -24,9 +24,9 @@ const FACET_STAGE_VERSION: u32 = 1;
 /// The facets of one conversation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct SummaryFacets {
-    pub values: BTreeMap<&'static str, FacetValue>,
+    pub values: BTreeMap<String, FacetValue>,
     /// Facet → why it has no value.
-    pub missing: BTreeMap<&'static str, String>,
+    pub missing: BTreeMap<String, String>,
 }
 
 impl SummaryFacets {
@@ -172,28 +172,52 @@ impl<'a> ModelCaller<'a> {
         Ok(results)
     }
 
-    /// The built-in facets of each conversation.
+    /// The screener's answer for each conversation: yes, no, or why there is none.
+    pub(crate) fn screen(
+        &mut self,
+        conversations: &[&Conversation],
+        screener: &SummaryFacet,
+    ) -> Result<Vec<Result<bool, String>>, PipelineError> {
+        let requests: Vec<ChatRequest> = conversations
+            .iter()
+            .map(|c| facet_request(screener, &render_conversation(c, CONVERSATION_TOKEN_BUDGET)))
+            .collect();
+        let answers =
+            self.ask(
+                "screen",
+                FACET_STAGE_VERSION,
+                &requests,
+                |_, text| match parse_reply(screener, text)? {
+                    FacetValue::YesNo(yes) => Ok(yes),
+                    other => Err(format!("{other:?} is not yes or no")),
+                },
+            )?;
+        Ok(answers)
+    }
+
+    /// The facets of each conversation.
     pub(crate) fn facets(
         &mut self,
-        conversations: &[Conversation],
+        conversations: &[&Conversation],
+        facets: &[SummaryFacet],
     ) -> Result<Vec<SummaryFacets>, PipelineError> {
         let rendered: Vec<String> = conversations
             .iter()
             .map(|c| render_conversation(c, CONVERSATION_TOKEN_BUDGET))
             .collect();
         let slots: Vec<(usize, usize)> = (0..conversations.len())
-            .flat_map(|c| (0..BUILTIN_FACETS.len()).map(move |f| (c, f)))
+            .flat_map(|c| (0..facets.len()).map(move |f| (c, f)))
             .collect();
         let requests: Vec<ChatRequest> = slots
             .iter()
-            .map(|&(c, f)| facet_request(&BUILTIN_FACETS[f], &rendered[c]))
+            .map(|&(c, f)| facet_request(&facets[f], &rendered[c]))
             .collect();
         let answers = self.ask("facet", FACET_STAGE_VERSION, &requests, |slot, text| {
-            parse_reply(&BUILTIN_FACETS[slots[slot].1], text)
+            parse_reply(&facets[slots[slot].1], text)
         })?;
         let mut results = vec![SummaryFacets::default(); conversations.len()];
         for (&(c, f), answer) in slots.iter().zip(answers) {
-            let name = BUILTIN_FACETS[f].name;
+            let name = facets[f].name.clone();
             match answer {
                 Ok(value) => {
                     results[c].values.insert(name, value);
@@ -268,21 +292,29 @@ pub struct FacetEstimate {
 }
 
 impl FacetEstimate {
-    /// Adds the facet calls of some conversations, checking the store for each.
+    /// Adds the calls of some conversations (the screener's, then every facet's, as if every
+    /// conversation passed the screener), checking the store for each.
     pub(crate) fn add(
         &mut self,
         conversations: &[Conversation],
         model: &str,
         store: &Store,
+        screener: Option<&SummaryFacet>,
+        facets: &[SummaryFacet],
     ) -> Result<(), PipelineError> {
+        let asked: Vec<(&str, &SummaryFacet)> = screener
+            .map(|s| ("screen", s))
+            .into_iter()
+            .chain(facets.iter().map(|f| ("facet", f)))
+            .collect();
         for conversation in conversations {
             let rendered = render_conversation(conversation, CONVERSATION_TOKEN_BUDGET);
-            for facet in &BUILTIN_FACETS {
+            for &(stage, facet) in &asked {
                 let request = facet_request(facet, &rendered);
                 self.calls += 1;
                 if crate::model_calls::is_cached(
                     store,
-                    "facet",
+                    stage,
                     FACET_STAGE_VERSION,
                     model,
                     &request,

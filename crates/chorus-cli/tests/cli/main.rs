@@ -1,6 +1,7 @@
 //! The real `chorus` binary, run in temporary folders.
 
 mod commands;
+mod custom_facets;
 mod docs;
 mod hierarchy;
 mod report;

@@ -1,0 +1,200 @@
+//! Facets the operator defines in `chorus.toml`: their question wrapped in our prompt (the
+//! form of the answer per kind, the conversation kept as data), and the parsers of the kinds
+//! only custom facets have.
+
+use crate::summary::{FacetKind, FacetValue, SummaryFacet};
+
+/// The frame around an operator's question, one part per kind of answer.
+const CUSTOM_FACET_PROMPT: &str = include_str!("../prompts/custom_facet.v1.txt");
+/// The version of that frame (every custom facet's requests carry its text, so editing it
+/// invalidates their cached replies).
+pub const CUSTOM_FACET_PROMPT_VERSION: u32 = 1;
+
+fn part(name: &str) -> &'static str {
+    CUSTOM_FACET_PROMPT
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let (key, text) = line.split_once('\t')?;
+            (key == name).then_some(text.trim())
+        })
+        .unwrap_or("")
+}
+
+/// A facet asking `question` about each conversation, its answer of `kind`. `prefill`, when
+/// given, is the text the answer is made to start with.
+pub fn custom_facet(
+    name: &str,
+    question: &str,
+    kind: FacetKind,
+    prefill: Option<&str>,
+) -> SummaryFacet {
+    let range =
+        |min: String, max: String| part("number").replace("{min}", &min).replace("{max}", &max);
+    let form = match &kind {
+        FacetKind::Text | FacetKind::Languages => part("text").to_string(),
+        FacetKind::Categorical(values) => {
+            part("categorical").replace("{values}", &values.join(", "))
+        }
+        FacetKind::Number { min, max } => range(min.to_string(), max.to_string()),
+        FacetKind::Scale { min, max } => range(min.to_string(), max.to_string()),
+        FacetKind::YesNo => part("yes_no").to_string(),
+    };
+    let max_tokens = match kind {
+        FacetKind::Text | FacetKind::Languages => 120,
+        FacetKind::Categorical(_) => 30,
+        _ => 10,
+    };
+    SummaryFacet {
+        name: name.to_string(),
+        version: CUSTOM_FACET_PROMPT_VERSION,
+        question: format!(
+            "{} {form} {}",
+            part("question").replace("{question}", question.trim()),
+            part("ending")
+        ),
+        prefill: format!("<answer>{}", prefill.unwrap_or("")),
+        max_tokens,
+        kind,
+    }
+}
+
+/// The allowed value the answer names (ignoring case and punctuation; the answer may say more
+/// around it if it names exactly one value).
+pub(crate) fn parse_category(text: &str, values: &[String]) -> Result<FacetValue, String> {
+    let key = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let answer = key(text);
+    if let Some(value) = values.iter().find(|v| key(v) == answer) {
+        return Ok(FacetValue::Category(value.clone()));
+    }
+    let named: Vec<&String> = values
+        .iter()
+        .filter(|v| !key(v).is_empty() && answer.contains(&key(v)))
+        .collect();
+    match named[..] {
+        [only] => Ok(FacetValue::Category(only.clone())),
+        _ => Err(format!(
+            "{text:?} is not one of the allowed values ({})",
+            values.join(", ")
+        )),
+    }
+}
+
+/// The first number in the answer, within `min`–`max`.
+pub(crate) fn parse_number(text: &str, min: f64, max: f64) -> Result<FacetValue, String> {
+    let start = text
+        .find(|c: char| c.is_ascii_digit() || c == '-')
+        .ok_or_else(|| format!("no number in {text:?}"))?;
+    let number: String = text[start..]
+        .chars()
+        .enumerate()
+        .take_while(|&(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && c == '-'))
+        .map(|(_, c)| c)
+        .collect();
+    let value: f64 = number
+        .trim_end_matches('.')
+        .parse()
+        .map_err(|_| format!("no number in {text:?}"))?;
+    if !(min..=max).contains(&value) {
+        return Err(format!("{value} is outside {min}–{max}"));
+    }
+    Ok(FacetValue::Number(value))
+}
+
+/// Yes or no, from the answer's first word.
+pub(crate) fn parse_yes_no(text: &str) -> Result<FacetValue, String> {
+    let first: String = text
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .flat_map(char::to_lowercase)
+        .collect();
+    match first.as_str() {
+        "yes" => Ok(FacetValue::YesNo(true)),
+        "no" => Ok(FacetValue::YesNo(false)),
+        _ => Err(format!("{text:?} is neither yes nor no")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::parse_reply;
+
+    #[test]
+    fn the_question_is_framed_with_the_form_of_its_answer() {
+        let values = vec!["cards".to_string(), "loans".to_string()];
+        let facet = custom_facet(
+            "product",
+            "Which product is asked about?",
+            FacetKind::Categorical(values),
+            None,
+        );
+        assert!(facet.question.starts_with("Which product is asked about?"));
+        assert!(
+            facet.question.contains("cards, loans"),
+            "{}",
+            facet.question
+        );
+        assert!(facet.question.contains("<answer>"));
+        let number = custom_facet(
+            "urgency",
+            "How urgent?",
+            FacetKind::Number {
+                min: 1.0,
+                max: 10.0,
+            },
+            Some("Urgency:"),
+        );
+        assert!(
+            number.question.contains("from 1 to 10"),
+            "{}",
+            number.question
+        );
+        assert_eq!(number.prefill, "<answer>Urgency:");
+        let yes_no = custom_facet("complaint", "Is it a complaint?", FacetKind::YesNo, None);
+        assert!(yes_no.question.contains("Yes or No"));
+    }
+
+    #[test]
+    fn answers_are_validated_per_kind() {
+        let values = vec!["Cards".to_string(), "Loans".to_string()];
+        let product = custom_facet("p", "?", FacetKind::Categorical(values), None);
+        assert_eq!(
+            parse_reply(&product, "cards.</answer>"),
+            Ok(FacetValue::Category("Cards".into()))
+        );
+        assert_eq!(
+            parse_reply(&product, "It is about loans."),
+            Ok(FacetValue::Category("Loans".into()))
+        );
+        assert!(parse_reply(&product, "purple").is_err());
+        assert!(parse_reply(&product, "cards and loans").is_err());
+        let urgency = custom_facet(
+            "u",
+            "?",
+            FacetKind::Number {
+                min: 1.0,
+                max: 10.0,
+            },
+            None,
+        );
+        assert_eq!(parse_reply(&urgency, "7.5/10"), Ok(FacetValue::Number(7.5)));
+        assert!(parse_reply(&urgency, "11").is_err());
+        assert!(parse_reply(&urgency, "high").is_err());
+        let yes_no = custom_facet("c", "?", FacetKind::YesNo, None);
+        assert_eq!(
+            parse_reply(&yes_no, "Yes, clearly."),
+            Ok(FacetValue::YesNo(true))
+        );
+        assert_eq!(parse_reply(&yes_no, "no"), Ok(FacetValue::YesNo(false)));
+        assert!(parse_reply(&yes_no, "maybe").is_err());
+    }
+}
