@@ -18,7 +18,8 @@ use chorus_pipeline::{Config, UnknownUsers};
   chorus config > chorus.toml                    every setting with its default
 
 Exit codes: 0 success; 1 error (nothing or not everything was written); 2 bad command line;
-3 finished, but records were rejected and --strict was given."
+3 finished, but records were rejected and --strict was given; 4 (eval) a planted detail was
+found in an analyst file or a published cluster is below the thresholds."
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -44,6 +45,36 @@ not accepted, with file, line and reason), store.sqlite (per-item results, the c
   chorus inspect conversations.jsonl.gz
   chorus inspect export/ --json > inspect.json")]
     Inspect(InspectArgs),
+    /// Write a synthetic conversation set with known truth, for checking chorus on data whose
+    /// answers are known: topics, languages, trends, concern, planted personal details and a
+    /// coordinated group.
+    #[command(after_help = "Examples:
+  chorus synth -n 20000 --seed 7 -o s.jsonl          writes s.jsonl and s.truth.jsonl
+  chorus synth -n 1000000 -o big.jsonl.gz            gzip-compressed, streamed in constant memory
+  chorus run s.jsonl -o r && chorus eval r --truth s.truth.jsonl
+
+The set: 23 top categories and 184 leaf tasks, phrased from templates in English, Spanish,
+French, German, Portuguese, Japanese, Chinese and Russian (each category favours some of them);
+accounts with a heavy-tailed skew; eight weeks of timestamps in which one category grows, one
+fades and one task bursts on one day; a known share of concerning requests (levels 2-5); 1% of
+conversations carry planted personal details (fake names, e-mails, phones, addresses, account
+ids), every one listed in the truth file; 0.5% come from 40 coordinated accounts sending
+near-identical requests. Truth lines: id, user_id, day, category, category_name, leaf,
+leaf_name, language, concern, canaries, group, trend.")]
+    Synth(SynthArgs),
+    /// Check a finished run against known truth: base clusters (NMI, ARI, V-measure, purity),
+    /// the top level's reconstruction of the truth categories per language and their spillover,
+    /// facet accuracy, trends, the coordinated group, and privacy (planted details searched for
+    /// in every analyst file; thresholds recounted). Writes eval.json into the run folder.
+    #[command(after_help = "Examples:
+  chorus synth -n 20000 --seed 7 -o s.jsonl && chorus run s.jsonl -o r
+  chorus eval r --truth s.truth.jsonl
+  chorus run ../shared/data/banking77-test.csv.gz -o b --label-field category
+  chorus eval b --truth ../shared/data/banking77-test.csv.gz --label-field category
+
+Exit status 4 when a planted detail is found in report.json, report.md or index.html, or a
+published cluster is below the thresholds.")]
+    Eval(EvalArgs),
     /// Print the complete default configuration (chorus.toml), every key commented.
     Config,
     /// List, fetch and verify the files of the local models.
@@ -64,6 +95,61 @@ pub(crate) enum ModelsCommand {
     Fetch(FetchArgs),
     /// Check every file against its pinned SHA-256; exit 1 if any is missing or wrong.
     Verify(ModelNames),
+}
+
+#[derive(Args)]
+pub(crate) struct SynthArgs {
+    /// Conversations to write.
+    #[arg(long, short = 'n', default_value_t = 10_000, value_name = "COUNT")]
+    pub(crate) conversations: u64,
+
+    /// Seed for every random choice: the same seed writes the same set, byte for byte.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) seed: u64,
+
+    /// The conversations (OpenAI JSONL; gzip-compressed when the name ends in .gz).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: PathBuf,
+
+    /// The truth file (default: the output's name with .truth.jsonl instead of .jsonl).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) truth: Option<PathBuf>,
+
+    /// Days the timestamps span.
+    #[arg(long, default_value_t = 56, value_name = "DAYS")]
+    pub(crate) days: u32,
+
+    /// Share of conversations carrying planted personal details.
+    #[arg(long, default_value_t = 0.01, value_name = "SHARE")]
+    pub(crate) canary_rate: f64,
+
+    /// Share of conversations from the coordinated group.
+    #[arg(long, default_value_t = 0.005, value_name = "SHARE")]
+    pub(crate) coordinated_share: f64,
+
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct EvalArgs {
+    /// The folder a finished `chorus run` wrote.
+    #[arg(value_name = "RUN_DIR")]
+    pub(crate) run_dir: PathBuf,
+
+    /// The truth: a `chorus synth` truth file, or with --label-field any input chorus reads.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) truth: String,
+
+    /// Take each conversation's truth from this field of the --truth input (read with the
+    /// run's ingest settings, so ids match).
+    #[arg(long, value_name = "FIELD")]
+    pub(crate) label_field: Option<String>,
+
+    /// Print eval.json to standard output instead of the table.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Args)]

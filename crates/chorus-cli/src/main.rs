@@ -4,11 +4,13 @@
 //! outcome to an exit code (see `docs/cli.md`).
 
 mod args;
+mod eval;
 mod inspect;
 mod models;
 mod progress;
 mod render;
 mod run;
+mod synth;
 
 use std::process::ExitCode;
 
@@ -18,6 +20,8 @@ use args::{Cli, Command};
 
 /// The run finished but rejected records under `--strict`.
 const EXIT_REJECTED: u8 = 3;
+/// `chorus eval` found a planted detail in an analyst file or a cluster below the thresholds.
+const EXIT_PRIVACY: u8 = 4;
 /// Something stopped the run: unreadable config, unwritable output, broken store.
 const EXIT_ERROR: u8 = 1;
 
@@ -28,6 +32,8 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Inspect(args) => inspect::inspect(args),
         Command::Models(command) => models::models(command),
+        Command::Synth(args) => synth::synth(args),
+        Command::Eval(args) => eval::eval(args),
         Command::Config => {
             print!("{}", chorus_pipeline::DEFAULT_CONFIG_TOML);
             Ok(Finished::Clean)
@@ -36,6 +42,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(Finished::Clean) => ExitCode::SUCCESS,
         Ok(Finished::Rejected) => ExitCode::from(EXIT_REJECTED),
+        Ok(Finished::PrivacyFailed) => ExitCode::from(EXIT_PRIVACY),
         Err(error) => {
             eprintln!("chorus: error: {error:#}");
             ExitCode::from(EXIT_ERROR)
@@ -48,4 +55,6 @@ enum Finished {
     Clean,
     /// Records were rejected and `--strict` asked for that to show in the exit code.
     Rejected,
+    /// An evaluation found a leak or a cluster below the thresholds.
+    PrivacyFailed,
 }

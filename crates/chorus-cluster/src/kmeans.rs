@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ClusterError;
 use crate::gemm_dots::{dot_products, squared_norms};
-use crate::rng::SeededRng;
+use chorus_types::SeededRng;
 
 /// Rows assigned per block: one block's distances to every centroid fit in cache-friendly
 /// buffers and blocks spread over the cores.

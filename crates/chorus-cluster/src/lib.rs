@@ -8,14 +8,13 @@ mod gemm_dots;
 mod kmeans;
 mod layout;
 mod metrics;
-mod rng;
 mod sweep;
 mod ward;
 
+pub use chorus_types::SeededRng;
 pub use kmeans::{KMeans, KMeansOptions, kmeans};
 pub use layout::{Layout, LayoutOptions, layout, trustworthiness};
 pub use metrics::{Agreement, agreement};
-pub use rng::SeededRng;
 pub use sweep::{SweepPoint, silhouette, sweep_k};
 pub use ward::{Dendrogram, Merge};
 

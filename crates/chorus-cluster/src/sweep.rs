@@ -2,8 +2,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::gemm_dots::dot_products;
-use crate::rng::SeededRng;
 use crate::{ClusterError, KMeansOptions, kmeans};
+use chorus_types::SeededRng;
 
 /// One candidate k and how well it separated the sample.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

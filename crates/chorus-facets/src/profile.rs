@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use chorus_types::{Conversation, Role};
 
 /// Bump when [`profile`] changes what it computes: cached profiles are then recomputed.
-pub const PROFILE_VERSION: u32 = 1;
+pub const PROFILE_VERSION: u32 = 2;
 
 /// The computed facets of one conversation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,12 +67,22 @@ pub fn profile(conversation: &Conversation) -> Profile {
     }
 }
 
+/// Detector confidence below which no language is given. whatlang's own "reliable" cut (about
+/// 0.8 here) left a quarter of short messages without a language; at 0.3 `chorus eval` measured
+/// 99 % precision with 91 % coverage on a 20,000-conversation synthetic set in eight languages
+/// (docs/benchmarks.md).
+const LANGUAGE_CONFIDENCE: f64 = 0.3;
+
 /// The language of a text as a full English name ("English", "Japanese"), or `None` when the
 /// detector is not confident.
 pub fn detect_language(text: &str) -> Option<String> {
     let info = whatlang::detect(text)?;
-    info.is_reliable()
-        .then(|| info.lang().eng_name().to_string())
+    (info.confidence() >= LANGUAGE_CONFIDENCE).then(|| match info.lang() {
+        // The detector names the written standard after its spoken form; readers of a report
+        // (and every other source of language names here) say Chinese.
+        whatlang::Lang::Cmn => "Chinese".to_string(),
+        lang => lang.eng_name().to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use crate::report::{
     REPORT_SCHEMA_VERSION, Report, ReportMap, ReportNode, ReportParameters, ReportTotals,
 };
 use crate::summary::{ModelCaller, SummaryFacets};
+use crate::vectors::VectorFile;
 use crate::{Config, CustomFacetConfig, CustomKind, EmbedStage, PipelineError, UnknownUsers};
 
 /// The random stream of one seed that samples the map points in report.json.
@@ -40,7 +41,7 @@ pub(crate) struct Collected {
     turns: Vec<u32>,
     days: Vec<Option<NaiveDate>>,
     labels: Vec<Option<String>>,
-    vectors: Vec<f32>,
+    vectors: VectorFile,
     dim: usize,
     vocabulary: Vocabulary,
     totals: ReportTotals,
@@ -71,12 +72,24 @@ pub(crate) struct Observation<'a> {
 }
 
 impl Collected {
-    /// Collects for a run that asks `custom_facets` of each conversation (summary mode).
-    pub(crate) fn new(custom_facets: Vec<CustomFacetConfig>) -> Self {
+    /// Collects into `vectors`, for a run that asks `custom_facets` of each conversation
+    /// (summary mode).
+    pub(crate) fn new(vectors: VectorFile, custom_facets: Vec<CustomFacetConfig>) -> Self {
         Self {
+            vectors,
             custom_facets,
             ..Self::default()
         }
+    }
+
+    /// Every vector is in: from here on they are read, never written.
+    pub(crate) fn seal(&mut self) -> Result<(), PipelineError> {
+        self.vectors.seal()
+    }
+
+    /// The vectors of the clustered conversations, one row each.
+    fn vectors(&self) -> &[f32] {
+        self.vectors.as_slice()
     }
 
     /// Conversations the screener kept out: `missing` when it had no usable answer.
@@ -99,13 +112,17 @@ impl Collected {
             return;
         }
         self.concern = self
-            .vectors
+            .vectors()
             .chunks_exact(self.dim)
             .map(|vector| scorer.level(vector))
             .collect();
     }
 
-    pub(crate) fn add(&mut self, observation: Observation<'_>, unknown_users: UnknownUsers) {
+    pub(crate) fn add(
+        &mut self,
+        observation: Observation<'_>,
+        unknown_users: UnknownUsers,
+    ) -> Result<(), PipelineError> {
         self.totals.conversations += 1;
         for &(kind, count) in observation.redactions {
             *self.redactions.entry(kind).or_default() += u64::from(count);
@@ -125,20 +142,20 @@ impl Collected {
                 Some(_) => self.totals.no_summary += 1,
                 None => self.totals.no_user_text += 1,
             }
-            return;
+            return Ok(());
         }
         let Some(vector) = observation.vector else {
             self.totals.not_embedded += 1;
-            return;
+            return Ok(());
         };
         if self.dim == 0 {
             self.dim = vector.len();
         }
         if vector.len() != self.dim || self.dim == 0 {
             self.totals.not_embedded += 1;
-            return;
+            return Ok(());
         }
-        self.vectors.extend_from_slice(vector);
+        self.vectors.push(vector)?;
         self.users.push(user_key(
             observation.conversation,
             self.totals.conversations,
@@ -163,6 +180,7 @@ impl Collected {
                     .collect(),
             );
         }
+        Ok(())
     }
 }
 
@@ -286,7 +304,7 @@ pub(crate) fn analyse(
         options.mini_batch_steps = config.cluster.mini_batch_steps;
         options.max_iterations = config.cluster.mini_batch_full_steps;
     }
-    let clusters = kmeans(&collected.vectors, collected.dim, &options).map_err(|error| {
+    let clusters = kmeans(collected.vectors(), collected.dim, &options).map_err(|error| {
         PipelineError::Encode {
             stage: "cluster".into(),
             message: error.to_string(),
@@ -405,7 +423,7 @@ pub(crate) fn analyse(
             seed: config.run.seed,
         };
         let map = layout(
-            &collected.vectors,
+            collected.vectors(),
             collected.dim,
             &clusters.assignments,
             &options,
@@ -629,7 +647,7 @@ fn choose_k(
         .collect();
     candidates.dedup();
     let points = sweep_k(
-        &collected.vectors,
+        collected.vectors(),
         collected.dim,
         &candidates,
         sample,
@@ -730,7 +748,7 @@ fn base_naming_requests(
 ) -> Vec<ChatRequest> {
     let dim = collected.dim;
     let distance = |doc: usize, cluster: usize| -> f32 {
-        collected.vectors[doc * dim..(doc + 1) * dim]
+        collected.vectors()[doc * dim..(doc + 1) * dim]
             .iter()
             .zip(clusters.centroid(cluster))
             .map(|(a, b)| (a - b) * (a - b))

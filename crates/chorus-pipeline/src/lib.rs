@@ -24,6 +24,7 @@ mod run;
 mod stage;
 mod stages;
 mod summary;
+mod vectors;
 
 pub use config::{
     ClusterConfig, Config, CustomFacetConfig, CustomKind, DEFAULT_CONFIG_TOML, EmbedConfig,

@@ -17,6 +17,7 @@ use crate::output::{OutputFile, write_file, write_json};
 use crate::report::{Report, render_markdown};
 use crate::stage::StageRunner;
 use crate::summary::ModelCaller;
+use crate::vectors::VectorFile;
 use crate::{Config, EmbedStage, Embedded, PipelineError, ProfileStage, Progress, RunManifest};
 
 /// What a finished run produced.
@@ -37,6 +38,8 @@ const MANIFEST_FILE: &str = "run.json";
 const REPORT_FILE: &str = "report.json";
 const REPORT_MD_FILE: &str = "report.md";
 const CONVERSATIONS_FILE: &str = "conversations.parquet";
+/// The clustered vectors while the run lasts (removed at its end).
+const VECTORS_FILE: &str = "vectors.f32.partial";
 const OUTPUT_FILES: [&str; 6] = [
     REJECTED_FILE,
     DATASET_FILE,
@@ -118,11 +121,18 @@ pub fn run(
         .map(|stage| StageRunner::start(stage, &mut store, progress, None));
     let mut rejected = OutputFile::create(&out_dir.join(REJECTED_FILE))?;
     let mut stats = StatsBuilder::new(config.ingest.fields.label.clone());
-    let mut collected = Collected::new(if summary_mode {
-        config.facets.custom.clone()
-    } else {
-        Vec::new()
-    });
+    let vectors = match &embed_stage {
+        Some(_) => VectorFile::create(&out_dir.join(VECTORS_FILE))?,
+        None => VectorFile::default(),
+    };
+    let mut collected = Collected::new(
+        vectors,
+        if summary_mode {
+            config.facets.custom.clone()
+        } else {
+            Vec::new()
+        },
+    );
     let ingested = read_in_batches(inputs, config, progress, &mut |batch| {
         match batch {
             Batch::Conversations(conversations) => {
@@ -154,6 +164,7 @@ pub fn run(
     rejected.commit()?;
     let dataset = stats.finish();
     write_json(&out_dir.join(DATASET_FILE), &dataset)?;
+    collected.seal()?;
     let report = match &embed_stage {
         Some(stage) => {
             if !summary_mode {
@@ -315,7 +326,7 @@ fn collect_batch(
                 facets: facets.as_ref().map(|(f, _)| &f[index]),
             },
             config.privacy.unknown_users,
-        );
+        )?;
     }
     Ok(())
 }

@@ -8,6 +8,8 @@
 
 mod conversation;
 mod hash;
+mod rng;
 
 pub use conversation::{Conversation, Message, Part, Role};
 pub use hash::{ContentHash, Hasher};
+pub use rng::SeededRng;

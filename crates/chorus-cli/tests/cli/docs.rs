@@ -34,6 +34,8 @@ fn cli_reference_matches_help() {
         ("chorus", vec!["--help"]),
         ("chorus run", vec!["run", "--help"]),
         ("chorus inspect", vec!["inspect", "--help"]),
+        ("chorus synth", vec!["synth", "--help"]),
+        ("chorus eval", vec!["eval", "--help"]),
         ("chorus config", vec!["config", "--help"]),
         ("chorus models", vec!["models", "--help"]),
         ("chorus models fetch", vec!["models", "fetch", "--help"]),

@@ -3,6 +3,7 @@
 mod commands;
 mod custom_facets;
 mod docs;
+mod eval;
 mod hierarchy;
 mod report;
 mod resume;
