@@ -6,7 +6,7 @@
 use chorus_testkit::{Script, TestServer, last_user_text};
 use serde_json::{Value, json};
 
-use crate::util::{chorus, read_json, run_ok};
+use crate::util::{chorus, parquet_rows, read_json, run_ok, scripted_chat_model};
 
 /// Per topic: what users write, the request summary, the product, urgency and complaint.
 const TOPICS: [(&str, &str, &str, &str, &str); 3] = [
@@ -121,10 +121,7 @@ fn write_inputs(dir: &std::path::Path, server: &TestServer) -> (String, String) 
     let config = dir.join("chorus.toml");
     std::fs::write(
         &config,
-        format!(
-            "[models]\nchat = {{ kind = \"openai\", base_urls = [\"{}\"], model = \"scripted\", max_attempts = 2, backoff_seconds = 0.01 }}\n{CONFIG}",
-            server.openai_base_url()
-        ),
+        format!("{}{CONFIG}", scripted_chat_model(&server.openai_base_url())),
     )
     .unwrap();
     (input.display().to_string(), config.display().to_string())
@@ -216,11 +213,7 @@ fn the_screener_filters_and_custom_facets_are_broken_down_per_cluster() {
         "{markdown}"
     );
 
-    let rows: Vec<Value> =
-        chorus_parquet::Rows::open(std::fs::read(out.join("conversations.parquet")).unwrap())
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+    let rows = parquet_rows(&out);
     assert_eq!(rows.len(), 149);
     let refund = rows.iter().find(|r| r["id"] == "c2").unwrap();
     assert_eq!(refund["complaint"], "yes");
@@ -286,8 +279,8 @@ fn a_custom_text_facet_can_be_what_is_clustered() {
     std::fs::write(
         &config,
         format!(
-            "[models]\nchat = {{ kind = \"openai\", base_urls = [\"{}\"], model = \"scripted\", max_attempts = 2, backoff_seconds = 0.01 }}\n\n[[facets.custom]]\nname = \"topic\"\nquestion = \"What is the conversation about?\"\nkind = \"text\"\ncluster = true\n",
-            server.openai_base_url()
+            "{}\n[[facets.custom]]\nname = \"topic\"\nquestion = \"What is the conversation about?\"\nkind = \"text\"\ncluster = true\n",
+            scripted_chat_model(&server.openai_base_url())
         ),
     )
     .unwrap();
@@ -307,11 +300,7 @@ fn a_custom_text_facet_can_be_what_is_clustered() {
         "1",
         "-q",
     ]);
-    let rows: Vec<Value> =
-        chorus_parquet::Rows::open(std::fs::read(out.join("conversations.parquet")).unwrap())
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+    let rows = parquet_rows(&out);
     assert_eq!(rows.len(), 180);
     let cluster_of = |id: &str| {
         rows.iter().find(|r| r["id"] == id).unwrap()["base_cluster"]

@@ -8,7 +8,7 @@ use std::path::Path;
 use chorus_testkit::{Script, TestServer, last_user_text};
 use serde_json::{Value, json};
 
-use crate::util::{read_json, run_ok};
+use crate::util::{read_json, run_ok, scripted_chat_model};
 
 /// Per topic: what users write, the `request` summary, the base cluster's name, its parent.
 const TOPICS: [(&str, &str, &str, &str); 8] = [
@@ -225,8 +225,8 @@ fn scene(reply: fn(&Value) -> String) -> Scene {
     std::fs::write(
         &config,
         format!(
-            "[models]\nchat = {{ kind = \"openai\", base_urls = [\"{}\"], model = \"scripted\", max_attempts = 2, backoff_seconds = 0.01 }}\n\n[hierarchy]\ntop_clusters = 2\nbranching = 2\n",
-            server.openai_base_url()
+            "{}\n[hierarchy]\ntop_clusters = 2\nbranching = 2\n",
+            scripted_chat_model(&server.openai_base_url())
         ),
     )
     .unwrap();

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::util::{read_json, run_ok, shared_data};
+use crate::util::{parquet_rows, read_json, run_ok, shared_data};
 
 /// Strings planted in the input that must never reach a file written for analysts.
 const CANARIES: [&str; 5] = [
@@ -130,11 +130,7 @@ fn keyword_mode_recovers_intents_publishes_above_thresholds_and_leaks_no_canary(
         }
         assert!(!text.to_lowercase().contains("quillon"), "{name}");
     }
-    let rows: Vec<Value> =
-        chorus_parquet::Rows::open(std::fs::read(first.join("conversations.parquet")).unwrap())
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+    let rows = parquet_rows(&first);
     assert_eq!(rows.len(), 3121);
     let planted_row = rows.iter().find(|r| r["id"] == "planted-3").unwrap();
     let path = planted_row["cluster_path"].as_str().unwrap();

@@ -7,7 +7,7 @@ use std::path::Path;
 use chorus_testkit::{Script, TestServer, last_user_text};
 use serde_json::{Value, json};
 
-use crate::util::{chorus, read_json, run_ok};
+use crate::util::{chorus, read_json, run_ok, scripted_chat_model};
 
 const TOPICS: [(&str, &str); 3] = [
     (
@@ -116,10 +116,7 @@ fn write_config(path: &Path, server: &TestServer) {
     let prices = "[models.pricing]\ninput_per_million = 1.0\noutput_per_million = 2.0\n";
     std::fs::write(
         path,
-        format!(
-            "[models]\nchat = {{ kind = \"openai\", base_urls = [\"{}\"], model = \"scripted\", max_attempts = 2, backoff_seconds = 0.01 }}\n{prices}",
-            server.openai_base_url()
-        ),
+        format!("{}{prices}", scripted_chat_model(&server.openai_base_url())),
     )
     .unwrap();
 }

@@ -70,3 +70,19 @@ pub fn write_conversations(path: &Path, count: usize) {
     }
     std::fs::write(path, text).unwrap();
 }
+
+/// The `[models]` table pointing summary mode at a scripted test server (two attempts, a short
+/// backoff), to start a test's `chorus.toml`.
+pub fn scripted_chat_model(base_url: &str) -> String {
+    format!(
+        "[models]\nchat = {{ kind = \"openai\", base_urls = [\"{base_url}\"], model = \"scripted\", max_attempts = 2, backoff_seconds = 0.01 }}\n"
+    )
+}
+
+/// Every row of a run's `conversations.parquet`, as JSON objects.
+pub fn parquet_rows(run_dir: &Path) -> Vec<Value> {
+    chorus_parquet::Rows::open(std::fs::read(run_dir.join("conversations.parquet")).unwrap())
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
