@@ -62,6 +62,15 @@ ids), every one listed in the truth file; 0.5% come from 40 coordinated accounts
 near-identical requests. Truth lines: id, user_id, day, category, category_name, leaf,
 leaf_name, language, concern, canaries, group, trend.")]
     Synth(SynthArgs),
+    /// Write the explorer page (index.html) of a finished run again from its report.json: one
+    /// self-contained file that opens from disk with no server and no network.
+    #[command(after_help = "Examples:
+  chorus report out                 rewrites out/index.html from out/report.json
+  chromium out/index.html           tree, map, facet overlays, trends, search, deep links
+
+`chorus run` writes index.html itself; this rewrites it for an existing run (one made before the
+page existed, or after an upgrade of chorus). The page holds only what report.json holds.")]
+    Report(ReportArgs),
     /// Check a finished run against known truth: base clusters (NMI, ARI, V-measure, purity),
     /// the top level's reconstruction of the truth categories per language and their spillover,
     /// facet accuracy, trends, the coordinated group, and privacy (planted details searched for
@@ -130,6 +139,13 @@ pub(crate) struct SynthArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub(crate) quiet: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct ReportArgs {
+    /// The folder a finished `chorus run` wrote.
+    #[arg(value_name = "RUN_DIR")]
+    pub(crate) run_dir: PathBuf,
 }
 
 #[derive(Args)]

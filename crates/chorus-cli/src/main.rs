@@ -9,6 +9,7 @@ mod inspect;
 mod models;
 mod progress;
 mod render;
+mod report;
 mod run;
 mod synth;
 
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Command::Models(command) => models::models(command),
         Command::Synth(args) => synth::synth(args),
         Command::Eval(args) => eval::eval(args),
+        Command::Report(args) => report::report(args),
         Command::Config => {
             print!("{}", chorus_pipeline::DEFAULT_CONFIG_TOML);
             Ok(Finished::Clean)

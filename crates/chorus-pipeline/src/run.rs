@@ -37,15 +37,18 @@ const DATASET_FILE: &str = "dataset.json";
 const MANIFEST_FILE: &str = "run.json";
 const REPORT_FILE: &str = "report.json";
 const REPORT_MD_FILE: &str = "report.md";
+/// The explorer page, with the report embedded.
+pub const PAGE_FILE: &str = "index.html";
 const CONVERSATIONS_FILE: &str = "conversations.parquet";
 /// The clustered vectors while the run lasts (removed at its end).
 const VECTORS_FILE: &str = "vectors.f32.partial";
-const OUTPUT_FILES: [&str; 6] = [
+const OUTPUT_FILES: [&str; 7] = [
     REJECTED_FILE,
     DATASET_FILE,
     CONVERSATIONS_FILE,
     REPORT_FILE,
     REPORT_MD_FILE,
+    PAGE_FILE,
     MANIFEST_FILE,
 ];
 
@@ -203,6 +206,15 @@ pub fn run(
                 &out_dir.join(REPORT_MD_FILE),
                 render_markdown(&report).as_bytes(),
             )?;
+            let compact =
+                serde_json::to_string(&report).map_err(|error| PipelineError::Encode {
+                    stage: "report".into(),
+                    message: error.to_string(),
+                })?;
+            write_file(
+                &out_dir.join(PAGE_FILE),
+                chorus_page::render(&compact).as_bytes(),
+            )?;
             Some(report)
         }
         None => None,
@@ -221,7 +233,7 @@ pub fn run(
         outputs: OUTPUT_FILES
             .iter()
             .filter(|&&name| match name {
-                REPORT_FILE | REPORT_MD_FILE => report.is_some(),
+                REPORT_FILE | REPORT_MD_FILE | PAGE_FILE => report.is_some(),
                 CONVERSATIONS_FILE => report.is_some() && !config.privacy.aggregate_only,
                 _ => true,
             })

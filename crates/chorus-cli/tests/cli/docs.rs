@@ -36,6 +36,7 @@ fn cli_reference_matches_help() {
         ("chorus inspect", vec!["inspect", "--help"]),
         ("chorus synth", vec!["synth", "--help"]),
         ("chorus eval", vec!["eval", "--help"]),
+        ("chorus report", vec!["report", "--help"]),
         ("chorus config", vec!["config", "--help"]),
         ("chorus models", vec!["models", "--help"]),
         ("chorus models fetch", vec!["models", "fetch", "--help"]),

@@ -5,6 +5,7 @@ mod custom_facets;
 mod docs;
 mod eval;
 mod hierarchy;
+mod page;
 mod report;
 mod resume;
 mod summary;

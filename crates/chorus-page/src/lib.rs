@@ -1,0 +1,78 @@
+//! The explorer page: `index.html`, one file with the report embedded, plain JS and CSS written
+//! here, that opens from `file://` with no server and no network. It shows only what
+//! `report.json` holds (what the privacy gate released), and renders every text from the data
+//! as text, never as markup.
+#![warn(missing_docs)]
+
+/// The page, with `<!--REPORT-->` where the data goes.
+const TEMPLATE: &str = include_str!("../assets/explorer.html");
+/// Where the data goes in the template.
+const SLOT: &str = "<!--REPORT-->";
+
+/// The page for a report (the JSON text of `report.json`).
+///
+/// The JSON sits in a `<script type="application/json">` element; every `<`, `>` and `&` in it is
+/// written as a JSON escape, so no text in the data can close that element or open another,
+/// whatever it contains.
+pub fn render(report_json: &str) -> String {
+    let data = format!(
+        "<script id=\"report-data\" type=\"application/json\">{}</script>",
+        escape_for_script(report_json)
+    );
+    TEMPLATE.replacen(SLOT, &data, 1)
+}
+
+/// JSON text made safe inside a script element: `<`, `>`, `&` and the two line separators that
+/// JavaScript treats as line ends become `\uXXXX` escapes, which JSON reads back unchanged.
+fn escape_for_script(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_cannot_close_its_script_element() {
+        let report = r#"{"name": "</script><script>alert(1)</script>", "d": "\"><img src=x onerror=alert(2)> & co"}"#;
+        let page = render(report);
+        assert_eq!(page.matches("<script id=\"report-data\"").count(), 1);
+        let start = page.find("<script id=\"report-data\"").unwrap();
+        let end = start + page[start..].find("</script>").unwrap();
+        let embedded = &page[start..end];
+        assert!(!embedded.contains("<img"), "{embedded}");
+        assert!(!embedded[10..].contains('<'), "{embedded}");
+        assert!(embedded.contains("\\u003c/script\\u003e"));
+        assert!(!page.contains(SLOT));
+    }
+
+    #[test]
+    fn the_page_is_self_contained() {
+        let page = render("{}");
+        // The policy forbids every request, whatever a later edit adds.
+        assert!(page.contains("default-src 'none'"));
+        for outside in [
+            "src=\"http",
+            "href=\"http",
+            "src=\"//",
+            "url(",
+            "@import",
+            "<link",
+            "fetch(",
+            "XMLHttpRequest",
+        ] {
+            assert!(!page.contains(outside), "the page refers to {outside}");
+        }
+    }
+}
