@@ -14,7 +14,7 @@ sections=("$@")
 VENV=${BENCH_VENV:-target/bench-venv}
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q numpy faiss-cpu scikit-learn umap-learn sentence-transformers openai
+    "$VENV/bin/pip" install -q numpy faiss-cpu scikit-learn umap-learn sentence-transformers openai bertopic
 fi
 export BENCH_VENV=$VENV
 for section in "${sections[@]}"; do
@@ -34,7 +34,10 @@ for section in "${sections[@]}"; do
         orchestration)
             cargo bench -q -p chorus-pipeline --bench orchestration
             PATH="$VENV/bin:$PATH" bash bench/orchestration_reference.sh ;;
-        end-to-end) bash bench/end_to_end.sh 10000 100000 ;;
+        end-to-end)
+            bash bench/end_to_end.sh 10000 100000
+            "$VENV/bin/python" bench/end_to_end_reference.py "${MINILM:?set MINILM}" \
+                target/bench-e2e/s10000.jsonl target/bench-e2e/s10000.truth.jsonl ;;
         *) echo "unknown section $section" >&2; exit 2 ;;
     esac
 done
