@@ -3,14 +3,14 @@
 # The Python references are installed into a venv the scripts create (target/bench-venv).
 # Takes a few hours on 2 cores; pass section names to run only some:
 #
-#   bench/all.sh [ingest] [embed] [kmeans] [map] [orchestration] [end-to-end]
+#   bench/all.sh [ingest] [embed] [kmeans] [map] [orchestration] [end-to-end] [page]
 #
 # `embed` and `map` need the sentence-transformers folders of the models for the Python side:
 # MINILM=… (all-MiniLM-L6-v2) and MPNET=… (all-mpnet-base-v2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(ingest embed kmeans map orchestration end-to-end)
+[ ${#sections[@]} -eq 0 ] && sections=(ingest embed kmeans map orchestration end-to-end page)
 VENV=${BENCH_VENV:-target/bench-venv}
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
@@ -38,6 +38,7 @@ for section in "${sections[@]}"; do
             bash bench/end_to_end.sh 10000 100000
             "$VENV/bin/python" bench/end_to_end_reference.py "${MINILM:?set MINILM}" \
                 target/bench-e2e/s10000.jsonl target/bench-e2e/s10000.truth.jsonl ;;
+        page) bash bench/page.sh target/bench-e2e/r10000 ;;   # after end-to-end
         *) echo "unknown section $section" >&2; exit 2 ;;
     esac
 done
