@@ -35,8 +35,6 @@ pub(crate) struct Grouping {
     pub parent_of: Vec<usize>,
     /// The parents' names, every one with at least one child.
     pub parents: Vec<String>,
-    /// Children placed by embedding because the model's answer was unusable.
-    pub placed_by_embedding: usize,
 }
 
 /// Groups `children` under at most `target` parents (`1 <= target < children.len()`).
@@ -76,22 +74,16 @@ pub(crate) fn group_children(
         let shown: Vec<&str> = orders[index].iter().map(|&p| parents[p].as_str()).collect();
         parse_choice(text, &shown).map(|choice| orders[index][choice])
     })?;
-    let mut placed_by_embedding = 0;
+    // A child the model would not place (counted as missing in run.json) goes to the nearest
+    // parent by embedding.
     let parent_of: Vec<usize> = answers
         .into_iter()
         .enumerate()
         .map(|(child, answer)| {
-            answer.unwrap_or_else(|_| {
-                placed_by_embedding += 1;
-                parent_vectors.nearest(vectors.row(child))
-            })
+            answer.unwrap_or_else(|_| parent_vectors.nearest(vectors.row(child)))
         })
         .collect();
-    Ok(without_empty_parents(
-        parent_of,
-        parents,
-        placed_by_embedding,
-    ))
+    Ok(without_empty_parents(parent_of, parents))
 }
 
 /// Unit vectors, one row per text (a text the embedder failed on gets zeros: it is then
@@ -305,15 +297,11 @@ fn embedding_groups(
             nearest.map_or_else(String::new, |c| children[c].name.clone())
         })
         .collect();
-    Ok(without_empty_parents(parent_of, parents, children.len()))
+    Ok(without_empty_parents(parent_of, parents))
 }
 
 /// Drops parents no child went to and renumbers the rest in their order.
-fn without_empty_parents(
-    parent_of: Vec<usize>,
-    parents: Vec<String>,
-    placed_by_embedding: usize,
-) -> Grouping {
+fn without_empty_parents(parent_of: Vec<usize>, parents: Vec<String>) -> Grouping {
     let mut renumbered = vec![usize::MAX; parents.len()];
     let mut kept = Vec::new();
     for (index, name) in parents.into_iter().enumerate() {
@@ -325,7 +313,6 @@ fn without_empty_parents(
     Grouping {
         parent_of: parent_of.into_iter().map(|p| renumbered[p]).collect(),
         parents: kept,
-        placed_by_embedding,
     }
 }
 
@@ -336,7 +323,7 @@ mod tests {
     #[test]
     fn empty_parents_are_dropped_and_the_rest_renumbered() {
         let grouping =
-            without_empty_parents(vec![2, 0, 2], vec!["a".into(), "b".into(), "c".into()], 1);
+            without_empty_parents(vec![2, 0, 2], vec!["a".into(), "b".into(), "c".into()]);
         assert_eq!(grouping.parent_of, vec![1, 0, 1]);
         assert_eq!(grouping.parents, vec!["a", "c"]);
     }
