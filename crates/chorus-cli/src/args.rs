@@ -71,6 +71,18 @@ leaf_name, language, concern, canaries, group, trend.")]
 `chorus run` writes index.html itself; this rewrites it for an existing run (one made before the
 page existed, or after an upgrade of chorus). The page holds only what report.json holds.")]
     Report(ReportArgs),
+    /// Serve a finished run's explorer page and report.json over HTTP, on 127.0.0.1 unless told
+    /// otherwise: for reports too large to embed in one file. Same page; nothing else in the run
+    /// folder is served.
+    #[command(after_help = "Examples:
+  chorus serve out                          http://127.0.0.1:8765/
+  chorus serve out --port 0                 any free port (printed)
+  chorus serve out --address 0.0.0.0        every interface: anyone who reaches it reads the report
+
+Only / (the page) and /report.json are served; conversations.parquet, the cache and run.json
+stay on disk. On a loopback address, requests naming another host are refused (a web page
+elsewhere cannot reach the report by DNS rebinding). Ctrl-C stops it.")]
+    Serve(ServeArgs),
     /// Check a finished run against known truth: base clusters (NMI, ARI, V-measure, purity),
     /// the top level's reconstruction of the truth categories per language and their spillover,
     /// facet accuracy, trends, the coordinated group, and privacy (planted details searched for
@@ -146,6 +158,22 @@ pub(crate) struct ReportArgs {
     /// The folder a finished `chorus run` wrote.
     #[arg(value_name = "RUN_DIR")]
     pub(crate) run_dir: PathBuf,
+}
+
+#[derive(Args)]
+pub(crate) struct ServeArgs {
+    /// The folder a finished `chorus run` wrote.
+    #[arg(value_name = "RUN_DIR")]
+    pub(crate) run_dir: PathBuf,
+
+    /// The address to listen on. Anything but a loopback address exposes the report to the
+    /// network, and chorus says so.
+    #[arg(long, default_value = "127.0.0.1", value_name = "IP")]
+    pub(crate) address: std::net::IpAddr,
+
+    /// The port (0: any free one).
+    #[arg(long, default_value_t = 8765)]
+    pub(crate) port: u16,
 }
 
 #[derive(Args)]

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         Command::Synth(args) => synth::synth(args),
         Command::Eval(args) => eval::eval(args),
         Command::Report(args) => report::report(args),
+        Command::Serve(args) => report::serve(args),
         Command::Config => {
             print!("{}", chorus_pipeline::DEFAULT_CONFIG_TOML);
             Ok(Finished::Clean)

@@ -1,17 +1,56 @@
-//! `chorus report`: the explorer page of a finished run, from its report.json.
+//! `chorus report` and `chorus serve`: the explorer page of a finished run, from its report.json,
+//! written to a file or served.
+
+use std::path::Path;
 
 use anyhow::Context;
 
 use crate::Finished;
-use crate::args::ReportArgs;
+use crate::args::{ReportArgs, ServeArgs};
 
 pub(crate) fn report(args: ReportArgs) -> anyhow::Result<Finished> {
-    let source = args.run_dir.join("report.json");
+    let report = read_report(&args.run_dir)?;
+    let page = args.run_dir.join(chorus_pipeline::PAGE_FILE);
+    let partial = page.with_extension("html.partial");
+    std::fs::write(&partial, chorus_page::render(&report.to_string()))
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    std::fs::rename(&partial, &page)
+        .with_context(|| format!("cannot move the page to {}", page.display()))?;
+    eprintln!("chorus: wrote {}", page.display());
+    Ok(Finished::Clean)
+}
+
+pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<Finished> {
+    read_report(&args.run_dir)?;
+    let listener = std::net::TcpListener::bind((args.address, args.port)).with_context(|| {
+        format!(
+            "cannot listen on {}:{}; is another server using the port? (--port 0 takes any free one)",
+            args.address, args.port
+        )
+    })?;
+    let address = listener.local_addr()?;
+    if !args.address.is_loopback() {
+        eprintln!(
+            "chorus: warning: serving on {address}, not a loopback address: anyone who can reach this machine on port {} can read the report",
+            address.port()
+        );
+    }
+    eprintln!(
+        "chorus: serving {} at http://{address}/ (Ctrl-C to stop)",
+        args.run_dir.display()
+    );
+    chorus_page::serve::serve(listener, &args.run_dir)?;
+    Ok(Finished::Clean)
+}
+
+/// A finished run's report.json, checked to be a chorus report.
+fn read_report(run_dir: &Path) -> anyhow::Result<serde_json::Value> {
+    let source = run_dir.join("report.json");
     let text = std::fs::read_to_string(&source).with_context(|| {
         format!(
             "cannot read {}; is {} the output folder of a finished `chorus run`?",
             source.display(),
-            args.run_dir.display()
+            run_dir.display()
         )
     })?;
     let report: serde_json::Value =
@@ -21,12 +60,5 @@ pub(crate) fn report(args: ReportArgs) -> anyhow::Result<Finished> {
         "{} has no cluster tree; it is not a chorus report",
         source.display()
     );
-    let page = args.run_dir.join(chorus_pipeline::PAGE_FILE);
-    let partial = page.with_extension("html.partial");
-    std::fs::write(&partial, chorus_page::render(&report.to_string()))
-        .with_context(|| format!("cannot write {}", partial.display()))?;
-    std::fs::rename(&partial, &page)
-        .with_context(|| format!("cannot move the page to {}", page.display()))?;
-    eprintln!("chorus: wrote {}", page.display());
-    Ok(Finished::Clean)
+    Ok(report)
 }

@@ -4,12 +4,22 @@
 //! as text, never as markup.
 #![warn(missing_docs)]
 
-/// The page, with `<!--REPORT-->` where the data goes.
-const TEMPLATE: &str = include_str!("../assets/explorer.html");
-/// Where the data goes in the template.
-const SLOT: &str = "<!--REPORT-->";
+pub mod serve;
 
-/// The page for a report (the JSON text of `report.json`).
+/// The page, with `<!--POLICY-->` where its content security policy goes and `<!--REPORT-->`
+/// where the data goes.
+const TEMPLATE: &str = include_str!("../assets/explorer.html");
+const POLICY_SLOT: &str = "<!--POLICY-->";
+const REPORT_SLOT: &str = "<!--REPORT-->";
+
+/// The policy of the page opened from a file: it may make no request at all.
+const EMBEDDED_POLICY: &str =
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
+/// The policy of the served page: it may fetch its report from the server that sent it, and
+/// nothing else.
+pub const SERVED_POLICY: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'";
+
+/// The page for a report (the JSON text of `report.json`), with the data embedded.
 ///
 /// The JSON sits in a `<script type="application/json">` element; every `<`, `>` and `&` in it is
 /// written as a JSON escape, so no text in the data can close that element or open another,
@@ -19,7 +29,17 @@ pub fn render(report_json: &str) -> String {
         "<script id=\"report-data\" type=\"application/json\">{}</script>",
         escape_for_script(report_json)
     );
-    TEMPLATE.replacen(SLOT, &data, 1)
+    TEMPLATE
+        .replacen(POLICY_SLOT, EMBEDDED_POLICY, 1)
+        .replacen(REPORT_SLOT, &data, 1)
+}
+
+/// The same page without the data: it fetches `report.json` from where it was served, for
+/// reports too large to embed.
+pub fn render_for_server() -> String {
+    TEMPLATE
+        .replacen(POLICY_SLOT, SERVED_POLICY, 1)
+        .replacen(REPORT_SLOT, "", 1)
 }
 
 /// JSON text made safe inside a script element: `<`, `>`, `&` and the two line separators that
@@ -54,14 +74,15 @@ mod tests {
         assert!(!embedded.contains("<img"), "{embedded}");
         assert!(!embedded[10..].contains('<'), "{embedded}");
         assert!(embedded.contains("\\u003c/script\\u003e"));
-        assert!(!page.contains(SLOT));
+        assert!(!page.contains(REPORT_SLOT) && !page.contains(POLICY_SLOT));
     }
 
     #[test]
     fn the_page_is_self_contained() {
         let page = render("{}");
         // The policy forbids every request, whatever a later edit adds.
-        assert!(page.contains("default-src 'none'"));
+        assert!(page.contains(&format!("content=\"{EMBEDDED_POLICY}\"")));
+        assert!(!page.contains("connect-src"));
         for outside in [
             "src=\"http",
             "href=\"http",
@@ -69,10 +90,22 @@ mod tests {
             "url(",
             "@import",
             "<link",
-            "fetch(",
             "XMLHttpRequest",
         ] {
             assert!(!page.contains(outside), "the page refers to {outside}");
         }
+        // The one request the code can make is for report.json beside the page, and only the
+        // served page's policy allows it.
+        assert_eq!(page.matches("fetch(").count(), 1);
+        assert!(page.contains("fetch(\"report.json\""));
+    }
+
+    #[test]
+    fn the_served_page_fetches_its_report_from_its_own_origin_only() {
+        let page = render_for_server();
+        assert!(page.contains(&format!("content=\"{SERVED_POLICY}\"")));
+        assert!(SERVED_POLICY.ends_with("connect-src 'self'"));
+        assert!(!page.contains("id=\"report-data\""));
+        assert!(!page.contains(REPORT_SLOT) && !page.contains(POLICY_SLOT));
     }
 }

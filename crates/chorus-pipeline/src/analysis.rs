@@ -19,7 +19,7 @@ use chorus_types::{ContentHash, Conversation};
 use crate::concern::ConcernScorer;
 use crate::hierarchy::group_children;
 use crate::report::{
-    CustomBreakdown, Facets, KMeansSummary, LabelAgreement, MapPoints, NumericFacet,
+    CustomBreakdown, Facets, Investigation, KMeansSummary, LabelAgreement, MapPoints, NumericFacet,
     REPORT_SCHEMA_VERSION, Report, ReportMap, ReportNode, ReportParameters, ReportTotals,
 };
 use crate::summary::{ModelCaller, SummaryFacets};
@@ -28,6 +28,9 @@ use crate::{Config, CustomFacetConfig, CustomKind, EmbedStage, PipelineError, Un
 
 /// The random stream of one seed that samples the map points in report.json.
 const MAP_POINTS_STREAM: u64 = 0x21;
+
+/// Characters of an investigation-mode excerpt.
+const EXCERPT_CHARS: usize = 300;
 
 /// Turn counts at or above this share one histogram bucket.
 const TURN_BUCKETS: u32 = 10;
@@ -57,6 +60,8 @@ pub(crate) struct Collected {
     /// order.
     custom_facets: Vec<CustomFacetConfig>,
     custom: Vec<Vec<Option<FacetValue>>>,
+    /// Investigation mode only: each conversation's redacted user words, cut short.
+    excerpts: Option<Vec<String>>,
 }
 
 /// What one conversation brings to keyword mode.
@@ -73,11 +78,16 @@ pub(crate) struct Observation<'a> {
 
 impl Collected {
     /// Collects into `vectors`, for a run that asks `custom_facets` of each conversation
-    /// (summary mode).
-    pub(crate) fn new(vectors: VectorFile, custom_facets: Vec<CustomFacetConfig>) -> Self {
+    /// (summary mode) and, in investigation mode, keeps excerpts of the users' words.
+    pub(crate) fn new(
+        vectors: VectorFile,
+        custom_facets: Vec<CustomFacetConfig>,
+        investigation: bool,
+    ) -> Self {
         Self {
             vectors,
             custom_facets,
+            excerpts: investigation.then(Vec::new),
             ..Self::default()
         }
     }
@@ -168,6 +178,9 @@ impl Collected {
         self.labels.push(observation.label);
         self.ids.push(observation.conversation.id.clone());
         self.user_ids.push(observation.conversation.user_id.clone());
+        if let Some(excerpts) = self.excerpts.as_mut() {
+            excerpts.push(keyword_text(observation.conversation, EXCERPT_CHARS).text);
+        }
         if let Some(facets) = observation.facets {
             self.summaries.push(observation.text.to_string());
             self.concern.push(facets.scale("concern"));
@@ -271,7 +284,8 @@ pub(crate) fn analyse(
             )
         })
         .collect();
-    let report = |parameters, kmeans, label_agreement, tree, map| Report {
+    let report = |parameters, kmeans, label_agreement, tree, map| {
+        Report {
         schema_version: REPORT_SCHEMA_VERSION,
         mode: mode.into(),
         totals: totals.clone(),
@@ -281,6 +295,13 @@ pub(crate) fn analyse(
         label_agreement,
         tree,
         map,
+        investigation: config.privacy.investigation.then(|| Investigation {
+            examples_per_cluster: config.privacy.investigation_examples,
+            excerpts: format!(
+                "users' own words, personal details replaced by the redaction rules, cut at {EXCERPT_CHARS} characters"
+            ),
+        }),
+    }
     };
     if n == 0 {
         let idle = KMeansSummary {
@@ -374,6 +395,14 @@ pub(crate) fn analyse(
             && let Some(namer) = namer.as_deref_mut()
         {
             name_from_keywords(&mut nodes, namer)?;
+        }
+        if level == 0 {
+            attach_excerpts(
+                &mut nodes,
+                collected,
+                &clusters,
+                config.privacy.investigation_examples,
+            );
         }
         if level == 0
             && collected.summary_mode
@@ -677,6 +706,7 @@ fn root(children: Vec<ReportNode>, level: usize) -> ReportNode {
         share_of_parent: 1.0,
         other: false,
         folded_clusters: 0,
+        examples: Vec::new(),
         facets: Facets::default(),
         children,
         members: Vec::new(),
@@ -722,6 +752,7 @@ impl TreeBuilder<'_> {
                 share_of_parent: 0.0,
                 other: false,
                 folded_clusters: 0,
+                examples: Vec::new(),
                 facets: facets(self.collected, &docs),
                 keywords,
                 children: Vec::new(),
@@ -746,36 +777,18 @@ fn base_naming_requests(
     clusters: &KMeans,
     nodes: &[ReportNode],
 ) -> Vec<ChatRequest> {
-    let dim = collected.dim;
-    let distance = |doc: usize, cluster: usize| -> f32 {
-        collected.vectors()[doc * dim..(doc + 1) * dim]
-            .iter()
-            .zip(clusters.centroid(cluster))
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum()
-    };
-    let nearest_first = |docs: &[usize], cluster: usize| -> Vec<usize> {
-        let mut sorted = docs.to_vec();
-        sorted.sort_by(|&a, &b| {
-            distance(a, cluster)
-                .total_cmp(&distance(b, cluster))
-                .then(a.cmp(&b))
-        });
-        sorted
-    };
     (0..nodes.len())
         .map(|cluster| {
-            let mut per_user: HashMap<u64, usize> = HashMap::new();
-            let inside: Vec<String> = nearest_first(&nodes[cluster].members, cluster)
-                .into_iter()
-                .filter(|&d| {
-                    let seen = per_user.entry(collected.users[d]).or_default();
-                    *seen += 1;
-                    *seen <= NAMING_PER_USER
-                })
-                .take(NAMING_SAMPLES)
-                .map(|d| collected.summaries[d].clone())
-                .collect();
+            let inside: Vec<String> = central_members(
+                collected,
+                clusters,
+                &nodes[cluster].members,
+                cluster,
+                NAMING_PER_USER,
+            )
+            .take(NAMING_SAMPLES)
+            .map(|d| collected.summaries[d].clone())
+            .collect();
             let mut others: Vec<usize> = (0..nodes.len()).filter(|&o| o != cluster).collect();
             let centroid_gap = |o: usize| -> f32 {
                 clusters
@@ -791,14 +804,61 @@ fn base_naming_requests(
                 .take(CONTRAST_CLUSTERS)
                 .flat_map(|&o| nodes[o].members.iter().copied())
                 .collect();
-            let outside: Vec<String> = nearest_first(&near, cluster)
-                .into_iter()
-                .take(NAMING_SAMPLES)
-                .map(|d| collected.summaries[d].clone())
-                .collect();
+            let outside: Vec<String> =
+                central_members(collected, clusters, &near, cluster, usize::MAX)
+                    .take(NAMING_SAMPLES)
+                    .map(|d| collected.summaries[d].clone())
+                    .collect();
             name_cluster_request(&inside, &outside)
         })
         .collect()
+}
+
+/// `docs` nearest `cluster`'s centroid first (ties by position), at most `per_user` of any one
+/// user.
+fn central_members<'a>(
+    collected: &'a Collected,
+    clusters: &KMeans,
+    docs: &[usize],
+    cluster: usize,
+    per_user: usize,
+) -> impl Iterator<Item = usize> + 'a {
+    let dim = collected.dim;
+    let centroid = clusters.centroid(cluster);
+    let distance = |doc: usize| -> f32 {
+        collected.vectors()[doc * dim..(doc + 1) * dim]
+            .iter()
+            .zip(centroid)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum()
+    };
+    let mut sorted: Vec<(f32, usize)> = docs.iter().map(|&d| (distance(d), d)).collect();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut seen: HashMap<u64, usize> = HashMap::new();
+    sorted.into_iter().map(|(_, d)| d).filter(move |&d| {
+        let count = seen.entry(collected.users[d]).or_default();
+        *count += 1;
+        *count <= per_user
+    })
+}
+
+/// Investigation mode: each base cluster's excerpts, from its most central conversations, one
+/// per user.
+fn attach_excerpts(
+    nodes: &mut [ReportNode],
+    collected: &Collected,
+    clusters: &KMeans,
+    count: usize,
+) {
+    let Some(excerpts) = collected.excerpts.as_ref() else {
+        return;
+    };
+    for (cluster, node) in nodes.iter_mut().enumerate() {
+        node.examples = central_members(collected, clusters, &node.members, cluster, 1)
+            .take(count)
+            .map(|d| excerpts[d].clone())
+            .collect();
+    }
 }
 
 /// Keyword mode with a local LLM: each cluster with keywords gets a readable name made from
@@ -1077,6 +1137,7 @@ fn other_node(parent: &ReportNode, folded: &[ReportNode], collected: &Collected)
         share_of_parent: 0.0,
         other: true,
         folded_clusters: folded.len(),
+        examples: Vec::new(),
         facets: facets(collected, &members),
         children: Vec::new(),
         members,

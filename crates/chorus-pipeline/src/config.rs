@@ -354,6 +354,12 @@ pub struct PrivacyConfig {
     pub unknown_users: UnknownUsers,
     /// Write aggregates only: no `conversations.parquet` (the one per-conversation output).
     pub aggregate_only: bool,
+    /// Investigation mode: excerpts of users' redacted words from the most central
+    /// conversations of each published base cluster go into `report.json` and the page, which
+    /// says so on every screen.
+    pub investigation: bool,
+    /// Excerpts per published base cluster in investigation mode.
+    pub investigation_examples: usize,
 }
 
 impl Default for PrivacyConfig {
@@ -363,6 +369,8 @@ impl Default for PrivacyConfig {
             min_conversations: 50,
             unknown_users: UnknownUsers::Shared,
             aggregate_only: false,
+            investigation: false,
+            investigation_examples: 5,
         }
     }
 }

@@ -38,7 +38,7 @@ pub use inspect::{InspectReport, inspect};
 pub use manifest::RunManifest;
 pub use model_calls::{CallCounts, ChatOutcome, complete_all};
 pub use progress::{NoProgress, Progress, StageReport};
-pub use report::{Report, ReportNode};
+pub use report::{Investigation, Report, ReportNode};
 pub use run::{Models, PAGE_FILE, RunOutcome, default_store_path, run};
 pub use stage::{ItemStage, StageRunner};
 pub use stages::ProfileStage;

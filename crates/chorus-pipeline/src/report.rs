@@ -33,6 +33,19 @@ pub struct Report {
     pub tree: ReportNode,
     /// The 2-D map, when it was made (`[map] enabled`).
     pub map: Option<ReportMap>,
+    /// Present only in investigation mode (`privacy.investigation`): the report then carries
+    /// conversation excerpts, and every view of it must say so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub investigation: Option<Investigation>,
+}
+
+/// What an investigation-mode report adds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Investigation {
+    /// Excerpts per published base cluster, at most.
+    pub examples_per_cluster: usize,
+    /// What the excerpts are.
+    pub excerpts: String,
 }
 
 /// The 2-D map: how it was made and a sample of conversations' positions.
@@ -171,6 +184,10 @@ pub struct ReportNode {
     /// clusters; for a node whose children were all too small to publish (it then has no
     /// children), all of them.
     pub folded_clusters: usize,
+    /// Investigation mode only, base clusters only: excerpts of users' redacted words from
+    /// its most central conversations, at most one per user.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
     /// Facet breakdowns.
     pub facets: Facets,
     /// The clusters one level down.
@@ -251,6 +268,13 @@ pub fn render_markdown(report: &Report) -> String {
     let mut out = String::new();
     let totals = &report.totals;
     let _ = writeln!(out, "# What people asked about\n");
+    if let Some(investigation) = &report.investigation {
+        let _ = writeln!(
+            out,
+            "> **Investigation mode**: report.json and the explorer page hold conversation excerpts ({}). Not for publication.\n",
+            investigation.excerpts
+        );
+    }
     let _ = writeln!(
         out,
         "{} conversations, {} clustered into {} base clusters ({} levels: {}), {} distinct users.",

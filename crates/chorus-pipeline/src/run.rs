@@ -135,6 +135,7 @@ pub fn run(
         } else {
             Vec::new()
         },
+        config.privacy.investigation,
     );
     let ingested = read_in_batches(inputs, config, progress, &mut |batch| {
         match batch {

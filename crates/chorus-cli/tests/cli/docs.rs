@@ -37,6 +37,7 @@ fn cli_reference_matches_help() {
         ("chorus synth", vec!["synth", "--help"]),
         ("chorus eval", vec!["eval", "--help"]),
         ("chorus report", vec!["report", "--help"]),
+        ("chorus serve", vec!["serve", "--help"]),
         ("chorus config", vec!["config", "--help"]),
         ("chorus models", vec!["models", "--help"]),
         ("chorus models fetch", vec!["models", "fetch", "--help"]),

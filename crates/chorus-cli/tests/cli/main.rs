@@ -1,5 +1,6 @@
 //! The real `chorus` binary, run in temporary folders.
 
+mod browser;
 mod commands;
 mod custom_facets;
 mod docs;

@@ -1,94 +1,16 @@
-//! The explorer page in real headless Chromium: each state is reached through its deep link
-//! (the URL fragment), the page's scripts run, and the DOM they leave is checked. Text from the
-//! data is rendered as text — an injection fixture neither adds an element nor runs a script.
+//! The explorer page in real headless Chromium, driven as a user drives it (clicks, keys, drags,
+//! the wheel, deep links), checking what is on screen. Text from the data is rendered as text —
+//! an injection fixture neither adds an element nor runs a script.
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::util::run_ok;
-
-/// The Chromium binary: `CHORUS_CHROMIUM`, else `chromium` or `chromium-browser` on the path.
-fn chromium() -> PathBuf {
-    if let Some(path) = std::env::var_os("CHORUS_CHROMIUM") {
-        return PathBuf::from(path);
-    }
-    for name in ["chromium", "chromium-browser"] {
-        if let Ok(output) = Command::new("which").arg(name).output()
-            && output.status.success()
-        {
-            return PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
-        }
-    }
-    panic!(
-        "the page tests need Chromium: `apt-get install chromium` (.ci/run does), or set CHORUS_CHROMIUM"
-    );
-}
-
-/// The DOM of `page` once its scripts have run, opened at `#fragment`.
-pub fn dump_dom(page: &Path, fragment: &str) -> String {
-    let profile = tempfile::tempdir().unwrap();
-    let output = Command::new(chromium())
-        .args([
-            "--headless",
-            "--disable-gpu",
-            "--no-sandbox",
-            "--no-first-run",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("file://{}#{fragment}", page.display()))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-/// The text of the element with `id` (tags dropped; entities left as they are).
-fn text_of(dom: &str, id: &str) -> String {
-    let start = dom
-        .find(&format!("id=\"{id}\""))
-        .unwrap_or_else(|| panic!("no #{id} in the page"));
-    let tag_start = dom[..start].rfind('<').unwrap();
-    let tag: String = dom[tag_start + 1..]
-        .chars()
-        .take_while(|c| c.is_alphanumeric())
-        .collect();
-    let (open, close) = (format!("<{tag}"), format!("</{tag}>"));
-    let body_start = start + dom[start..].find('>').unwrap() + 1;
-    // The matching close tag: same-name elements may nest.
-    let (mut depth, mut at) = (1, body_start);
-    while depth > 0 {
-        let next_close = at + dom[at..].find(&close).unwrap();
-        match dom[at..next_close].find(&open) {
-            Some(offset) => {
-                depth += 1;
-                at += offset + open.len();
-            }
-            None => {
-                depth -= 1;
-                at = next_close + close.len();
-            }
-        }
-    }
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in dom[body_start..at - close.len()].chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    text
-}
+use crate::browser::{ARROW_DOWN, Browser, ENTER};
+use crate::util::{chorus, run_ok};
 
 const SCRIPT_NAME: &str = "<script>document.body.dataset.pwned='script'</script> tax questions";
 const IMG_NAME: &str = "\"><img src=x onerror=\"document.body.dataset.pwned='img'\"> piano lessons";
@@ -185,70 +107,460 @@ fn hostile_page(dir: &Path) -> PathBuf {
     dir.join("index.html")
 }
 
+/// Fails the test if anything the data smuggled in ran or became an element.
+fn assert_nothing_injected(browser: &Browser) {
+    let pwned = browser.script("return document.body.dataset.pwned || null;", json!([]));
+    assert_eq!(pwned, Value::Null, "an injected script ran");
+    let images = browser.script("return document.images.length;", json!([]));
+    assert_eq!(images, 0, "an injected element was created");
+}
+
 #[test]
 fn data_renders_as_text_and_no_injected_script_runs() {
     let dir = tempfile::tempdir().unwrap();
     let page = hostile_page(dir.path());
-    let dom = dump_dom(&page, "view=tree");
-    assert!(!dom.contains("data-pwned"), "an injected script ran");
+    let browser = Browser::start();
+    browser.open_file(&page, "view=tree");
+    assert_nothing_injected(&browser);
+    let tree = browser.text(&browser.find("#tree"));
+    assert!(tree.contains(SCRIPT_NAME), "{tree}");
+    assert!(tree.contains(IMG_NAME), "{tree}");
     assert!(
-        !dom.contains("<img src=\"x\""),
-        "an injected element was created"
+        browser
+            .text(&browser.find("#summary"))
+            .contains("200 conversations")
     );
-    let tree = text_of(&dom, "tree");
+    // Selected, the hostile names fill the detail panel, the map labels and the legend: still text.
+    browser.click(&browser.find("#tree li[data-id='L1.1'] > .row"));
+    assert_eq!(browser.text(&browser.find("#detail h2")), IMG_NAME);
+    browser.click(&browser.find("#tab-map"));
     assert!(
-        tree.contains("&lt;script&gt;document.body.dataset.pwned"),
-        "{tree}"
+        browser
+            .text(&browser.find("#legend"))
+            .contains("<script>document")
     );
-    assert!(tree.contains("\"&gt;&lt;img src=x onerror="), "{tree}");
-    // The summary line and both top-level clusters are on screen.
-    assert!(text_of(&dom, "summary").contains("200 conversations"));
-    assert!(tree.contains("tax questions") && tree.contains("piano lessons"));
+    assert_nothing_injected(&browser);
 }
 
 #[test]
 fn deep_links_select_switch_views_overlay_facets_and_search() {
     let dir = tempfile::tempdir().unwrap();
     let page = hostile_page(dir.path());
+    let browser = Browser::start();
 
     // A selected cluster: its branch opens, its detail panel shows its breakdowns.
-    let dom = dump_dom(&page, "view=tree&node=L0.1");
-    let detail = text_of(&dom, "detail");
+    browser.open_file(&page, "view=tree&node=L0.1");
+    let detail = browser.text(&browser.find("#detail"));
     assert!(detail.contains("Japanese tax forms"), "{detail}");
     assert!(detail.contains("40 conversations"), "{detail}");
     assert!(detail.to_uppercase().contains("LANGUAGES"), "{detail}");
-    assert!(
-        dom.contains("class=\"node selected\" role=\"treeitem\" data-id=\"L0.1\""),
-        "the tree marks the selection"
+    let selected = browser.find("#tree li.selected");
+    assert_eq!(
+        browser.attribute(&selected, "data-id").as_deref(),
+        Some("L0.1")
     );
 
-    // The map view: the canvas is shown, the tree hidden, the legend names the top clusters.
-    let dom = dump_dom(&page, "view=map");
-    assert!(
-        dom.contains("<ul id=\"tree\" role=\"tree\" aria-label=\"Cluster hierarchy\" hidden=\"\">"),
-        "tree hidden on the map"
-    );
-    assert!(dom.contains("<div id=\"map\">"), "map shown");
-    // Long names are cut in the legend; the start of the first is there, as text.
-    assert!(text_of(&dom, "legend").contains("&lt;script&gt;document"));
+    // The map view: the canvas is shown, the tree hidden.
+    browser.open_file(&page, "view=map");
+    assert!(!browser.displayed(&browser.find("#tree")));
+    assert!(browser.displayed(&browser.find("#canvas")));
 
     // A language overlay ranks clusters by over-representation.
-    let dom = dump_dom(&page, "facet=language&value=Japanese");
-    let detail = text_of(&dom, "detail");
+    browser.open_file(&page, "facet=language&value=Japanese");
+    let ranking = browser.text(&browser.find("#ranking"));
     assert!(
-        detail.contains("Japanese: over-represented clusters (overall 30.0%)"),
-        "{detail}"
+        ranking
+            .to_lowercase()
+            .contains("japanese: over-represented clusters (overall 30.0%)"),
+        "{ranking}"
     );
-    let first = detail.split("over-represented clusters").nth(1).unwrap();
     assert!(
-        first.find("piano lessons").unwrap() < first.find("tax questions").unwrap(),
-        "{detail}"
+        ranking.find("piano lessons").unwrap() < ranking.find("tax questions").unwrap(),
+        "{ranking}"
     );
 
     // Search highlights matches and opens their branches.
-    let dom = dump_dom(&page, "q=scales");
-    assert!(
-        dom.contains("Piano <mark>scales</mark>"),
-        "search did not highlight"
+    browser.open_file(&page, "q=scales");
+    let marks: Vec<String> = browser
+        .find_all("#tree mark")
+        .iter()
+        .map(|m| browser.text(m))
+        .collect();
+    assert!(marks.contains(&"scales".to_string()), "{marks:?}");
+    assert!(browser.displayed(&browser.find("#tree li[data-id='L0.2']")));
+}
+
+/// The explorer of a finished run, used as an analyst would: expand the tree, click a cluster,
+/// move with the keyboard, switch to the map, pan and zoom, overlay a facet, search, and follow
+/// a deep link — each step checked against `report.json`.
+pub fn explore_finished_run(page: &Path, report: &Value) {
+    let browser = Browser::start();
+    browser.open_file(page, "");
+    let top: Vec<&Value> = report["tree"]["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    let rows = browser.find_all("#tree > li");
+    assert_eq!(rows.len(), top.len(), "one row per top-level cluster");
+
+    // Expand the largest cluster with children: its children appear, largest first.
+    let parent = top
+        .iter()
+        .filter(|n| !n["children"].as_array().unwrap().is_empty() && n["other"] == false)
+        .max_by_key(|n| n["conversations"].as_u64())
+        .expect("a top-level cluster with children");
+    let parent_id = parent["id"].as_str().unwrap();
+    let parent_css = format!("#tree > li[data-id='{parent_id}']");
+    browser.click(&browser.find(&format!("{parent_css} > .row .toggle")));
+    assert_eq!(
+        browser
+            .attribute(&browser.find(&parent_css), "aria-expanded")
+            .as_deref(),
+        Some("true")
     );
+    let children = browser.find_all(&format!("{parent_css} > ul > li"));
+    assert_eq!(children.len(), parent["children"].as_array().unwrap().len());
+    let first_child_id = browser.attribute(&children[0], "data-id").unwrap();
+    let first_child = parent["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == first_child_id.as_str())
+        .unwrap();
+    assert!(
+        parent["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["other"] == false)
+            .all(|c| c["conversations"].as_u64() <= first_child["conversations"].as_u64()),
+        "children are not sorted by size"
+    );
+
+    // Click a cluster: the detail panel shows it, the link records it.
+    browser.click(&browser.find(&format!("{parent_css} > ul > li > .row")));
+    let name = first_child["name"].as_str().unwrap();
+    assert_eq!(browser.text(&browser.find("#detail h2")), name);
+    assert!(
+        browser
+            .fragment()
+            .contains(&format!("node={first_child_id}"))
+    );
+
+    // The keyboard: Down moves the focus to the next row, Enter selects it.
+    let row = browser.find(&format!("#tree li[data-id='{first_child_id}'] > .row"));
+    browser.type_text(&row, ARROW_DOWN);
+    let focused = browser.script(
+        "return document.activeElement.parentElement.dataset.id;",
+        json!([]),
+    );
+    assert_ne!(
+        focused.as_str(),
+        Some(first_child_id.as_str()),
+        "focus did not move"
+    );
+    browser.type_text(&browser.find(":focus"), ENTER);
+    assert!(
+        browser
+            .fragment()
+            .contains(&format!("node={}", focused.as_str().unwrap()))
+    );
+
+    // The map: shown instead of the tree, points drawn, the top level named in the legend.
+    browser.click(&browser.find("#tab-map"));
+    let canvas = browser.find("#canvas");
+    assert!(browser.displayed(&canvas) && !browser.displayed(&browser.find("#tree")));
+    let drawn = browser.script(
+        "const c = arguments[0]; const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;\
+         let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n;",
+        json!([canvas.as_arg()]),
+    );
+    assert!(drawn.as_u64().unwrap() > 500, "{drawn} pixels drawn");
+    let legend = browser.text(&browser.find("#legend"));
+    let largest = top.iter().find(|n| n["other"] == false).unwrap()["name"]
+        .as_str()
+        .unwrap();
+    assert!(
+        legend.contains(&largest.chars().take(20).collect::<String>()),
+        "{legend}"
+    );
+    // The wheel zooms, a drag pans; both land in the link.
+    browser.wheel(&canvas, -600);
+    let zoom = fragment_number(&browser.fragment(), "zoom");
+    assert!(zoom > 2.0, "zoom {zoom}");
+    let before = fragment_number(&browser.fragment(), "cx");
+    browser.drag(&canvas, 120, 40);
+    let after = fragment_number(&browser.fragment(), "cx");
+    assert!(
+        after < before,
+        "dragging right did not move the view left: {before} -> {after}"
+    );
+
+    // A facet overlay: the legend names it; back in the tree every row shows its value.
+    browser.click(&browser.find("#facet option[value='concern']"));
+    assert!(
+        browser
+            .text(&browser.find("#legend"))
+            .contains("mean concern")
+    );
+    browser.click(&browser.find("#tab-tree"));
+    let annotated = browser.find_all("#tree > li > .row .annot");
+    assert_eq!(annotated.len(), top.len());
+    for (annotation, node) in annotated.iter().zip(&top) {
+        let shown: f64 = browser.text(annotation).parse().unwrap();
+        assert!((1.0..=5.0).contains(&shown), "{node}");
+    }
+
+    // Search: a word of a cluster's name is highlighted and its branch opened.
+    let deep = first_child["children"]
+        .as_array()
+        .and_then(|c| c.first())
+        .unwrap_or(first_child);
+    let word = deep["name"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .max_by_key(|w| w.len())
+        .unwrap()
+        .to_lowercase();
+    browser.type_text(&browser.find("#search"), &word);
+    let marks: Vec<String> = browser
+        .find_all("#tree mark")
+        .iter()
+        .map(|m| browser.text(m).to_lowercase())
+        .collect();
+    assert!(
+        !marks.is_empty() && marks.iter().all(|m| *m == word),
+        "{marks:?}"
+    );
+    let deep_id = deep["id"].as_str().unwrap();
+    assert!(browser.displayed(&browser.find(&format!("#tree li[data-id='{deep_id}']"))));
+
+    // A shared link, opened fresh: the map, the cluster selected, the facet overlaid.
+    browser.open_file(page, &format!("view=map&node={deep_id}&facet=concern4"));
+    assert_eq!(
+        browser
+            .attribute(&browser.find("#tab-map"), "aria-pressed")
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        browser.text(&browser.find("#detail h2")),
+        deep["name"].as_str().unwrap()
+    );
+    assert!(
+        browser
+            .text(&browser.find("#legend"))
+            .contains("share concern")
+    );
+}
+
+fn fragment_number(fragment: &str, key: &str) -> f64 {
+    fragment
+        .split('&')
+        .find_map(|part| part.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("no {key} in #{fragment}"))
+        .parse()
+        .unwrap()
+}
+
+/// `chorus serve` on a free port, and the URL it printed.
+fn serve(run_dir: &Path) -> (Child, String) {
+    let mut child = chorus()
+        .args(["serve", &run_dir.display().to_string(), "--port", "0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = lines.next().unwrap().unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_string();
+    (child, url)
+}
+
+/// A raw HTTP/1.1 GET: the status and the body.
+fn get(url: &str, path: &str, host: Option<&str>) -> (u16, Vec<u8>) {
+    let address = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        host.unwrap_or(address)
+    )
+    .unwrap();
+    crate::browser::read_reply(&mut stream)
+}
+
+#[test]
+fn serve_hands_out_the_page_and_report_on_loopback_only() {
+    let dir = tempfile::tempdir().unwrap();
+    hostile_page(dir.path());
+    std::fs::write(dir.path().join("conversations.parquet"), "secret").unwrap();
+    let (mut server, url) = serve(dir.path());
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let (status, body) = get(&url, "/report.json", None);
+    assert_eq!(status, 200);
+    assert_eq!(body, std::fs::read(dir.path().join("report.json")).unwrap());
+    for path in ["/conversations.parquet", "/../report.json", "/run.json"] {
+        let (status, body) = get(&url, path, None);
+        assert_eq!(status, 404, "{path}");
+        assert!(!String::from_utf8_lossy(&body).contains("secret"));
+    }
+    // A page elsewhere, reaching the loopback server through a rebound name, is refused.
+    let (status, _) = get(&url, "/report.json", Some("attacker.example:80"));
+    assert_eq!(status, 421);
+
+    // The served page fetches the report and renders it, as text.
+    let browser = Browser::start();
+    browser.open(&format!("{url}#node=L0.2"));
+    assert_eq!(browser.text(&browser.find("#detail h2")), "Piano scales");
+    assert!(browser.text(&browser.find("#tree")).contains(SCRIPT_NAME));
+    assert_nothing_injected(&browser);
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[test]
+fn serve_refuses_a_folder_without_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = chorus()
+        .args(["serve", &dir.path().display().to_string(), "--port", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("report.json") && stderr.contains("finished `chorus run`"),
+        "{stderr}"
+    );
+}
+
+/// Conversations about four topics from 120 users, some with an e-mail address in them.
+fn write_topics(path: &Path) {
+    let topics = [
+        "How do I reset the password of my router",
+        "Which vegetables grow well in a shady garden",
+        "Explain how compound interest works on savings",
+        "Write a birthday poem for my grandmother",
+    ];
+    let mut text = String::new();
+    for i in 0..1200 {
+        let mut words = format!("{} please, attempt {i}", topics[i % topics.len()]);
+        if i % 10 == 0 {
+            words.push_str(&format!(" and reply to person{i}@example.com"));
+        }
+        let line = json!({
+            "id": format!("c{i}"), "user_id": format!("u{}", i % 120),
+            "messages": [{"role": "user", "content": words}, {"role": "assistant", "content": "Sure."}],
+        });
+        text.push_str(&line.to_string());
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn investigation_mode_carries_excerpts_and_says_so_on_every_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("topics.jsonl");
+    write_topics(&input);
+    let run = |name: &str, config: &str| -> PathBuf {
+        let out = dir.path().join(name);
+        let config_path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&config_path, config).unwrap();
+        run_ok(&[
+            "run",
+            &input.display().to_string(),
+            "-o",
+            &out.display().to_string(),
+            "--config",
+            &config_path.display().to_string(),
+            "--k",
+            "4",
+            "-q",
+        ]);
+        out
+    };
+
+    // By default: no excerpt anywhere, no banner.
+    let plain = run("plain", "");
+    let report = std::fs::read_to_string(plain.join("report.json")).unwrap();
+    assert!(!report.contains("\"examples\"") && !report.contains("\"investigation\""));
+    assert!(!report.contains("please, attempt"));
+
+    let out = run(
+        "investigation",
+        "[privacy]\ninvestigation = true\ninvestigation_examples = 3\n",
+    );
+    let report = crate::util::read_json(&out.join("report.json"));
+    assert_eq!(report["investigation"]["examples_per_cluster"], 3);
+    let mut excerpts = Vec::new();
+    let mut stack = vec![&report["tree"]];
+    while let Some(node) = stack.pop() {
+        let examples = node["examples"].as_array();
+        if node["level"] == 0 && node["other"] == false {
+            let examples = examples.expect("a published base cluster without excerpts");
+            assert!(!examples.is_empty() && examples.len() <= 3);
+            excerpts.extend(examples.iter().map(|e| e.as_str().unwrap().to_string()));
+        } else {
+            assert!(
+                examples.is_none(),
+                "excerpts outside a base cluster: {node}"
+            );
+        }
+        stack.extend(node["children"].as_array().unwrap());
+    }
+    assert!(
+        excerpts.iter().all(|e| e.contains("please, attempt")),
+        "{excerpts:?}"
+    );
+    // The redaction rules ran on them: the planted addresses never appear.
+    let text = std::fs::read_to_string(out.join("report.json")).unwrap();
+    assert!(
+        !text.contains("@example.com"),
+        "an e-mail address was published"
+    );
+    let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(markdown.contains("Investigation mode"));
+
+    // The page: the banner on the tree and on the map, the excerpts in the detail panel.
+    let browser = Browser::start();
+    let first = report["tree"]["children"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    browser.open_file(&out.join("index.html"), &format!("node={first}"));
+    let banner = browser.find("#banner");
+    assert!(browser.displayed(&banner));
+    assert!(browser.text(&banner).starts_with("Investigation mode"));
+    let leaf = browser.script(
+        "let n = document.querySelector('#tree li.selected'); return n.dataset.id;",
+        json!([]),
+    );
+    assert_eq!(leaf.as_str(), Some(first.as_str()));
+    browser.open_file(&out.join("index.html"), "view=map");
+    assert!(browser.displayed(&browser.find("#banner")));
+    let base = find_base(&report["tree"]).unwrap();
+    browser.open_file(&out.join("index.html"), &format!("node={base}"));
+    let detail = browser.text(&browser.find("#detail"));
+    assert!(
+        detail
+            .to_lowercase()
+            .contains("conversation excerpts (investigation mode)"),
+        "{detail}"
+    );
+    assert!(detail.contains("please, attempt"), "{detail}");
+}
+
+/// The id of a published base cluster.
+fn find_base(node: &Value) -> Option<String> {
+    if node["level"] == 0 && node["other"] == false {
+        return node["id"].as_str().map(str::to_string);
+    }
+    node["children"].as_array()?.iter().find_map(find_base)
 }

@@ -225,13 +225,11 @@ fn red_team_transcripts_get_a_readable_tree_and_a_concern_facet_offline() {
     let mean = weighted / rated;
     assert!(mean > 2.5, "mean concern {mean}");
     let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
-    // The explorer page of the run, opened in Chromium, lists the same top level.
-    let dom = crate::page::dump_dom(&out.join("index.html"), "view=tree");
     for node in top.iter().filter(|n| n["other"] == false) {
         let name = node["name"].as_str().unwrap();
         assert!(markdown.contains(name), "{name} missing from report.md");
-        assert!(dom.contains(name), "{name} missing from the page");
     }
+    crate::page::explore_finished_run(&out.join("index.html"), &report);
 }
 
 #[test]
