@@ -42,7 +42,7 @@ fn node(
 
 /// A report whose cluster names carry injection attempts (as a chat model could write them).
 fn hostile_report() -> Value {
-    let tax = node(
+    let mut tax = node(
         "L1.0",
         1,
         SCRIPT_NAME,
@@ -67,7 +67,7 @@ fn hostile_report() -> Value {
             ),
         ],
     );
-    let piano = node(
+    let mut piano = node(
         "L1.1",
         1,
         IMG_NAME,
@@ -82,6 +82,12 @@ fn hostile_report() -> Value {
             vec![],
         )],
     );
+    // Ten quiet days for the tax questions; the piano lessons burst on one of them.
+    for day in 10..20 {
+        let key = format!("2026-09-{day}");
+        tax["facets"]["day"][&key] = json!(10);
+        piano["facets"]["day"][&key] = json!(if day == 15 { 60 } else { 2 });
+    }
     let mut root = node(
         "root",
         2,
@@ -177,6 +183,21 @@ fn deep_links_select_switch_views_overlay_facets_and_search() {
     assert!(
         ranking.find("piano lessons").unwrap() < ranking.find("tax questions").unwrap(),
         "{ranking}"
+    );
+
+    // A one-day burst is flagged in the tree and explained in the detail panel.
+    browser.open_file(&page, "node=L1.1");
+    // (Read from the DOM: the hostile name is long enough to push the flag out of view.)
+    let flags = browser.script(
+        "return Array.from(document.querySelectorAll('#tree > li > .row .flag.burst'), \
+         f => f.closest('li').dataset.id + ' ' + f.textContent);",
+        json!([]),
+    );
+    assert_eq!(flags, json!(["L1.1 burst 2026-09-15"]));
+    let note = browser.text(&browser.find("#detail .burst-note"));
+    assert!(
+        note.starts_with("Burst on 2026-09-15: 60 conversations"),
+        "{note}"
     );
 
     // Search highlights matches and opens their branches.
