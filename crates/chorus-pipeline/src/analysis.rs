@@ -284,8 +284,13 @@ pub(crate) fn analyse(
             )
         })
         .collect();
-    let report = |parameters, kmeans, label_agreement, tree, map| {
-        Report {
+    let investigation = config.privacy.investigation.then(|| Investigation {
+        examples_per_cluster: config.privacy.investigation_examples,
+        excerpts: format!(
+            "users' own words, personal details replaced by the redaction rules, cut at {EXCERPT_CHARS} characters"
+        ),
+    });
+    let report = |parameters, kmeans, label_agreement, tree, map| Report {
         schema_version: REPORT_SCHEMA_VERSION,
         mode: mode.into(),
         totals: totals.clone(),
@@ -295,13 +300,7 @@ pub(crate) fn analyse(
         label_agreement,
         tree,
         map,
-        investigation: config.privacy.investigation.then(|| Investigation {
-            examples_per_cluster: config.privacy.investigation_examples,
-            excerpts: format!(
-                "users' own words, personal details replaced by the redaction rules, cut at {EXCERPT_CHARS} characters"
-            ),
-        }),
-    }
+        investigation: investigation.clone(),
     };
     if n == 0 {
         let idle = KMeansSummary {

@@ -98,7 +98,7 @@ impl Browser {
             body.len()
         )
         .unwrap();
-        let (_, payload) = read_reply(&mut stream);
+        let (_, payload) = read_reply(&mut stream).unwrap();
         serde_json::from_slice(&payload).unwrap_or_else(|e| {
             panic!(
                 "{method} {path}: {e}: {}",
@@ -285,15 +285,11 @@ fn start_driver(chromedriver: &Path) -> (Child, u16) {
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline && matches!(driver.try_wait(), Ok(None)) {
-            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
-                let _ = write!(
-                    stream,
-                    "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-                );
-                let (status, body) = read_reply(&mut stream);
-                if status == 200 && String::from_utf8_lossy(&body).contains("\"ready\":true") {
-                    return (driver, port);
-                }
+            let address = format!("127.0.0.1:{port}");
+            if let Some((200, body)) = http_get(&address, "/status", &address)
+                && String::from_utf8_lossy(&body).contains("\"ready\":true")
+            {
+                return (driver, port);
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -310,16 +306,31 @@ fn element_ref(found: &Value) -> String {
         .to_string()
 }
 
+/// A plain HTTP/1.1 GET to `address` naming `host`: the status and the body, or `None` when
+/// nothing listens there.
+pub fn http_get(address: &str, path: &str, host: &str) -> Option<(u16, Vec<u8>)> {
+    let mut stream = TcpStream::connect(address).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    // A driver still starting may reset the connection: that is "not there yet".
+    read_reply(&mut stream).ok()
+}
+
 /// One HTTP/1.1 reply: the status and the body. Read by its length (or to the last chunk): the
 /// driver may keep the connection open whatever the request asked.
-pub fn read_reply(stream: &mut TcpStream) -> (u16, Vec<u8>) {
+fn read_reply(stream: &mut TcpStream) -> std::io::Result<(u16, Vec<u8>)> {
     let mut reply = Vec::new();
     let mut buffer = [0u8; 65536];
     loop {
-        let read = stream.read(&mut buffer).unwrap();
+        let read = stream.read(&mut buffer)?;
         reply.extend_from_slice(&buffer[..read]);
         let Some(split) = reply.windows(4).position(|w| w == b"\r\n\r\n") else {
-            assert!(read > 0, "connection closed before the headers ended");
+            if read == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
             continue;
         };
         let head = String::from_utf8_lossy(&reply[..split]).to_ascii_lowercase();
@@ -340,9 +351,11 @@ pub fn read_reply(stream: &mut TcpStream) -> (u16, Vec<u8>) {
             } else {
                 body[..length.unwrap_or(body.len())].to_vec()
             };
-            return (status, body);
+            return Ok((status, body));
         }
-        assert!(read > 0, "connection closed before the body ended");
+        if read == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
     }
 }
 

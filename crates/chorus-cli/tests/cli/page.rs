@@ -2,14 +2,13 @@
 //! the wheel, deep links), checking what is on screen. Text from the data is rendered as text —
 //! an injection fixture neither adds an element nor runs a script.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::browser::{ARROW_DOWN, Browser, ENTER};
+use crate::browser::{ARROW_DOWN, Browser, ENTER, http_get};
 use crate::util::{chorus, run_ok};
 
 const SCRIPT_NAME: &str = "<script>document.body.dataset.pwned='script'</script> tax questions";
@@ -403,17 +402,11 @@ fn serve(run_dir: &Path) -> (Child, String) {
     (child, url)
 }
 
-/// A raw HTTP/1.1 GET: the status and the body.
+/// A GET to the server at `url`, naming `host` (default: the server's own address).
 fn get(url: &str, path: &str, host: Option<&str>) -> (u16, Vec<u8>) {
     let address = url.trim_start_matches("http://").trim_end_matches('/');
-    let mut stream = TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-        host.unwrap_or(address)
-    )
-    .unwrap();
-    crate::browser::read_reply(&mut stream)
+    http_get(address, path, host.unwrap_or(address))
+        .unwrap_or_else(|| panic!("nothing listens at {address}"))
 }
 
 #[test]
