@@ -1,13 +1,15 @@
 //! Numeric clustering for chorus, with no models and no I/O: seeded k-means over unit vectors
 //! ([`kmeans`]), Ward's merging of weighted centroids into a tree that can be cut at any size
 //! ([`Dendrogram`]), a UMAP-style 2-D map ([`layout`]) with its [`trustworthiness`], and
-//! agreement between a clustering and known labels ([`agreement`]).
+//! agreement between a clustering and known labels ([`agreement`]), and near-identical rows
+//! from different owners inside a cluster ([`near_identical_senders`]).
 #![warn(missing_docs)]
 
 mod gemm_dots;
 mod kmeans;
 mod layout;
 mod metrics;
+mod near_identical;
 mod sweep;
 mod ward;
 
@@ -15,6 +17,7 @@ pub use chorus_types::SeededRng;
 pub use kmeans::{KMeans, KMeansOptions, kmeans};
 pub use layout::{Layout, LayoutOptions, layout, trustworthiness};
 pub use metrics::{Agreement, agreement};
+pub use near_identical::{NearIdenticalOptions, near_identical_senders};
 pub use sweep::{SweepPoint, silhouette, sweep_k};
 pub use ward::{Dendrogram, Merge};
 

@@ -15,9 +15,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::Datelike as _;
 use serde::Serialize;
+use serde_json::Value;
 
 pub use privacy::{ANALYST_FILES, Leak, PrivacyCheck};
-pub use run::{RunFiles, RunRow, read_run};
+pub use run::{RunFiles, RunRow, published_nodes, read_run};
 pub use truth::{Truth, TruthRow};
 
 /// Why an evaluation could not be made.
@@ -137,6 +138,17 @@ pub struct GroupCheck {
     pub cluster_conversations_per_account: f64,
     /// Conversations per distinct account over the whole run.
     pub overall_conversations_per_account: f64,
+    /// That cluster's share of conversations with a near-identical twin from another account
+    /// (report.json's `cross_account_duplicates`), when the cluster is published.
+    pub cluster_twin_share: Option<f64>,
+    /// The same share over the whole run.
+    pub overall_twin_share: f64,
+    /// The most accounts that sent one near-identical request in that cluster
+    /// (`largest_sender_group`), as a share of its accounts, when it is published.
+    pub cluster_sender_share: Option<f64>,
+    /// That cluster's place among the published base clusters by that share (1 = highest), and
+    /// their number.
+    pub sender_rank: Option<(usize, usize)>,
 }
 
 /// Everything `chorus eval` measured.
@@ -184,7 +196,7 @@ pub fn evaluate(run_dir: &Path, truth: &Truth) -> Result<Evaluation, EvalError> 
         language: share_equal(&pairs),
         concern: concern_rank(&pairs),
         trends: trends(&pairs),
-        coordinated: coordinated(&pairs),
+        coordinated: coordinated(&pairs, &files.report),
         privacy: privacy::check(run_dir, &truth.canaries(), &files.report, &files.rows)?,
     })
 }
@@ -435,7 +447,7 @@ fn trends(pairs: &[(&RunRow, &TruthRow)]) -> Vec<TrendCheck> {
     checks
 }
 
-fn coordinated(pairs: &[(&RunRow, &TruthRow)]) -> Option<GroupCheck> {
+fn coordinated(pairs: &[(&RunRow, &TruthRow)], report: &Value) -> Option<GroupCheck> {
     let members: Vec<&(&RunRow, &TruthRow)> =
         pairs.iter().filter(|(_, t)| t.group.is_some()).collect();
     let group = members.first()?.1.group.clone()?;
@@ -444,6 +456,8 @@ fn coordinated(pairs: &[(&RunRow, &TruthRow)]) -> Option<GroupCheck> {
         *counts.entry(r.base()).or_default() += 1;
     }
     let (cluster, held) = majority(&counts);
+    let published = published_nodes(report);
+    let by_senders = base_clusters_by_senders(&published);
     let per_account = |rows: &mut dyn Iterator<Item = &RunRow>| {
         let mut n = 0usize;
         let mut users = HashSet::new();
@@ -470,7 +484,60 @@ fn coordinated(pairs: &[(&RunRow, &TruthRow)]) -> Option<GroupCheck> {
                 .filter(|r| r.base() == cluster),
         ),
         overall_conversations_per_account: per_account(&mut pairs.iter().map(|(r, _)| *r)),
+        cluster_twin_share: published
+            .iter()
+            .find(|node| node["id"] == cluster)
+            .map(|node| share_of(node, "cross_account_duplicates", "conversations")),
+        overall_twin_share: overall_twin_share(report),
+        cluster_sender_share: by_senders
+            .iter()
+            .find(|(id, _)| *id == cluster)
+            .map(|(_, share)| *share),
+        sender_rank: by_senders
+            .iter()
+            .position(|(id, _)| *id == cluster)
+            .map(|place| (place + 1, by_senders.len())),
     })
+}
+
+/// A node's facet `facet` divided by its count `of`.
+fn share_of(node: &Value, facet: &str, of: &str) -> f64 {
+    node["facets"][facet].as_f64().unwrap_or(0.0) / node[of].as_f64().unwrap_or(0.0).max(1.0)
+}
+
+/// The published base clusters by the share of their accounts that sent one near-identical
+/// request, highest first.
+fn base_clusters_by_senders<'a>(published: &[&'a Value]) -> Vec<(&'a str, f64)> {
+    let mut shares: Vec<(&str, f64)> = published
+        .iter()
+        .filter(|node| node["level"].as_u64() == Some(0))
+        .map(|node| {
+            (
+                node["id"].as_str().unwrap_or(""),
+                share_of(node, "largest_sender_group", "users"),
+            )
+        })
+        .collect();
+    shares.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    shares
+}
+
+fn overall_twin_share(report: &Value) -> f64 {
+    let children = report["tree"]["children"].as_array();
+    let twins: f64 = children
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            c["facets"]["cross_account_duplicates"]
+                .as_f64()
+                .unwrap_or(0.0)
+        })
+        .sum();
+    twins
+        / report["tree"]["conversations"]
+            .as_f64()
+            .unwrap_or(0.0)
+            .max(1.0)
 }
 
 /// The evaluation as a readable table.
@@ -554,6 +621,19 @@ pub fn render(evaluation: &Evaluation) -> String {
             group.cluster_conversations_per_account,
             group.overall_conversations_per_account
         );
+        if let (Some(twins), Some(senders), Some((place, of))) = (
+            group.cluster_twin_share,
+            group.cluster_sender_share,
+            group.sender_rank,
+        ) {
+            let _ = writeln!(
+                out,
+                "  near-identical requests  {} of that cluster's accounts sent one request (rank {place} of {of} base clusters); {} of its conversations have a twin from another account ({} overall)",
+                percent(senders),
+                percent(twins),
+                percent(group.overall_twin_share)
+            );
+        }
     }
     let privacy = &evaluation.privacy;
     let _ = writeln!(

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::EvalError;
-use crate::run::RunRow;
+use crate::run::{RunRow, published_nodes};
 
 /// Files written for analysts: everything in them may be read by people who must not learn who
 /// said what.
@@ -133,17 +133,7 @@ fn recount(report: &Value, rows: &[RunRow], result: &mut PrivacyCheck) {
             entry.1.insert(user.clone());
         }
     }
-    let mut stack: Vec<&Value> = report["tree"]["children"]
-        .as_array()
-        .map(|c| c.iter().collect())
-        .unwrap_or_default();
-    while let Some(node) = stack.pop() {
-        if let Some(children) = node["children"].as_array() {
-            stack.extend(children);
-        }
-        if node["other"].as_bool().unwrap_or(false) {
-            continue;
-        }
+    for node in published_nodes(report) {
         let id = node["id"].as_str().unwrap_or("");
         result.clusters_checked += 1;
         let (conversations, users) = members

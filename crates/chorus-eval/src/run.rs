@@ -45,6 +45,24 @@ pub struct RunFiles {
     pub rows: Vec<RunRow>,
 }
 
+/// Every published node of `report.json`'s tree (the root and the "Other" nodes left out).
+pub fn published_nodes(report: &Value) -> Vec<&Value> {
+    let mut stack: Vec<&Value> = report["tree"]["children"]
+        .as_array()
+        .map(|c| c.iter().collect())
+        .unwrap_or_default();
+    let mut nodes = Vec::new();
+    while let Some(node) = stack.pop() {
+        if let Some(children) = node["children"].as_array() {
+            stack.extend(children);
+        }
+        if !node["other"].as_bool().unwrap_or(false) {
+            nodes.push(node);
+        }
+    }
+    nodes
+}
+
 fn read_json(path: PathBuf) -> Result<Value, EvalError> {
     let bytes = std::fs::read(&path).map_err(|source| EvalError::Read {
         path: path.clone(),

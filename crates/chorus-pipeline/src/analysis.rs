@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{Datelike, NaiveDate};
 
 use chorus_cluster::{
-    Dendrogram, KMeans, KMeansOptions, LayoutOptions, SeededRng, SweepPoint, agreement, kmeans,
-    layout, sweep_k,
+    Dendrogram, KMeans, KMeansOptions, LayoutOptions, NearIdenticalOptions, SeededRng, SweepPoint,
+    agreement, kmeans, layout, near_identical_senders, sweep_k,
 };
 use chorus_facets::Profile;
 use chorus_facets::summary::{ClusterName, FacetValue, name_cluster_request, name_parent_request};
@@ -337,7 +337,12 @@ pub(crate) fn analyse(
         config.hierarchy.branching,
     );
     let base: Vec<usize> = clusters.assignments.iter().map(|&a| a as usize).collect();
-    let builder = TreeBuilder { collected, config };
+    let senders = near_identical_senders_per_conversation(collected, &clusters, config)?;
+    let builder = TreeBuilder {
+        collected,
+        config,
+        senders: &senders,
+    };
     // The chat model builds the levels above the base in summary mode; otherwise they are cuts
     // of Ward's tree over the centroids.
     let llm_levels = collected.summary_mode && namer.is_some() && embedder.is_some();
@@ -440,7 +445,7 @@ pub(crate) fn analyse(
     let label_agreement = label_agreement(collected, &base, config);
     let mut tree = root(top, parameters.level_sizes.len());
     tree.users = totals.users;
-    let mut tree = publish(tree, collected, config);
+    let mut tree = publish(tree, &builder);
     let mut stage_seconds = vec![("cluster", started.elapsed().as_secs_f64())];
     let started = std::time::Instant::now();
     let coordinates = if config.map.enabled {
@@ -503,6 +508,31 @@ pub(crate) fn analyse(
         paths,
         coordinates: coordinates.map(|map| map.coordinates),
         stage_seconds,
+    })
+}
+
+/// Per conversation: the distinct accounts that sent it or a near-identical request (by
+/// `cluster.duplicate_cosine`) in the same base cluster.
+fn near_identical_senders_per_conversation(
+    collected: &Collected,
+    clusters: &KMeans,
+    config: &Config,
+) -> Result<Vec<u32>, PipelineError> {
+    let options = NearIdenticalOptions {
+        threshold: config.cluster.duplicate_cosine,
+        seed: config.run.seed,
+        ..NearIdenticalOptions::default()
+    };
+    near_identical_senders(
+        collected.vectors(),
+        collected.dim,
+        &clusters.assignments,
+        &collected.users,
+        &options,
+    )
+    .map_err(|error| PipelineError::Encode {
+        stage: "cluster".into(),
+        message: error.to_string(),
     })
 }
 
@@ -716,6 +746,9 @@ fn root(children: Vec<ReportNode>, level: usize) -> ReportNode {
 struct TreeBuilder<'a> {
     collected: &'a Collected,
     config: &'a Config,
+    /// Per conversation: the distinct accounts that sent it or a near-identical request in its
+    /// base cluster (1: none but its own).
+    senders: &'a [u32],
 }
 
 impl TreeBuilder<'_> {
@@ -752,7 +785,7 @@ impl TreeBuilder<'_> {
                 other: false,
                 folded_clusters: 0,
                 examples: Vec::new(),
-                facets: facets(self.collected, &docs),
+                facets: facets(self.collected, self.senders, &docs),
                 keywords,
                 children: Vec::new(),
                 members: docs,
@@ -940,8 +973,12 @@ fn describe(keywords: &[Keyword]) -> String {
     )
 }
 
-fn facets(collected: &Collected, docs: &[usize]) -> Facets {
-    let mut facets = Facets::default();
+fn facets(collected: &Collected, senders: &[u32], docs: &[usize]) -> Facets {
+    let mut facets = Facets {
+        cross_account_duplicates: docs.iter().filter(|&&d| senders[d] > 1).count(),
+        largest_sender_group: docs.iter().map(|&d| senders[d]).max().unwrap_or(0) as usize,
+        ..Facets::default()
+    };
     let mut histogram = vec![0usize; TURN_BUCKETS as usize];
     let mut turn_sum = 0u64;
     for &d in docs {
@@ -1084,7 +1121,8 @@ fn round2(value: f64) -> f64 {
 
 /// Applies the thresholds from the top down: a cluster with too few distinct users or
 /// conversations is not published; its parent's "Other" holds its counts, so totals are kept.
-fn publish(mut node: ReportNode, collected: &Collected, config: &Config) -> ReportNode {
+fn publish(mut node: ReportNode, builder: &TreeBuilder<'_>) -> ReportNode {
+    let config = builder.config;
     let published = |n: &ReportNode| {
         n.users >= config.privacy.min_users && n.conversations >= config.privacy.min_conversations
     };
@@ -1093,14 +1131,14 @@ fn publish(mut node: ReportNode, collected: &Collected, config: &Config) -> Repo
         children.into_iter().partition(|c| published(c));
     let mut children: Vec<ReportNode> = kept
         .into_iter()
-        .map(|child| publish(child, collected, config))
+        .map(|child| publish(child, builder))
         .collect();
     if children.is_empty() && node.id != "root" {
         // Every child is too small: an "Other" holding all of them would only repeat this
         // node, so it is a leaf that says how many clusters it holds.
         node.folded_clusters = folded.len();
     } else if !folded.is_empty() {
-        children.push(other_node(&node, &folded, collected));
+        children.push(other_node(&node, &folded, builder));
     }
     let total = node.conversations.max(1) as f64;
     for child in &mut children {
@@ -1117,7 +1155,7 @@ fn publish(mut node: ReportNode, collected: &Collected, config: &Config) -> Repo
 }
 
 /// The node holding a parent's unpublished clusters: counts only, no names or keywords.
-fn other_node(parent: &ReportNode, folded: &[ReportNode], collected: &Collected) -> ReportNode {
+fn other_node(parent: &ReportNode, folded: &[ReportNode], builder: &TreeBuilder<'_>) -> ReportNode {
     let members: Vec<usize> = folded
         .iter()
         .flat_map(|c| c.members.iter().copied())
@@ -1132,12 +1170,12 @@ fn other_node(parent: &ReportNode, folded: &[ReportNode], collected: &Collected)
         ),
         keywords: Vec::new(),
         conversations: members.len(),
-        users: distinct_users(collected, &members),
+        users: distinct_users(builder.collected, &members),
         share_of_parent: 0.0,
         other: true,
         folded_clusters: folded.len(),
         examples: Vec::new(),
-        facets: facets(collected, &members),
+        facets: facets(builder.collected, builder.senders, &members),
         children: Vec::new(),
         members,
         position: None,

@@ -265,6 +265,10 @@ pub struct ClusterConfig {
     pub mini_batch_steps: usize,
     /// Most Lloyd steps over all conversations after the mini-batches.
     pub mini_batch_full_steps: usize,
+    /// Two conversations of one base cluster from different accounts whose vectors have at
+    /// least this cosine count as the same request (`cross_account_duplicates` in the report:
+    /// the mark of a coordinated group).
+    pub duplicate_cosine: f32,
 }
 
 impl Default for ClusterConfig {
@@ -280,6 +284,7 @@ impl Default for ClusterConfig {
             mini_batch_size: 16_384,
             mini_batch_steps: 100,
             mini_batch_full_steps: 3,
+            duplicate_cosine: 0.95,
         }
     }
 }
@@ -455,6 +460,9 @@ impl Config {
                     .into(),
             );
         }
+        if !(self.cluster.duplicate_cosine > 0.0 && self.cluster.duplicate_cosine <= 1.0) {
+            return Err("cluster.duplicate_cosine must be above 0 and at most 1".into());
+        }
         if self.cluster.target_size == 0 || self.embed.max_chars == 0 {
             return Err("cluster.target_size and embed.max_chars must be at least 1".into());
         }
@@ -552,6 +560,10 @@ mod tests {
                 .contains("sede")
         );
         assert!(Config::parse("[run]\nbatch_size = 0\n").is_err());
+        for cosine in ["0.0", "1.5", "nan"] {
+            let error = Config::parse(&format!("[cluster]\nduplicate_cosine = {cosine}\n"));
+            assert!(error.unwrap_err().contains("duplicate_cosine"), "{cosine}");
+        }
         assert!(Config::parse("[ingest]\nformat = \"xml\"\n").is_err());
         let custom = |body: &str| Config::parse(&format!("[[facets.custom]]\n{body}\n"));
         assert!(

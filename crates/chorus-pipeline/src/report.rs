@@ -211,6 +211,14 @@ pub struct Facets {
     pub day: BTreeMap<String, usize>,
     /// Conversations per ISO week (`2026-W48`).
     pub week: BTreeMap<String, usize>,
+    /// Conversations with a near-identical twin (`cluster.duplicate_cosine`) from another
+    /// account in the same base cluster.
+    #[serde(default)]
+    pub cross_account_duplicates: usize,
+    /// The most distinct accounts that sent one request (it or near-identical ones) within one
+    /// base cluster of this node. Many accounts, one text: the mark of a coordinated group.
+    #[serde(default)]
+    pub largest_sender_group: usize,
     /// Summary mode: the model's concern rating, 1–5 (mean and count per level).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub concern: Option<NumericFacet>,

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use serde_json::Value;
+
 use crate::util::{chorus, read_json, read_lines, run_ok};
 
 fn synth(dir: &Path, count: &str, seed: &str) -> (String, String) {
@@ -104,6 +106,14 @@ fn an_offline_run_over_a_synthetic_set_is_evaluated_and_leaks_nothing() {
         "{kinds:?}"
     );
 
+    // The coordinated group's cluster has the largest share of accounts sending one request,
+    // and the counts behind it stay within each node's own.
+    assert_eq!(eval["coordinated"]["sender_rank"][0], 1, "{eval}");
+    let report = read_json(&out.join("report.json"));
+    for top in report["tree"]["children"].as_array().unwrap() {
+        assert_sender_counts_fit(top);
+    }
+
     // A planted detail written into an analyst file is found, named, and fails the check.
     let canary = read_lines(Path::new(&truth))
         .into_iter()
@@ -122,6 +132,22 @@ fn an_offline_run_over_a_synthetic_set_is_evaluated_and_leaks_nothing() {
         table.contains(&format!("LEAK {canary:?} in report.md")),
         "{table}"
     );
+}
+
+/// Every node's near-identical counts fit inside its own, and a parent's largest group of
+/// senders is that of one of its base clusters, so never smaller than a child's.
+fn assert_sender_counts_fit(node: &Value) {
+    let facets = &node["facets"];
+    let largest = facets["largest_sender_group"].as_u64().unwrap();
+    assert!(largest <= node["users"].as_u64().unwrap(), "{node}");
+    assert!(
+        facets["cross_account_duplicates"].as_u64().unwrap()
+            <= node["conversations"].as_u64().unwrap()
+    );
+    for child in node["children"].as_array().unwrap() {
+        assert!(child["facets"]["largest_sender_group"].as_u64().unwrap() <= largest);
+        assert_sender_counts_fit(child);
+    }
 }
 
 #[test]

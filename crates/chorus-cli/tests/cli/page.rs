@@ -81,6 +81,11 @@ fn hostile_report() -> Value {
             vec![],
         )],
     );
+    // Most of the Japanese tax questions come as one text from 15 of the cluster's 20 accounts.
+    tax["facets"]["cross_account_duplicates"] = json!(30);
+    tax["facets"]["largest_sender_group"] = json!(15);
+    tax["children"][1]["facets"]["cross_account_duplicates"] = json!(30);
+    tax["children"][1]["facets"]["largest_sender_group"] = json!(15);
     // Ten quiet days for the tax questions; the piano lessons burst on one of them.
     for day in 10..20 {
         let key = format!("2026-09-{day}");
@@ -196,6 +201,24 @@ fn deep_links_select_switch_views_overlay_facets_and_search() {
     let note = browser.text(&browser.find("#detail .burst-note"));
     assert!(
         note.starts_with("Burst on 2026-09-15: 60 conversations"),
+        "{note}"
+    );
+
+    // A base cluster where most accounts sent one text is flagged; its parent, where they are
+    // a minority, is not.
+    browser.open_file(&page, "node=L0.1");
+    let flags = browser.script(
+        "return Array.from(document.querySelectorAll('#tree .flag.twins'), \
+         f => f.closest('li').dataset.id + ' ' + f.textContent);",
+        json!([]),
+    );
+    assert_eq!(flags, json!(["L0.1 coordinated?"]));
+    let note = browser.text(&browser.find("#detail .twins-note"));
+    assert!(
+        note.starts_with(
+            "Possibly coordinated: 15 accounts sent one near-identical request, 75.0% of this \
+             cluster's accounts; 75.0% of its conversations"
+        ),
         "{note}"
     );
 
