@@ -167,43 +167,27 @@ mod tests {
         (rows, owners)
     }
 
+    fn senders_by_default(rows: &[f32], clusters: &[u32], owners: &[u64]) -> Vec<u32> {
+        near_identical_senders(rows, 16, clusters, owners, &NearIdenticalOptions::default())
+            .unwrap()
+    }
+
     #[test]
     fn marks_copies_from_different_owners_only() {
         let group = [1, 2, 3, 4, 5];
         let (rows, owners) = rows_with_a_group(&group, 40);
         let clusters = vec![0; owners.len()];
-        let senders = near_identical_senders(
-            &rows,
-            16,
-            &clusters,
-            &owners,
-            &NearIdenticalOptions::default(),
-        )
-        .unwrap();
+        let senders = senders_by_default(&rows, &clusters, &owners);
         assert!(senders[40..].iter().all(|&s| s == 5), "{senders:?}");
         assert!(senders[..40].iter().all(|&s| s == 1), "{senders:?}");
 
         // The same copies from two accounts: two senders each. From one account only, that
         // account's habit, not a group.
         let (rows, owners) = rows_with_a_group(&[8, 9, 9, 9, 9], 40);
-        let senders = near_identical_senders(
-            &rows,
-            16,
-            &clusters,
-            &owners,
-            &NearIdenticalOptions::default(),
-        )
-        .unwrap();
+        let senders = senders_by_default(&rows, &clusters, &owners);
         assert!(senders[40..].iter().all(|&s| s == 2), "{senders:?}");
         let (rows, owners) = rows_with_a_group(&[9, 9, 9, 9, 9], 40);
-        let senders = near_identical_senders(
-            &rows,
-            16,
-            &clusters,
-            &owners,
-            &NearIdenticalOptions::default(),
-        )
-        .unwrap();
+        let senders = senders_by_default(&rows, &clusters, &owners);
         assert!(senders.iter().all(|&s| s == 1));
     }
 
@@ -212,14 +196,7 @@ mod tests {
         let (rows, owners) = rows_with_a_group(&[1, 2], 10);
         let mut clusters = vec![0; owners.len()];
         clusters[11] = 1;
-        let senders = near_identical_senders(
-            &rows,
-            16,
-            &clusters,
-            &owners,
-            &NearIdenticalOptions::default(),
-        )
-        .unwrap();
+        let senders = senders_by_default(&rows, &clusters, &owners);
         assert!(senders.iter().all(|&s| s == 1));
     }
 

@@ -125,6 +125,20 @@ fn assert_nothing_injected(browser: &Browser) {
     assert_eq!(images, 0, "an injected element was created");
 }
 
+/// Exactly one flag matches `selector`, on the cluster and with the text `expected` ("ID TEXT"),
+/// and the detail panel's note (selector, opening words) explains it.
+fn assert_flagged(browser: &Browser, selector: &str, expected: &str, note: (&str, &str)) {
+    // Read from the DOM: a long name can push the flag out of view.
+    let flags = browser.script(
+        "return Array.from(document.querySelectorAll(arguments[0]), \
+         f => f.closest('li').dataset.id + ' ' + f.textContent);",
+        json!([selector]),
+    );
+    assert_eq!(flags, json!([expected]));
+    let text = browser.text(&browser.find(note.0));
+    assert!(text.starts_with(note.1), "{text}");
+}
+
 #[test]
 fn data_renders_as_text_and_no_injected_script_runs() {
     let dir = tempfile::tempdir().unwrap();
@@ -191,35 +205,28 @@ fn deep_links_select_switch_views_overlay_facets_and_search() {
 
     // A one-day burst is flagged in the tree and explained in the detail panel.
     browser.open_file(&page, "node=L1.1");
-    // (Read from the DOM: the hostile name is long enough to push the flag out of view.)
-    let flags = browser.script(
-        "return Array.from(document.querySelectorAll('#tree > li > .row .flag.burst'), \
-         f => f.closest('li').dataset.id + ' ' + f.textContent);",
-        json!([]),
-    );
-    assert_eq!(flags, json!(["L1.1 burst 2026-09-15"]));
-    let note = browser.text(&browser.find("#detail .burst-note"));
-    assert!(
-        note.starts_with("Burst on 2026-09-15: 60 conversations"),
-        "{note}"
+    assert_flagged(
+        &browser,
+        "#tree > li > .row .flag.burst",
+        "L1.1 burst 2026-09-15",
+        (
+            "#detail .burst-note",
+            "Burst on 2026-09-15: 60 conversations",
+        ),
     );
 
     // A base cluster where most accounts sent one text is flagged; its parent, where they are
     // a minority, is not.
     browser.open_file(&page, "node=L0.1");
-    let flags = browser.script(
-        "return Array.from(document.querySelectorAll('#tree .flag.twins'), \
-         f => f.closest('li').dataset.id + ' ' + f.textContent);",
-        json!([]),
-    );
-    assert_eq!(flags, json!(["L0.1 coordinated?"]));
-    let note = browser.text(&browser.find("#detail .twins-note"));
-    assert!(
-        note.starts_with(
+    assert_flagged(
+        &browser,
+        "#tree .flag.twins",
+        "L0.1 coordinated?",
+        (
+            "#detail .twins-note",
             "Possibly coordinated: 15 accounts sent one near-identical request, 75.0% of this \
-             cluster's accounts; 75.0% of its conversations"
+             cluster's accounts; 75.0% of its conversations",
         ),
-        "{note}"
     );
 
     // Search highlights matches and opens their branches.
