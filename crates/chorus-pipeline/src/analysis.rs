@@ -3,37 +3,44 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use chorus_cluster::{
-    Dendrogram, KMeans, KMeansOptions, LayoutOptions, NearIdenticalOptions, SeededRng, SweepPoint,
-    agreement, kmeans, layout, near_identical_senders, sweep_k,
+    Dendrogram, KMeans, KMeansOptions, LayoutOptions, NearIdenticalOptions, SweepPoint, agreement,
+    kmeans, layout, near_identical_senders, sweep_k,
 };
 use chorus_facets::Profile;
-use chorus_facets::summary::{ClusterName, FacetValue, name_cluster_request, name_parent_request};
+use chorus_facets::summary::{FacetValue, name_parent_request};
 use chorus_models::ChatRequest;
 use chorus_parquet::Column;
-use chorus_text::{Documents, Keyword, PiiKind, Redacted, Vocabulary, class_keywords, redact};
+use chorus_text::{Documents, PiiKind, Redacted, Vocabulary, class_keywords, redact};
 use chorus_types::{ContentHash, Conversation};
 
 use crate::concern::ConcernScorer;
 use crate::hierarchy::group_children;
 use crate::report::{
-    CustomBreakdown, Facets, Investigation, KMeansSummary, LabelAgreement, MapPoints, NumericFacet,
-    REPORT_SCHEMA_VERSION, Report, ReportMap, ReportNode, ReportParameters, ReportTotals,
+    Facets, Investigation, KMeansSummary, LabelAgreement, REPORT_SCHEMA_VERSION, Report, ReportMap,
+    ReportNode, ReportParameters, ReportTotals,
 };
 use crate::summary::{ModelCaller, SummaryFacets};
 use crate::vectors::VectorFile;
 use crate::{Config, CustomFacetConfig, CustomKind, EmbedStage, PipelineError, UnknownUsers};
 
-/// The random stream of one seed that samples the map points in report.json.
-const MAP_POINTS_STREAM: u64 = 0x21;
+mod breakdown;
+mod map;
+mod naming;
+mod thresholds;
+
+use breakdown::{distinct_users, facets};
+use map::{map_points, place_nodes};
+use naming::{
+    apply_names, attach_excerpts, base_naming_requests, cluster_names, describe, name_from,
+    name_from_keywords,
+};
+use thresholds::publish;
 
 /// Characters of an investigation-mode excerpt.
 const EXCERPT_CHARS: usize = 300;
-
-/// Turn counts at or above this share one histogram bucket.
-const TURN_BUCKETS: u32 = 10;
 
 /// What keyword mode keeps of each clustered conversation: no text, only term ids.
 #[derive(Default)]
@@ -548,63 +555,6 @@ pub(crate) struct Analysis {
     pub stage_seconds: Vec<(&'static str, f64)>,
 }
 
-/// Each node's place: the mean position of its conversations (the root has none of its own).
-fn place_nodes(node: &mut ReportNode, coordinates: &[[f32; 2]]) {
-    if !node.members.is_empty() {
-        let mut sum = [0.0f64; 2];
-        for &member in &node.members {
-            sum[0] += f64::from(coordinates[member][0]);
-            sum[1] += f64::from(coordinates[member][1]);
-        }
-        let count = node.members.len() as f64;
-        node.position = Some([
-            round_coordinate(sum[0] / count),
-            round_coordinate(sum[1] / count),
-        ]);
-    }
-    for child in &mut node.children {
-        place_nodes(child, coordinates);
-    }
-}
-
-/// Map coordinates keep three decimals: finer than any screen shows, and a smaller report.
-fn round_coordinate(value: f64) -> f32 {
-    ((value * 1000.0).round() / 1000.0) as f32
-}
-
-/// A seeded sample of at most `count` conversations' map positions, each with the deepest
-/// published cluster that holds it (an "Other" node for conversations in unpublished clusters).
-fn map_points(tree: &ReportNode, coordinates: &[[f32; 2]], count: usize, seed: u64) -> MapPoints {
-    fn claim<'a>(node: &'a ReportNode, owners: &mut [Option<&'a str>]) {
-        for child in &node.children {
-            for &member in &child.members {
-                owners[member] = Some(child.id.as_str());
-            }
-            claim(child, owners);
-        }
-    }
-    let mut owners: Vec<Option<&str>> = vec![None; coordinates.len()];
-    claim(tree, &mut owners);
-    let mut chosen: Vec<usize> = (0..coordinates.len()).collect();
-    if chosen.len() > count {
-        SeededRng::new(seed, MAP_POINTS_STREAM).shuffle(&mut chosen);
-        chosen.truncate(count);
-        chosen.sort_unstable();
-    }
-    let mut points = MapPoints::default();
-    for row in chosen {
-        let Some(owner) = owners[row] else { continue };
-        points
-            .x
-            .push(round_coordinate(f64::from(coordinates[row][0])));
-        points
-            .y
-            .push(round_coordinate(f64::from(coordinates[row][1])));
-        points.cluster.push(owner.to_string());
-    }
-    points
-}
-
 impl Collected {
     /// The per-conversation table for `conversations.parquet` (sensitive: ids and, in summary
     /// mode, the summaries).
@@ -792,393 +742,6 @@ impl TreeBuilder<'_> {
                 position: None,
             })
             .collect()
-    }
-}
-
-/// Inside and outside summaries per summary-mode base cluster.
-const NAMING_SAMPLES: usize = 12;
-/// At most this many of one user's summaries go into one naming prompt.
-const NAMING_PER_USER: usize = 2;
-/// Neighbouring clusters whose members make the contrast.
-const CONTRAST_CLUSTERS: usize = 3;
-
-/// Contrastive naming prompts: the members nearest the centroid (a few per user at most), and
-/// the nearest members of the nearest other clusters.
-fn base_naming_requests(
-    collected: &Collected,
-    clusters: &KMeans,
-    nodes: &[ReportNode],
-) -> Vec<ChatRequest> {
-    (0..nodes.len())
-        .map(|cluster| {
-            let inside: Vec<String> = central_members(
-                collected,
-                clusters,
-                &nodes[cluster].members,
-                cluster,
-                NAMING_PER_USER,
-            )
-            .take(NAMING_SAMPLES)
-            .map(|d| collected.summaries[d].clone())
-            .collect();
-            let mut others: Vec<usize> = (0..nodes.len()).filter(|&o| o != cluster).collect();
-            let centroid_gap = |o: usize| -> f32 {
-                clusters
-                    .centroid(o)
-                    .iter()
-                    .zip(clusters.centroid(cluster))
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum()
-            };
-            others.sort_by(|&a, &b| centroid_gap(a).total_cmp(&centroid_gap(b)).then(a.cmp(&b)));
-            let near: Vec<usize> = others
-                .iter()
-                .take(CONTRAST_CLUSTERS)
-                .flat_map(|&o| nodes[o].members.iter().copied())
-                .collect();
-            let outside: Vec<String> =
-                central_members(collected, clusters, &near, cluster, usize::MAX)
-                    .take(NAMING_SAMPLES)
-                    .map(|d| collected.summaries[d].clone())
-                    .collect();
-            name_cluster_request(&inside, &outside)
-        })
-        .collect()
-}
-
-/// `docs` nearest `cluster`'s centroid first (ties by position), at most `per_user` of any one
-/// user.
-fn central_members<'a>(
-    collected: &'a Collected,
-    clusters: &KMeans,
-    docs: &[usize],
-    cluster: usize,
-    per_user: usize,
-) -> impl Iterator<Item = usize> + 'a {
-    let dim = collected.dim;
-    let centroid = clusters.centroid(cluster);
-    let distance = |doc: usize| -> f32 {
-        collected.vectors()[doc * dim..(doc + 1) * dim]
-            .iter()
-            .zip(centroid)
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum()
-    };
-    let mut sorted: Vec<(f32, usize)> = docs.iter().map(|&d| (distance(d), d)).collect();
-    sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let mut seen: HashMap<u64, usize> = HashMap::new();
-    sorted.into_iter().map(|(_, d)| d).filter(move |&d| {
-        let count = seen.entry(collected.users[d]).or_default();
-        *count += 1;
-        *count <= per_user
-    })
-}
-
-/// Investigation mode: each base cluster's excerpts, from its most central conversations, one
-/// per user.
-fn attach_excerpts(
-    nodes: &mut [ReportNode],
-    collected: &Collected,
-    clusters: &KMeans,
-    count: usize,
-) {
-    let Some(excerpts) = collected.excerpts.as_ref() else {
-        return;
-    };
-    for (cluster, node) in nodes.iter_mut().enumerate() {
-        node.examples = central_members(collected, clusters, &node.members, cluster, 1)
-            .take(count)
-            .map(|d| excerpts[d].clone())
-            .collect();
-    }
-}
-
-/// Keyword mode with a local LLM: each cluster with keywords gets a readable name made from
-/// them alone; the keywords stay the name where the model's reply was unusable.
-fn name_from_keywords(
-    nodes: &mut [ReportNode],
-    namer: &mut ModelCaller<'_>,
-) -> Result<(), PipelineError> {
-    let named: Vec<usize> = (0..nodes.len())
-        .filter(|&i| !nodes[i].keywords.is_empty())
-        .collect();
-    let keywords: Vec<Vec<(String, f64)>> = named
-        .iter()
-        .map(|&i| {
-            nodes[i]
-                .keywords
-                .iter()
-                .map(|k| (k.term.clone(), k.share))
-                .collect()
-        })
-        .collect();
-    for (index, name) in named.into_iter().zip(namer.keyword_names(&keywords)?) {
-        if let Some(name) = name {
-            nodes[index].name = name;
-        }
-    }
-    Ok(())
-}
-
-fn cluster_names(nodes: &[ReportNode]) -> Vec<ClusterName> {
-    nodes
-        .iter()
-        .map(|node| ClusterName {
-            name: node.name.clone(),
-            description: node.description.clone(),
-        })
-        .collect()
-}
-
-/// Model names where the reply was usable; the keyword names stay elsewhere.
-fn apply_names(nodes: &mut [ReportNode], names: Vec<Option<ClusterName>>) {
-    for (node, name) in nodes.iter_mut().zip(names) {
-        if let Some(named) = name {
-            node.name = named.name;
-            node.description = named.description;
-        }
-    }
-}
-
-fn distinct_users(collected: &Collected, docs: &[usize]) -> usize {
-    docs.iter()
-        .map(|&d| collected.users[d])
-        .collect::<HashSet<_>>()
-        .len()
-}
-
-fn name_from(keywords: &[Keyword], min_users: usize) -> String {
-    if keywords.is_empty() {
-        return format!("No keyword shared by {min_users} users");
-    }
-    keywords
-        .iter()
-        .take(3)
-        .map(|k| k.term.as_str())
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
-
-fn describe(keywords: &[Keyword]) -> String {
-    if keywords.is_empty() {
-        return String::new();
-    }
-    let listed: Vec<String> = keywords
-        .iter()
-        .map(|k| format!("{} ({:.0}%)", k.term, k.share * 100.0))
-        .collect();
-    format!(
-        "Users here wrote about {}. Shares are of this cluster's conversations.",
-        listed.join(", ")
-    )
-}
-
-fn facets(collected: &Collected, senders: &[u32], docs: &[usize]) -> Facets {
-    let mut facets = Facets {
-        cross_account_duplicates: docs.iter().filter(|&&d| senders[d] > 1).count(),
-        largest_sender_group: docs.iter().map(|&d| senders[d]).max().unwrap_or(0) as usize,
-        ..Facets::default()
-    };
-    let mut histogram = vec![0usize; TURN_BUCKETS as usize];
-    let mut turn_sum = 0u64;
-    for &d in docs {
-        let language = collected.languages[d].as_deref().unwrap_or("unknown");
-        *facets.language.entry(language.to_string()).or_default() += 1;
-        let turns = collected.turns[d];
-        turn_sum += u64::from(turns);
-        histogram[(turns.clamp(1, TURN_BUCKETS) - 1) as usize] += 1;
-        if let Some(day) = collected.days[d] {
-            *facets.day.entry(day.to_string()).or_default() += 1;
-            let week = day.iso_week();
-            *facets
-                .week
-                .entry(format!("{}-W{:02}", week.year(), week.week()))
-                .or_default() += 1;
-        }
-    }
-    if !collected.concern.is_empty() {
-        let mut concern = vec![0usize; 5];
-        let (mut sum, mut rated) = (0u64, 0usize);
-        for &d in docs {
-            if let Some(level) = collected.concern[d] {
-                concern[usize::from(level.clamp(1, 5)) - 1] += 1;
-                sum += u64::from(level);
-                rated += 1;
-            }
-        }
-        facets.concern = Some(NumericFacet {
-            mean: sum as f64 / rated.max(1) as f64,
-            histogram: concern
-                .into_iter()
-                .enumerate()
-                .map(|(i, count)| ((i + 1).to_string(), count))
-                .collect(),
-        });
-    }
-    if collected.summary_mode {
-        let mut languages: BTreeMap<String, usize> = BTreeMap::new();
-        for &d in docs {
-            for name in &collected.model_languages[d] {
-                *languages.entry(name.clone()).or_default() += 1;
-            }
-        }
-        facets.model_language = Some(languages);
-    }
-    facets.custom = collected
-        .custom_facets
-        .iter()
-        .enumerate()
-        .map(|(index, facet)| {
-            let values = docs
-                .iter()
-                .filter_map(|&d| collected.custom[d][index].as_ref());
-            (facet.name.clone(), custom_breakdown(facet, values))
-        })
-        .collect();
-    facets.turns = NumericFacet {
-        mean: turn_sum as f64 / docs.len().max(1) as f64,
-        histogram: histogram
-            .into_iter()
-            .enumerate()
-            .map(|(i, count)| {
-                let bucket = i as u32 + 1;
-                let label = if bucket == TURN_BUCKETS {
-                    format!("{bucket}+")
-                } else {
-                    bucket.to_string()
-                };
-                (label, count)
-            })
-            .collect(),
-    };
-    facets
-}
-
-/// Buckets of a number facet's histogram.
-const NUMBER_BUCKETS: usize = 10;
-
-fn custom_breakdown<'a>(
-    facet: &CustomFacetConfig,
-    values: impl Iterator<Item = &'a FacetValue>,
-) -> CustomBreakdown {
-    match facet.kind {
-        CustomKind::Text => CustomBreakdown::Text {
-            answered: values.count(),
-        },
-        CustomKind::Categorical => {
-            let mut counts: BTreeMap<String, usize> =
-                facet.values.iter().map(|v| (v.clone(), 0)).collect();
-            for value in values {
-                if let FacetValue::Category(name) = value {
-                    *counts.entry(name.clone()).or_default() += 1;
-                }
-            }
-            CustomBreakdown::Categorical { counts }
-        }
-        CustomKind::Number => {
-            let (min, max) = (facet.min.unwrap_or(0.0), facet.max.unwrap_or(1.0));
-            let width = (max - min) / NUMBER_BUCKETS as f64;
-            let mut histogram = vec![0usize; NUMBER_BUCKETS];
-            let (mut sum, mut answered) = (0.0, 0usize);
-            for value in values {
-                if let FacetValue::Number(number) = value {
-                    let bucket = ((number - min) / width).floor().max(0.0) as usize;
-                    histogram[bucket.min(NUMBER_BUCKETS - 1)] += 1;
-                    sum += number;
-                    answered += 1;
-                }
-            }
-            CustomBreakdown::Number {
-                answered,
-                mean: sum / answered.max(1) as f64,
-                histogram: histogram
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, count)| {
-                        let low = min + width * i as f64;
-                        (format!("{}–{}", round2(low), round2(low + width)), count)
-                    })
-                    .collect(),
-            }
-        }
-        CustomKind::YesNo => {
-            let (mut yes, mut no) = (0, 0);
-            for value in values {
-                match value {
-                    FacetValue::YesNo(true) => yes += 1,
-                    FacetValue::YesNo(false) => no += 1,
-                    _ => {}
-                }
-            }
-            CustomBreakdown::YesNo { yes, no }
-        }
-    }
-}
-
-fn round2(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
-}
-
-/// Applies the thresholds from the top down: a cluster with too few distinct users or
-/// conversations is not published; its parent's "Other" holds its counts, so totals are kept.
-fn publish(mut node: ReportNode, builder: &TreeBuilder<'_>) -> ReportNode {
-    let config = builder.config;
-    let published = |n: &ReportNode| {
-        n.users >= config.privacy.min_users && n.conversations >= config.privacy.min_conversations
-    };
-    let children = std::mem::take(&mut node.children);
-    let (kept, folded): (Vec<ReportNode>, Vec<ReportNode>) =
-        children.into_iter().partition(|c| published(c));
-    let mut children: Vec<ReportNode> = kept
-        .into_iter()
-        .map(|child| publish(child, builder))
-        .collect();
-    if children.is_empty() && node.id != "root" {
-        // Every child is too small: an "Other" holding all of them would only repeat this
-        // node, so it is a leaf that says how many clusters it holds.
-        node.folded_clusters = folded.len();
-    } else if !folded.is_empty() {
-        children.push(other_node(&node, &folded, builder));
-    }
-    let total = node.conversations.max(1) as f64;
-    for child in &mut children {
-        child.share_of_parent = child.conversations as f64 / total;
-    }
-    children.sort_by(|a, b| {
-        a.other
-            .cmp(&b.other)
-            .then(b.conversations.cmp(&a.conversations))
-            .then(a.id.cmp(&b.id))
-    });
-    node.children = children;
-    node
-}
-
-/// The node holding a parent's unpublished clusters: counts only, no names or keywords.
-fn other_node(parent: &ReportNode, folded: &[ReportNode], builder: &TreeBuilder<'_>) -> ReportNode {
-    let members: Vec<usize> = folded
-        .iter()
-        .flat_map(|c| c.members.iter().copied())
-        .collect();
-    ReportNode {
-        id: format!("{}.other", parent.id),
-        level: parent.level.saturating_sub(1),
-        name: "Other".into(),
-        description: format!(
-            "{} clusters too small to publish on their own.",
-            folded.len()
-        ),
-        keywords: Vec::new(),
-        conversations: members.len(),
-        users: distinct_users(builder.collected, &members),
-        share_of_parent: 0.0,
-        other: true,
-        folded_clusters: folded.len(),
-        examples: Vec::new(),
-        facets: facets(builder.collected, builder.senders, &members),
-        children: Vec::new(),
-        members,
-        position: None,
     }
 }
 
