@@ -2,9 +2,11 @@
 //! ([`kmeans`]), Ward's merging of weighted centroids into a tree that can be cut at any size
 //! ([`Dendrogram`]), a UMAP-style 2-D map ([`layout`]) with its [`trustworthiness`], and
 //! agreement between a clustering and known labels ([`agreement`]), and near-identical rows
-//! from different owners inside a cluster ([`near_identical_senders`]).
+//! from different owners inside a cluster ([`near_identical_senders`]); [`center_by_group`]
+//! takes each group's mean out of its rows before clustering.
 #![warn(missing_docs)]
 
+mod centering;
 mod gemm_dots;
 mod kmeans;
 mod layout;
@@ -13,6 +15,7 @@ mod near_identical;
 mod sweep;
 mod ward;
 
+pub use centering::center_by_group;
 pub use chorus_types::SeededRng;
 pub use kmeans::{KMeans, KMeansOptions, kmeans};
 pub use layout::{Layout, LayoutOptions, layout, trustworthiness};

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use chorus_cluster::{
     Dendrogram, KMeans, KMeansOptions, LayoutOptions, NearIdenticalOptions, SweepPoint, agreement,
-    kmeans, layout, near_identical_senders, sweep_k,
+    center_by_group, kmeans, layout, near_identical_senders, sweep_k,
 };
 use chorus_facets::Profile;
 use chorus_facets::summary::{FacetValue, name_parent_request};
@@ -24,7 +24,9 @@ use crate::report::{
 };
 use crate::summary::{ModelCaller, SummaryFacets};
 use crate::vectors::VectorFile;
-use crate::{Config, CustomFacetConfig, CustomKind, EmbedStage, PipelineError, UnknownUsers};
+use crate::{
+    Centering, Config, CustomFacetConfig, CustomKind, EmbedStage, PipelineError, UnknownUsers,
+};
 
 mod breakdown;
 mod map;
@@ -38,6 +40,9 @@ use naming::{
     name_from_keywords,
 };
 use thresholds::publish;
+
+/// A language with fewer conversations is centred on the overall mean: its own would be noise.
+const MIN_CENTERING_GROUP: usize = 50;
 
 /// Characters of an investigation-mode excerpt.
 const EXCERPT_CHARS: usize = 300;
@@ -107,6 +112,41 @@ impl Collected {
     /// The vectors of the clustered conversations, one row each.
     fn vectors(&self) -> &[f32] {
         self.vectors.as_slice()
+    }
+
+    /// Takes out of every vector what `centering` says (after the concern scorer has read them
+    /// as embedded, before clustering).
+    pub(crate) fn center(&mut self, centering: Centering) -> Result<(), PipelineError> {
+        // Undetected text is not a language of its own: it takes the overall mean.
+        let groups: Vec<Option<u32>> = match (centering, self.summary_mode) {
+            (Centering::None, _) => return Ok(()),
+            (Centering::All, _) | (Centering::Language, true) => vec![None; self.len()],
+            (Centering::Language, false) => {
+                let mut ids: HashMap<&str, u32> = HashMap::new();
+                self.languages
+                    .iter()
+                    .map(|language| {
+                        let next = ids.len() as u32;
+                        language
+                            .as_deref()
+                            .map(|name| *ids.entry(name).or_insert(next))
+                    })
+                    .collect()
+            }
+        };
+        if self.dim == 0 || groups.is_empty() {
+            return Ok(());
+        }
+        center_by_group(
+            self.vectors.as_mut_slice(),
+            self.dim,
+            &groups,
+            MIN_CENTERING_GROUP,
+        )
+        .map_err(|error| PipelineError::Encode {
+            stage: "cluster".into(),
+            message: error.to_string(),
+        })
     }
 
     /// Conversations the screener kept out: `missing` when it had no usable answer.
@@ -269,6 +309,7 @@ pub(crate) fn analyse(
     let (k, k_source, k_sweep) = choose_k(collected, config)?;
     let mut parameters = ReportParameters {
         embed_model: config.embed.model.clone(),
+        center: config.cluster.center.name().into(),
         k: k.min(n),
         k_source: k_source.into(),
         k_sweep,

@@ -269,6 +269,32 @@ pub struct ClusterConfig {
     /// least this cosine count as the same request (`cross_account_duplicates` in the report:
     /// the mark of a coordinated group).
     pub duplicate_cosine: f32,
+    /// What is taken out of the vectors before clustering.
+    pub center: Centering,
+}
+
+/// What is taken out of the vectors before clustering (they are scaled back to unit length).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Centering {
+    /// Nothing: the vectors as embedded.
+    None,
+    /// The mean of all vectors.
+    All,
+    /// The mean of each detected language's vectors (summary mode: of all, its summaries being
+    /// English).
+    Language,
+}
+
+impl Centering {
+    /// The name used in `chorus.toml` and the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::All => "all",
+            Self::Language => "language",
+        }
+    }
 }
 
 impl Default for ClusterConfig {
@@ -285,6 +311,7 @@ impl Default for ClusterConfig {
             mini_batch_steps: 100,
             mini_batch_full_steps: 3,
             duplicate_cosine: 0.95,
+            center: Centering::Language,
         }
     }
 }

@@ -27,9 +27,9 @@ mod summary;
 mod vectors;
 
 pub use config::{
-    ClusterConfig, Config, CustomFacetConfig, CustomKind, DEFAULT_CONFIG_TOML, EmbedConfig,
-    FacetsConfig, HierarchyConfig, MapConfig, ModelsConfig, PrivacyConfig, RunConfig, StoreConfig,
-    UnknownUsers,
+    Centering, ClusterConfig, Config, CustomFacetConfig, CustomKind, DEFAULT_CONFIG_TOML,
+    EmbedConfig, FacetsConfig, HierarchyConfig, MapConfig, ModelsConfig, PrivacyConfig, RunConfig,
+    StoreConfig, UnknownUsers,
 };
 pub use embed::{EmbedStage, Embedded};
 pub use error::PipelineError;

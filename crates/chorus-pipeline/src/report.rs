@@ -104,6 +104,9 @@ pub struct ReportTotals {
 pub struct ReportParameters {
     /// The embedding model.
     pub embed_model: String,
+    /// What was taken out of the vectors before clustering (`cluster.center`).
+    #[serde(default)]
+    pub center: String,
     /// Base clusters.
     pub k: usize,
     /// "config" when k was given, "data" when it came from the target cluster size, "sweep"

@@ -174,6 +174,7 @@ pub fn run(
             if !summary_mode {
                 collected.score_concern(&ConcernScorer::new(stage)?);
             }
+            collected.center(config.cluster.center)?;
             progress.stage_started("cluster", "conversations", Some(collected.len() as u64));
             let Analysis {
                 report,

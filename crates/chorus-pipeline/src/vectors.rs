@@ -15,7 +15,7 @@ pub(crate) struct VectorFile {
     /// Where the rows go; without one (tests) they stay in memory.
     file: Option<(PathBuf, BufWriter<File>)>,
     memory: Vec<f32>,
-    mapped: Option<(PathBuf, memmap2::Mmap)>,
+    mapped: Option<(PathBuf, memmap2::MmapMut)>,
     floats: usize,
 }
 
@@ -71,9 +71,9 @@ impl VectorFile {
             .into_inner()
             .map_err(|error| write_error(error.into_error()))?;
         if self.floats > 0 {
-            // SAFETY: the file is this run's own, just written and never written again; nothing
-            // else is meant to change it while it is mapped.
-            let map = unsafe { memmap2::Mmap::map(&file) }.map_err(write_error)?;
+            // SAFETY: the file is this run's own, just written; only this map changes it from
+            // here on, and nothing else is meant to touch it while it is mapped.
+            let map = unsafe { memmap2::MmapMut::map_mut(&file) }.map_err(write_error)?;
             self.mapped = Some((path, map));
         } else {
             drop(file);
@@ -88,6 +88,16 @@ impl VectorFile {
             // A map starts on a page boundary, so the f32 view is aligned.
             Some((_, map)) => bytemuck::try_cast_slice(&map[..self.floats * 4]).unwrap_or(&[]),
             None => &self.memory,
+        }
+    }
+
+    /// The rows, to change in place (after sealing; before, the file's rows are not there).
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [f32] {
+        match &mut self.mapped {
+            Some((_, map)) => {
+                bytemuck::try_cast_slice_mut(&mut map[..self.floats * 4]).unwrap_or(&mut [])
+            }
+            None => &mut self.memory,
         }
     }
 }
@@ -125,6 +135,8 @@ mod tests {
         );
         vectors.seal().unwrap();
         assert_eq!(vectors.as_slice(), &[1.0, 2.0, 3.5, -4.0]);
+        vectors.as_mut_slice()[1] = 7.0;
+        assert_eq!(vectors.as_slice(), &[1.0, 7.0, 3.5, -4.0]);
         assert!(path.exists());
         drop(vectors);
         assert!(!path.exists());
