@@ -6,7 +6,9 @@
 use chorus_testkit::{Script, TestServer, last_user_text};
 use serde_json::{Value, json};
 
-use crate::util::{chorus, parquet_rows, read_json, run_ok, scripted_chat_model};
+use crate::util::{
+    as_args, chorus, parquet_rows, read_json, run_ok, scripted_chat_model, small_run_args,
+};
 
 /// Per topic: what users write, the request summary, the product, urgency and complaint.
 const TOPICS: [(&str, &str, &str, &str, &str); 3] = [
@@ -142,22 +144,8 @@ fn the_screener_filters_and_custom_facets_are_broken_down_per_cluster() {
     let dir = tempfile::tempdir().unwrap();
     let (input, config) = write_inputs(dir.path(), &server);
     let out = dir.path().join("out");
-    let out_arg = out.display().to_string();
-    let args = [
-        "run",
-        input.as_str(),
-        "-o",
-        out_arg.as_str(),
-        "--config",
-        config.as_str(),
-        "--k",
-        "3",
-        "--min-users",
-        "5",
-        "--min-conversations",
-        "10",
-        "-q",
-    ];
+    let owned = small_run_args(&input, &out, &config, 3, (5, 10));
+    let args = as_args(&owned);
     let dry = run_ok(&[&args[..], &["--dry-run"]].concat());
     let printed = String::from_utf8_lossy(&dry.stdout);
     // 180 conversations × (the screener + 4 built-in + 3 custom facets).
@@ -285,21 +273,8 @@ fn a_custom_text_facet_can_be_what_is_clustered() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    run_ok(&[
-        "run",
-        &input,
-        "-o",
-        &out.display().to_string(),
-        "--config",
-        &config.display().to_string(),
-        "--k",
-        "4",
-        "--min-users",
-        "1",
-        "--min-conversations",
-        "1",
-        "-q",
-    ]);
+    let config = config.display().to_string();
+    run_ok(&as_args(&small_run_args(&input, &out, &config, 4, (1, 1))));
     let rows = parquet_rows(&out);
     assert_eq!(rows.len(), 180);
     let cluster_of = |id: &str| {

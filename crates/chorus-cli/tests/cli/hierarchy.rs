@@ -8,7 +8,7 @@ use std::path::Path;
 use chorus_testkit::{Script, TestServer, last_user_text};
 use serde_json::{Value, json};
 
-use crate::util::{read_json, run_ok, scripted_chat_model};
+use crate::util::{read_json, run_ok, scripted_chat_model, small_run_args};
 
 /// Per topic: what users write, the `request` summary, the base cluster's name, its parent.
 const TOPICS: [(&str, &str, &str, &str); 8] = [
@@ -230,23 +230,13 @@ fn scene(reply: fn(&Value) -> String) -> Scene {
         ),
     )
     .unwrap();
-    let args = [
-        "run",
+    let args = small_run_args(
         &input.display().to_string(),
-        "-o",
-        &dir.path().join("out").display().to_string(),
-        "--config",
+        &dir.path().join("out"),
         &config.display().to_string(),
-        "--k",
-        "8",
-        "--min-users",
-        "5",
-        "--min-conversations",
-        "10",
-        "-q",
-    ]
-    .map(String::from)
-    .to_vec();
+        8,
+        (5, 10),
+    );
     Scene { server, dir, args }
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use chorus_testkit::{Script, TestServer, last_user_text};
 use serde_json::{Value, json};
 
-use crate::util::{chorus, read_json, run_ok, scripted_chat_model};
+use crate::util::{as_args, chorus, read_json, run_ok, scripted_chat_model, small_run_args};
 
 const TOPICS: [(&str, &str); 3] = [
     (
@@ -130,22 +130,8 @@ fn summary_mode_end_to_end_with_retries_fallback_names_and_the_cache() {
         config,
     } = setup();
     let out = dir.path().join("out");
-    let out_arg = out.display().to_string();
-    let args = [
-        "run",
-        input.as_str(),
-        "-o",
-        &out_arg,
-        "--config",
-        &config,
-        "--k",
-        "3",
-        "--min-users",
-        "5",
-        "--min-conversations",
-        "10",
-        "-q",
-    ];
+    let owned = small_run_args(&input, &out, &config, 3, (5, 10));
+    let args = as_args(&owned);
 
     let dry = run_ok(&[&args[..], &["--dry-run"]].concat());
     let printed = String::from_utf8_lossy(&dry.stdout);

@@ -22,6 +22,45 @@ pub fn run_ok(args: &[&str]) -> Output {
     output
 }
 
+/// `chorus run INPUT -o OUT --config CONFIG --k K --min-users U --min-conversations C -q`: a
+/// quiet run of a small set with publication thresholds (users, conversations) it can meet.
+pub fn small_run_args(
+    input: &str,
+    out: &Path,
+    config: &str,
+    k: u32,
+    (min_users, min_conversations): (u32, u32),
+) -> Vec<String> {
+    let out = out.display().to_string();
+    let (k, min_users, min_conversations) = (
+        k.to_string(),
+        min_users.to_string(),
+        min_conversations.to_string(),
+    );
+    [
+        "run",
+        input,
+        "-o",
+        &out,
+        "--config",
+        config,
+        "--k",
+        &k,
+        "--min-users",
+        &min_users,
+        "--min-conversations",
+        &min_conversations,
+        "-q",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// Borrowed views of owned arguments, for `run_ok`.
+pub fn as_args(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 /// The real data sets beside the checkout (`../shared/data`).
 pub fn shared_data(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
