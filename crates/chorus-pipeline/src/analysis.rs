@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 
 use chorus_cluster::{
-    Dendrogram, KMeans, KMeansOptions, LayoutOptions, NearIdenticalOptions, SweepPoint, agreement,
-    center_by_group, kmeans, layout, near_identical_senders, sweep_k,
+    ClusterError, Dendrogram, KMeans, KMeansOptions, LayoutOptions, NearIdenticalOptions,
+    SweepPoint, agreement, center_by_group, kmeans, layout, near_identical_senders, sweep_k,
 };
 use chorus_facets::Profile;
 use chorus_facets::summary::{FacetValue, name_parent_request};
@@ -143,10 +143,7 @@ impl Collected {
             &groups,
             MIN_CENTERING_GROUP,
         )
-        .map_err(|error| PipelineError::Encode {
-            stage: "cluster".into(),
-            message: error.to_string(),
-        })
+        .map_err(clustering_failed("cluster"))
     }
 
     /// Conversations the screener kept out: `missing` when it had no usable answer.
@@ -372,12 +369,8 @@ pub(crate) fn analyse(
         options.mini_batch_steps = config.cluster.mini_batch_steps;
         options.max_iterations = config.cluster.mini_batch_full_steps;
     }
-    let clusters = kmeans(collected.vectors(), collected.dim, &options).map_err(|error| {
-        PipelineError::Encode {
-            stage: "cluster".into(),
-            message: error.to_string(),
-        }
-    })?;
+    let clusters = kmeans(collected.vectors(), collected.dim, &options)
+        .map_err(clustering_failed("cluster"))?;
     parameters.k = clusters.k();
     let planned = level_sizes(
         clusters.k(),
@@ -398,12 +391,8 @@ pub(crate) fn analyse(
         None
     } else {
         Some(
-            Dendrogram::ward(&clusters.centroids, clusters.dim, &clusters.sizes).map_err(
-                |error| PipelineError::Encode {
-                    stage: "hierarchy".into(),
-                    message: error.to_string(),
-                },
-            )?,
+            Dendrogram::ward(&clusters.centroids, clusters.dim, &clusters.sizes)
+                .map_err(clustering_failed("hierarchy"))?,
         )
     };
     // The group of each base cluster at each level; level 0 is the base itself.
@@ -509,10 +498,7 @@ pub(crate) fn analyse(
             &clusters.assignments,
             &options,
         )
-        .map_err(|error| PipelineError::Encode {
-            stage: "map".into(),
-            message: error.to_string(),
-        })?;
+        .map_err(clustering_failed("map"))?;
         Some(map)
     } else {
         None
@@ -559,6 +545,15 @@ pub(crate) fn analyse(
     })
 }
 
+/// The error of a numeric step (k-means, the tree, the map…) that could not run, named after
+/// the run's stage.
+pub(crate) fn clustering_failed(stage: &'static str) -> impl FnOnce(ClusterError) -> PipelineError {
+    move |error| PipelineError::Encode {
+        stage: stage.into(),
+        message: error.to_string(),
+    }
+}
+
 /// Per conversation: the distinct accounts that sent it or a near-identical request (by
 /// `cluster.duplicate_cosine`) in the same base cluster.
 fn near_identical_senders_per_conversation(
@@ -578,10 +573,7 @@ fn near_identical_senders_per_conversation(
         &collected.users,
         &options,
     )
-    .map_err(|error| PipelineError::Encode {
-        stage: "cluster".into(),
-        message: error.to_string(),
-    })
+    .map_err(clustering_failed("cluster"))
 }
 
 /// The report and where each clustered conversation landed.
@@ -702,10 +694,7 @@ fn choose_k(
         sample,
         config.run.seed,
     )
-    .map_err(|error| PipelineError::Encode {
-        stage: "cluster".into(),
-        message: error.to_string(),
-    })?;
+    .map_err(clustering_failed("cluster"))?;
     let best = points
         .iter()
         .max_by(|a, b| a.silhouette.total_cmp(&b.silhouette).then(b.k.cmp(&a.k)))

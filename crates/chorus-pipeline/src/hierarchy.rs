@@ -18,6 +18,7 @@ use chorus_facets::hierarchy::{
 use chorus_facets::summary::ClusterName;
 use chorus_models::ChatRequest;
 
+use crate::analysis::clustering_failed;
 use crate::summary::ModelCaller;
 use crate::{EmbedStage, Embedded, PipelineError};
 
@@ -136,13 +137,6 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-fn cluster_error(error: chorus_cluster::ClusterError) -> PipelineError {
-    PipelineError::Encode {
-        stage: STAGE.into(),
-        message: error.to_string(),
-    }
-}
-
 /// The children in each neighbourhood: k-means over their name embeddings, about
 /// [`NEIGHBOURHOOD_SIZE`] each.
 fn neighbourhoods(vectors: &Vectors, seed: u64) -> Result<Vec<Vec<usize>>, PipelineError> {
@@ -151,7 +145,7 @@ fn neighbourhoods(vectors: &Vectors, seed: u64) -> Result<Vec<Vec<usize>>, Pipel
         return Ok(vec![(0..vectors.len()).collect()]);
     }
     let grouped = kmeans(&vectors.rows, vectors.dim, &KMeansOptions::new(count, seed))
-        .map_err(cluster_error)?;
+        .map_err(clustering_failed(STAGE))?;
     let mut hoods = vec![Vec::new(); grouped.k()];
     for (child, &hood) in grouped.assignments.iter().enumerate() {
         hoods[hood as usize].push(child);
@@ -246,7 +240,7 @@ fn merge(
         vectors.dim,
         &KMeansOptions::new(target, seed),
     )
-    .map_err(cluster_error)?;
+    .map_err(clustering_failed(STAGE))?;
     // Each fold is named by its member nearest the fold's centre.
     Ok(Some(
         (0..folded.k())
@@ -283,7 +277,7 @@ fn embedding_groups(
         vectors.dim,
         &KMeansOptions::new(target, seed),
     )
-    .map_err(cluster_error)?;
+    .map_err(clustering_failed(STAGE))?;
     let parent_of: Vec<usize> = grouped.assignments.iter().map(|&a| a as usize).collect();
     let parents = (0..grouped.k())
         .map(|g| {
