@@ -458,6 +458,7 @@ fn coordinated(pairs: &[(&RunRow, &TruthRow)], report: &Value) -> Option<GroupCh
     let (cluster, held) = majority(&counts);
     let published = published_nodes(report);
     let by_senders = base_clusters_by_senders(&published);
+    let sender_place = by_senders.iter().position(|(id, _)| *id == cluster);
     let per_account = |rows: &mut dyn Iterator<Item = &RunRow>| {
         let mut n = 0usize;
         let mut users = HashSet::new();
@@ -489,14 +490,8 @@ fn coordinated(pairs: &[(&RunRow, &TruthRow)], report: &Value) -> Option<GroupCh
             .find(|node| node["id"] == cluster)
             .map(|node| share_of(node, "cross_account_duplicates", "conversations")),
         overall_twin_share: overall_twin_share(report),
-        cluster_sender_share: by_senders
-            .iter()
-            .find(|(id, _)| *id == cluster)
-            .map(|(_, share)| *share),
-        sender_rank: by_senders
-            .iter()
-            .position(|(id, _)| *id == cluster)
-            .map(|place| (place + 1, by_senders.len())),
+        cluster_sender_share: sender_place.map(|place| by_senders[place].1),
+        sender_rank: sender_place.map(|place| (place + 1, by_senders.len())),
     })
 }
 
