@@ -198,9 +198,15 @@ fn plus_plus(rows: &[f32], dim: usize, k: usize, rng: &mut SeededRng) -> Vec<f32
     let mut nearest: Vec<f64> = vec![f64::INFINITY; n];
     while centroids.len() < k * dim {
         let last = &centroids[centroids.len() - dim..];
-        nearest.par_iter_mut().enumerate().for_each(|(i, best)| {
-            *best = best.min(squared_distance(row(i), last));
-        });
+        nearest
+            .par_chunks_mut(BLOCK_ROWS)
+            .enumerate()
+            .for_each(|(block, bests)| {
+                for (offset, best) in bests.iter_mut().enumerate() {
+                    let i = block * BLOCK_ROWS + offset;
+                    *best = best.min(squared_distance(row(i), last));
+                }
+            });
         let total: f64 = nearest.iter().sum();
         let next = if total > 0.0 {
             let mut target = rng.next_f64() * total;
@@ -220,11 +226,26 @@ fn plus_plus(rows: &[f32], dim: usize, k: usize, rng: &mut SeededRng) -> Vec<f32
     centroids
 }
 
+/// Summed in f32 lanes the compiler turns into vector registers (the seeding computes this
+/// k × sample times; one f64 running sum made it most of a 1M-row run's clustering time), then
+/// added up in f64.
 fn squared_distance(a: &[f32], b: &[f32]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| f64::from(x - y) * f64::from(x - y))
-        .sum()
+    const LANES: usize = 16;
+    let mut lanes = [0.0f32; LANES];
+    let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = a_chunks
+        .remainder()
+        .iter()
+        .zip(b_chunks.remainder())
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum();
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for lane in 0..LANES {
+            let difference = x[lane] - y[lane];
+            lanes[lane] += difference * difference;
+        }
+    }
+    lanes.iter().map(|&sum| f64::from(sum)).sum::<f64>() + f64::from(tail)
 }
 
 /// The nearest centroid of each row and the squared distance to it.
