@@ -41,6 +41,22 @@ use naming::{
 };
 use thresholds::publish;
 
+/// Numbers distinct names 0, 1, 2… in the order they first appear.
+#[derive(Default)]
+struct FirstSeen<'a>(HashMap<&'a str, usize>);
+
+impl<'a> FirstSeen<'a> {
+    fn id(&mut self, name: &'a str) -> usize {
+        let next = self.0.len();
+        *self.0.entry(name).or_insert(next)
+    }
+
+    /// Distinct names seen.
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
 /// A language with fewer conversations is centred on the overall mean: its own would be noise.
 const MIN_CENTERING_GROUP: usize = 50;
 
@@ -122,15 +138,10 @@ impl Collected {
             (Centering::None, _) => return Ok(()),
             (Centering::All, _) | (Centering::Language, true) => vec![None; self.len()],
             (Centering::Language, false) => {
-                let mut ids: HashMap<&str, u32> = HashMap::new();
+                let mut ids = FirstSeen::default();
                 self.languages
                     .iter()
-                    .map(|language| {
-                        let next = ids.len() as u32;
-                        language
-                            .as_deref()
-                            .map(|name| *ids.entry(name).or_insert(next))
-                    })
+                    .map(|language| language.as_deref().map(|name| ids.id(name) as u32))
                     .collect()
             }
         };
@@ -781,13 +792,12 @@ fn label_agreement(
     config: &Config,
 ) -> Option<LabelAgreement> {
     let field = config.ingest.fields.label.clone()?;
-    let mut ids: HashMap<&str, usize> = HashMap::new();
+    let mut ids = FirstSeen::default();
     let mut clusters = Vec::new();
     let mut labels = Vec::new();
     for (doc, label) in collected.labels.iter().enumerate() {
         if let Some(label) = label {
-            let next = ids.len();
-            labels.push(*ids.entry(label.as_str()).or_insert(next));
+            labels.push(ids.id(label));
             clusters.push(base[doc]);
         }
     }
