@@ -34,7 +34,10 @@ pub(crate) fn eval(args: EvalArgs) -> anyhow::Result<Finished> {
     }
     let privacy = &evaluation.privacy;
     Ok(
-        if privacy.leaks.is_empty() && privacy.below_threshold.is_empty() {
+        if privacy.leaks.is_empty()
+            && privacy.below_threshold.is_empty()
+            && privacy.cells_below_threshold.is_empty()
+        {
             Finished::Clean
         } else {
             Finished::PrivacyFailed

@@ -42,9 +42,16 @@ pub enum ClusterError {
     /// A parameter out of range.
     #[error("{0}")]
     Parameter(String),
+    /// A value is NaN or infinite: no distance to it means anything.
+    #[error("row {row} holds a value that is not a finite number (NaN or infinite)")]
+    NonFinite {
+        /// The first such row.
+        row: usize,
+    },
 }
 
-/// The number of rows in `rows`, or why it is not a non-empty matrix of `dim` columns.
+/// The number of rows in `rows`, or why it is not a non-empty matrix of `dim` columns of
+/// finite numbers.
 fn row_count(rows: &[f32], dim: usize) -> Result<usize, ClusterError> {
     if dim == 0 || !rows.len().is_multiple_of(dim) {
         return Err(ClusterError::Shape {
@@ -52,8 +59,39 @@ fn row_count(rows: &[f32], dim: usize) -> Result<usize, ClusterError> {
             dim,
         });
     }
+    check_finite(rows, dim)?;
     match rows.len() / dim {
         0 => Err(ClusterError::Empty),
         n => Ok(n),
+    }
+}
+
+/// The first row holding NaN or an infinity, as an error.
+fn check_finite(rows: &[f32], dim: usize) -> Result<(), ClusterError> {
+    match rows.iter().position(|v| !v.is_finite()) {
+        Some(at) => Err(ClusterError::NonFinite { row: at / dim }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod finite_tests {
+    use super::*;
+
+    #[test]
+    fn a_nan_or_infinity_is_named_by_its_row() {
+        let rows = [0.0, 1.0, 1.0, f32::NAN, 2.0, 2.0];
+        assert!(matches!(
+            row_count(&rows, 2),
+            Err(ClusterError::NonFinite { row: 1 })
+        ));
+        let mut options = KMeansOptions::new(2, 0);
+        options.restarts = 1;
+        assert!(matches!(
+            kmeans(&rows, 2, &options),
+            Err(ClusterError::NonFinite { row: 1 })
+        ));
+        let centroids = [0.0, f32::INFINITY];
+        assert!(Dendrogram::ward(&centroids, 1, &[1, 1]).is_err());
     }
 }

@@ -36,6 +36,7 @@ impl Dendrogram {
                 dim,
             });
         }
+        crate::check_finite(centroids, dim)?;
         let mut weight: Vec<f64> = sizes.iter().map(|&s| s.max(1) as f64).collect();
         let mut cost = vec![0.0f64; k * k];
         for i in 0..k {

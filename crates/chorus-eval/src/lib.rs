@@ -17,7 +17,7 @@ use chrono::Datelike as _;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use privacy::{ANALYST_FILES, Leak, PrivacyCheck};
+pub use privacy::{ANALYST_FILES, Leak, PrivacyCheck, check as check_privacy};
 pub use run::{RunFiles, RunRow, published_nodes, read_run};
 pub use truth::{Truth, TruthRow};
 
@@ -643,12 +643,21 @@ pub fn render(evaluation: &Evaluation) -> String {
     }
     let _ = writeln!(
         out,
-        "privacy: below threshold   {} of {} published clusters (recounted from conversations.parquet)",
+        "privacy: below threshold   {} of {} published nodes (recounted from conversations.parquet)",
         privacy.below_threshold.len(),
         privacy.clusters_checked
     );
     for cluster in &privacy.below_threshold {
         let _ = writeln!(out, "  BELOW {cluster}");
+    }
+    let _ = writeln!(
+        out,
+        "privacy: cells below       {} of {} breakdown cells (recounted likewise)",
+        privacy.cells_below_threshold.len(),
+        privacy.cells_checked
+    );
+    for cell in &privacy.cells_below_threshold {
+        let _ = writeln!(out, "  BELOW {cell}");
     }
     out
 }

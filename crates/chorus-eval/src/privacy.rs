@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::EvalError;
-use crate::run::{RunRow, published_nodes};
+use crate::run::RunRow;
 
 /// Files written for analysts: everything in them may be read by people who must not learn who
 /// said what.
@@ -39,6 +39,11 @@ pub struct PrivacyCheck {
     /// Published clusters below a threshold, recounted from the per-conversation table:
     /// `id: users, conversations`.
     pub below_threshold: Vec<String>,
+    /// Breakdown cells (language, day, week, turns, concern) checked.
+    pub cells_checked: usize,
+    /// Cells shown with fewer than `min_cell_users` distinct users behind them, recounted:
+    /// `id facet[value]: users`.
+    pub cells_below_threshold: Vec<String>,
 }
 
 /// The strings whose presence would point at a person: each planted value, and each word of
@@ -112,38 +117,170 @@ fn word_bounded(bytes: &[u8], start: usize, end: usize) -> bool {
     (start == 0 || !is_word(bytes[start - 1])) && (end >= bytes.len() || !is_word(bytes[end]))
 }
 
-/// Every published cluster (not the root, not an "Other"), recounted from the rows whose path
-/// passes through it.
+/// Every published node ("Other" ones included), recounted from the rows whose path passes
+/// through it, and every breakdown cell of language, day, week, turns and concern recounted
+/// from those rows: each must have the users and conversations the report's thresholds ask.
 fn recount(report: &Value, rows: &[RunRow], result: &mut PrivacyCheck) {
-    let min_users = report["parameters"]["min_users"].as_u64().unwrap_or(0) as usize;
-    let min_conversations = report["parameters"]["min_conversations"]
-        .as_u64()
-        .unwrap_or(0) as usize;
+    let parameter = |key: &str| report["parameters"][key].as_u64().map(|v| v as usize);
+    let min_users = parameter("min_users").unwrap_or(0);
+    let min_conversations = parameter("min_conversations").unwrap_or(0);
+    let min_cell_users = parameter("min_cell_users").unwrap_or(min_users);
     let shared_unknown = report["parameters"]["unknown_users"] != "distinct";
-    let mut members: HashMap<&str, (usize, HashSet<String>)> = HashMap::new();
-    for (index, row) in rows.iter().enumerate() {
-        let user = match (&row.user_id, shared_unknown) {
+    let users: Vec<String> = rows
+        .iter()
+        .enumerate()
+        .map(|(index, row)| match (&row.user_id, shared_unknown) {
             (Some(user), _) => format!("u:{user}"),
             (None, true) => "unknown".to_string(),
             (None, false) => format!("row:{index}"),
-        };
+        })
+        .collect();
+    let mut members: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, row) in rows.iter().enumerate() {
+        members.entry("root").or_default().push(index);
         for id in row.cluster_path.split('/') {
-            let entry = members.entry(id).or_default();
-            entry.0 += 1;
-            entry.1.insert(user.clone());
+            members.entry(id).or_default().push(index);
         }
     }
-    for node in published_nodes(report) {
-        let id = node["id"].as_str().unwrap_or("");
+    let distinct = |docs: &mut dyn Iterator<Item = usize>| -> (usize, usize) {
+        let mut count = 0;
+        let mut seen = HashSet::new();
+        for doc in docs {
+            count += 1;
+            seen.insert(users[doc].as_str());
+        }
+        (seen.len(), count)
+    };
+    let root = &report["tree"];
+    let mut stack: Vec<&Value> = vec![root];
+    while let Some(node) = stack.pop() {
+        let children = node["children"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        stack.extend(children);
+        let is_root = std::ptr::eq(node, root);
+        let id = if is_root {
+            "root"
+        } else {
+            node["id"].as_str().unwrap_or("")
+        };
+        // An "Other" holds the parent's rows that no published sibling holds.
+        let docs: Vec<usize> = match children.iter().find(|c| c["other"] == true) {
+            Some(other) => {
+                let claimed: HashSet<usize> = children
+                    .iter()
+                    .filter(|c| c["other"] != true)
+                    .filter_map(|c| members.get(c["id"].as_str().unwrap_or("")))
+                    .flatten()
+                    .copied()
+                    .collect();
+                let rest: Vec<usize> = members
+                    .get(id)
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|doc| !claimed.contains(doc))
+                    .collect();
+                let other_id = other["id"].as_str().unwrap_or("");
+                members.insert(other_id, rest);
+                members.get(id).cloned().unwrap_or_default()
+            }
+            None => members.get(id).cloned().unwrap_or_default(),
+        };
+        if is_root {
+            continue;
+        }
         result.clusters_checked += 1;
-        let (conversations, users) = members
-            .get(id)
-            .map_or((0, 0), |(count, users)| (*count, users.len()));
-        if users < min_users || conversations < min_conversations {
+        let (users_in, conversations) = distinct(&mut docs.iter().copied());
+        if users_in < min_users || conversations < min_conversations {
             result.below_threshold.push(format!(
-                "{id}: {users} users, {conversations} conversations"
+                "{id}: {users_in} users, {conversations} conversations"
             ));
         }
+        for (facet, cells) in node_cells(node) {
+            let shown: HashSet<&str> = cells.iter().map(|(label, _)| label.as_str()).collect();
+            for (label, count) in &cells {
+                if *count == 0 {
+                    continue;
+                }
+                let mut matching = docs.iter().copied().filter(|&doc| {
+                    let value = cell_value(&rows[doc], facet);
+                    match label.as_str() {
+                        OTHER_VALUES => value.is_some_and(|v| !shown.contains(v.as_str())),
+                        label => value.as_deref() == Some(label),
+                    }
+                });
+                let (cell_users, _) = distinct(&mut matching);
+                if cell_users < min_cell_users {
+                    result
+                        .cells_below_threshold
+                        .push(format!("{id} {facet}[{label}]: {cell_users} users"));
+                }
+                result.cells_checked += 1;
+            }
+        }
+    }
+}
+
+/// The cell label for breakdowns' folded values (as the pipeline writes it).
+const OTHER_VALUES: &str = "other values";
+
+/// The breakdowns of a node that the table can recount: (facet, [(label, count)]).
+fn node_cells(node: &Value) -> Vec<(&'static str, Vec<(String, u64)>)> {
+    let facets = &node["facets"];
+    let map = |value: &Value| -> Vec<(String, u64)> {
+        value
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let histogram = |value: &Value| -> Vec<(String, u64)> {
+        value["histogram"]
+            .as_array()
+            .map(|cells| {
+                cells
+                    .iter()
+                    .map(|c| {
+                        let label = c[0].as_str().unwrap_or("").to_string();
+                        (label, c[1].as_u64().unwrap_or(0))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    vec![
+        ("language", map(&facets["language"])),
+        ("day", map(&facets["day"])),
+        ("week", map(&facets["week"])),
+        ("turns", histogram(&facets["turns"])),
+        ("concern", histogram(&facets["concern"])),
+    ]
+}
+
+/// A row's value for one breakdown, labelled as the report labels it.
+fn cell_value(row: &RunRow, facet: &str) -> Option<String> {
+    match facet {
+        "language" => Some(row.language.clone().unwrap_or_else(|| "unknown".into())),
+        "day" => row.day.clone(),
+        "week" => {
+            let day = chrono::NaiveDate::parse_from_str(row.day.as_deref()?, "%Y-%m-%d").ok()?;
+            let week = chrono::Datelike::iso_week(&day);
+            Some(format!("{}-W{:02}", week.year(), week.week()))
+        }
+        "turns" => row.turns.map(|t| {
+            if t >= 10 {
+                "10+".into()
+            } else {
+                t.max(1).to_string()
+            }
+        }),
+        "concern" => row.concern.map(|c| c.to_string()),
+        _ => None,
     }
 }
 
@@ -198,10 +335,13 @@ mod tests {
                 found: "karoka".into()
             }]
         );
-        assert_eq!(result.clusters_checked, 2);
+        assert_eq!(result.clusters_checked, 3);
         assert_eq!(
             result.below_threshold,
-            vec!["L0.1: 1 users, 2 conversations"]
+            vec![
+                "root.other: 0 users, 0 conversations",
+                "L0.1: 1 users, 2 conversations"
+            ]
         );
     }
 }

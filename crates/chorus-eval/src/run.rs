@@ -21,6 +21,8 @@ pub struct RunRow {
     pub concern: Option<u8>,
     /// Its day (`YYYY-MM-DD`).
     pub day: Option<String>,
+    /// Its user turns.
+    pub turns: Option<u32>,
 }
 
 impl RunRow {
@@ -101,6 +103,7 @@ pub fn read_run(dir: &Path) -> Result<RunFiles, EvalError> {
             language: text(row, "language"),
             concern: row["concern"].as_u64().map(|c| c.min(5) as u8),
             day: text(row, "day"),
+            turns: row["turns"].as_u64().map(|t| t as u32),
         })
         .collect();
     Ok(RunFiles {

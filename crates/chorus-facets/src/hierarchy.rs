@@ -3,6 +3,7 @@
 //! parent — with tolerant, validated parsing of each reply.
 
 use chorus_models::{ChatMessage, ChatRequest};
+use chorus_text::unusable_reply;
 
 use crate::summary::ClusterName;
 
@@ -90,7 +91,8 @@ pub fn assign_parent_request(child: &ClusterName, parents: &[&str]) -> ChatReque
 
 /// Category names from a list reply: every `<name>` tag, or, when the model left the tags out,
 /// every line marked as a list item (bullets and numbers dropped); prose is never a name. Names
-/// over ten words are refused; repeats (ignoring case) are kept once. At most `max` names.
+/// over ten words, and names holding markup, a quoted turn or the prompt's words, are refused;
+/// repeats (ignoring case) are kept once. At most `max` names.
 pub fn parse_name_list(reply: &str, max: usize) -> Result<Vec<String>, String> {
     let tagged: Vec<&str> = reply
         .split("<name>")
@@ -113,6 +115,10 @@ pub fn parse_name_list(reply: &str, max: usize) -> Result<Vec<String>, String> {
             return Err(format!(
                 "{name:?} has {words} words (at most {MAX_NAME_WORDS})"
             ));
+        }
+        let prompts = [PROPOSE_PARENTS_PROMPT, DEDUPE_PARENTS_PROMPT].join("\n");
+        if let Some(problem) = unusable_reply(&name, &prompts) {
+            return Err(format!("{name:?} is not a name: {problem}"));
         }
         if !names.iter().any(|n| same_name(n, &name)) {
             names.push(name);

@@ -6,6 +6,7 @@
 //! invalidates exactly its cached replies.
 
 use chorus_models::{ChatMessage, ChatRequest, estimate_tokens};
+use chorus_text::unusable_reply;
 use chorus_types::{Conversation, Role};
 
 /// Shared instructions: the conversation is data, identifying details stay out.
@@ -420,6 +421,9 @@ pub fn parse_keyword_name(reply: &str, keywords: &[(String, f64)]) -> Result<Str
     if line.contains([':', '"', ',', '[']) {
         return Err(format!("{line:?} is not a plain title"));
     }
+    if let Some(problem) = unusable_reply(line, NAME_KEYWORDS_PROMPT) {
+        return Err(format!("{line:?} is unusable: {problem}"));
+    }
     let words: Vec<&str> = line.split_whitespace().collect();
     if !(2..=10).contains(&words.len()) {
         return Err(format!("{} words (2 to 10 allowed)", words.len()));
@@ -453,7 +457,9 @@ pub fn parse_keyword_name(reply: &str, keywords: &[(String, f64)]) -> Result<Str
     Ok(line.to_string())
 }
 
-/// Parses `<summary>…</summary><name>…</name>` (the reply after the `<summary>` prefill).
+/// Parses `<summary>…</summary><name>…</name>` (the reply after the `<summary>` prefill). A
+/// reply that never closes the summary, or whose name or description holds markup, quotes a
+/// conversation turn or repeats the prompt, is refused.
 pub fn parse_cluster_name(reply: &str) -> Result<ClusterName, String> {
     let full = if reply.contains("<summary>") {
         reply.to_string()
@@ -469,12 +475,21 @@ pub fn parse_cluster_name(reply: &str) -> Result<ClusterName, String> {
             .join(" ");
         (!text.is_empty()).then_some(text)
     };
+    if !full.contains("</summary>") {
+        return Err("the reply never closes <summary>".into());
+    }
     let description = between("<summary>", "</summary>").ok_or("no <summary> in the reply")?;
     let name = between("<name>", "</name>").ok_or("no <name> in the reply")?;
     let name = name.trim_matches(['"', '.', ' ']).to_string();
     let words = name.split_whitespace().count();
     if words == 0 || words > 10 {
         return Err(format!("the name has {words} words (1 to 10 allowed)"));
+    }
+    let prompts = [SYSTEM_PROMPT, NAME_CLUSTER_PROMPT, NAME_PARENT_PROMPT].join("\n");
+    for (part, text) in [("name", &name), ("description", &description)] {
+        if let Some(problem) = unusable_reply(text, &prompts) {
+            return Err(format!("the {part} is unusable: {problem}"));
+        }
     }
     Ok(ClusterName { name, description })
 }

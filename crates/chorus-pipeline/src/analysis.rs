@@ -13,14 +13,14 @@ use chorus_facets::Profile;
 use chorus_facets::summary::{FacetValue, name_parent_request};
 use chorus_models::ChatRequest;
 use chorus_parquet::Column;
-use chorus_text::{Documents, PiiKind, Redacted, Vocabulary, class_keywords, redact};
+use chorus_text::{Documents, PiiKind, Redacted, Vocabulary, class_keywords, redact, word_runs};
 use chorus_types::{ContentHash, Conversation};
 
 use crate::concern::ConcernScorer;
 use crate::hierarchy::group_children;
 use crate::report::{
-    Facets, Investigation, KMeansSummary, LabelAgreement, REPORT_SCHEMA_VERSION, Report, ReportMap,
-    ReportNode, ReportParameters, ReportTotals,
+    Investigation, KMeansSummary, LabelAgreement, ModelText, REPORT_SCHEMA_VERSION, Report,
+    ReportMap, ReportNode, ReportParameters, ReportTotals,
 };
 use crate::summary::{ModelCaller, SummaryFacets};
 use crate::vectors::VectorFile;
@@ -31,15 +31,15 @@ use crate::{
 mod breakdown;
 mod map;
 mod naming;
-mod thresholds;
+mod release;
 
-use breakdown::{distinct_users, facets};
-use map::{map_points, place_nodes};
+use breakdown::distinct_users;
 use naming::{
     apply_names, attach_excerpts, base_naming_requests, cluster_names, describe, name_from,
     name_from_keywords,
 };
-use thresholds::publish;
+pub use release::{OTHER_VALUES, PublishedReport, ReleaseCounts};
+use release::{ReleasePolicy, release};
 
 /// Numbers distinct names 0, 1, 2… in the order they first appear.
 #[derive(Default)]
@@ -90,6 +90,10 @@ pub(crate) struct Collected {
     custom: Vec<Vec<Option<FacetValue>>>,
     /// Investigation mode only: each conversation's redacted user words, cut short.
     excerpts: Option<Vec<String>>,
+    /// When a model writes names: per conversation, its text's runs of words (see
+    /// [`word_runs`]), which the release gate checks model text against.
+    word_runs: Vec<Vec<u64>>,
+    keep_word_runs: bool,
 }
 
 /// What one conversation brings to keyword mode.
@@ -106,16 +110,19 @@ pub(crate) struct Observation<'a> {
 
 impl Collected {
     /// Collects into `vectors`, for a run that asks `custom_facets` of each conversation
-    /// (summary mode) and, in investigation mode, keeps excerpts of the users' words.
+    /// (summary mode), in investigation mode keeps excerpts of the users' words, and when a
+    /// model writes names (`model_names`) keeps what the release gate needs to check them.
     pub(crate) fn new(
         vectors: VectorFile,
         custom_facets: Vec<CustomFacetConfig>,
         investigation: bool,
+        model_names: bool,
     ) -> Self {
         Self {
             vectors,
             custom_facets,
             excerpts: investigation.then(Vec::new),
+            keep_word_runs: model_names,
             ..Self::default()
         }
     }
@@ -227,6 +234,9 @@ impl Collected {
             unknown_users,
         ));
         self.terms.push(self.vocabulary.terms_of(observation.text));
+        if self.keep_word_runs {
+            self.word_runs.push(word_runs(observation.text));
+        }
         self.languages.push(observation.profile.language.clone());
         self.turns.push(observation.profile.turns);
         self.days.push(observation.profile.day);
@@ -324,6 +334,7 @@ pub(crate) fn analyse(
         level_sizes: Vec::new(),
         min_users: config.privacy.min_users,
         min_conversations: config.privacy.min_conversations,
+        min_cell_users: ReleasePolicy::new(&config.privacy).min_cell_users,
         unknown_users: match config.privacy.unknown_users {
             UnknownUsers::Shared => "shared".into(),
             UnknownUsers::Distinct => "distinct".into(),
@@ -364,8 +375,20 @@ pub(crate) fn analyse(
             converged: true,
             inertia: 0.0,
         };
+        let builder = TreeBuilder {
+            collected,
+            config,
+            senders: &[],
+            policy: ReleasePolicy::new(&config.privacy),
+        };
+        let mut counts = ReleaseCounts::default();
+        let tree = release(root(Vec::new(), 0), &builder, &mut counts);
         return Ok(Analysis {
-            report: report(parameters, idle, None, root(Vec::new(), 0), None),
+            report: PublishedReport::new(
+                report(parameters, idle, None, root(Vec::new(), 0), None),
+                tree,
+            ),
+            release: counts,
             paths: Vec::new(),
             coordinates: None,
             stage_seconds: vec![("cluster", 0.0)],
@@ -394,6 +417,7 @@ pub(crate) fn analyse(
         collected,
         config,
         senders: &senders,
+        policy: ReleasePolicy::new(&config.privacy),
     };
     // The chat model builds the levels above the base in summary mode; otherwise they are cuts
     // of Ward's tree over the centroids.
@@ -442,6 +466,7 @@ pub(crate) fn analyse(
         let mut nodes = builder.level_nodes(level, sizes[level], &classes);
         for (node, name) in nodes.iter_mut().zip(parent_names.into_iter().flatten()) {
             node.name = name;
+            node.model_text = ModelText::Name;
         }
         if !collected.summary_mode
             && let Some(namer) = namer.as_deref_mut()
@@ -493,7 +518,8 @@ pub(crate) fn analyse(
     let label_agreement = label_agreement(collected, &base, config);
     let mut tree = root(top, parameters.level_sizes.len());
     tree.users = totals.users;
-    let mut tree = publish(tree, &builder);
+    let mut release_counts = ReleaseCounts::default();
+    let mut tree = release(tree, &builder, &mut release_counts);
     let mut stage_seconds = vec![("cluster", started.elapsed().as_secs_f64())];
     let started = std::time::Instant::now();
     let coordinates = if config.map.enabled {
@@ -515,12 +541,12 @@ pub(crate) fn analyse(
         None
     };
     let report_map = coordinates.as_ref().map(|map| {
-        place_nodes(&mut tree, &map.coordinates);
+        tree.place(&map.coordinates);
         ReportMap {
             sampled: map.sampled,
             neighbours: config.map.neighbours,
             epochs: config.map.epochs,
-            points: map_points(&tree, &map.coordinates, config.map.points, config.run.seed),
+            points: tree.map_points(&map.coordinates, config.map.points, config.run.seed),
         }
     });
     if coordinates.is_some() {
@@ -542,14 +568,19 @@ pub(crate) fn analyse(
         converged: clusters.converged,
         inertia: clusters.inertia(),
     };
+    let placeholder = root(Vec::new(), 0);
     Ok(Analysis {
-        report: report(
-            parameters,
-            kmeans_summary,
-            label_agreement,
+        report: PublishedReport::new(
+            report(
+                parameters,
+                kmeans_summary,
+                label_agreement,
+                placeholder,
+                report_map,
+            ),
             tree,
-            report_map,
         ),
+        release: release_counts,
         paths,
         coordinates: coordinates.map(|map| map.coordinates),
         stage_seconds,
@@ -559,7 +590,7 @@ pub(crate) fn analyse(
 /// The error of a numeric step (k-means, the tree, the map…) that could not run, named after
 /// the run's stage.
 pub(crate) fn clustering_failed(stage: &'static str) -> impl FnOnce(ClusterError) -> PipelineError {
-    move |error| PipelineError::Encode {
+    move |error| PipelineError::Cluster {
         stage: stage.into(),
         message: error.to_string(),
     }
@@ -589,7 +620,9 @@ fn near_identical_senders_per_conversation(
 
 /// The report and where each clustered conversation landed.
 pub(crate) struct Analysis {
-    pub report: Report,
+    pub report: PublishedReport,
+    /// What the release withheld or replaced.
+    pub release: ReleaseCounts,
     /// Per clustered conversation: cluster ids from the top level to the base, `/`-separated.
     pub paths: Vec<String>,
     /// Per clustered conversation: its place on the map, when the map was made.
@@ -719,18 +752,10 @@ fn root(children: Vec<ReportNode>, level: usize) -> ReportNode {
         id: "root".into(),
         level,
         name: "All conversations".into(),
-        description: String::new(),
-        keywords: Vec::new(),
         conversations,
-        users: 0,
         share_of_parent: 1.0,
-        other: false,
-        folded_clusters: 0,
-        examples: Vec::new(),
-        facets: Facets::default(),
         children,
-        members: Vec::new(),
-        position: None,
+        ..ReportNode::empty()
     }
 }
 
@@ -740,6 +765,7 @@ struct TreeBuilder<'a> {
     /// Per conversation: the distinct accounts that sent it or a near-identical request in its
     /// base cluster (1: none but its own).
     senders: &'a [u32],
+    policy: ReleasePolicy,
 }
 
 impl TreeBuilder<'_> {
@@ -768,19 +794,13 @@ impl TreeBuilder<'_> {
             .map(|(index, (docs, keywords))| ReportNode {
                 id: format!("L{level}.{index}"),
                 level,
-                name: name_from(&keywords, self.config.privacy.min_users),
+                name: name_from(&keywords),
                 description: describe(&keywords),
                 conversations: docs.len(),
                 users: distinct_users(self.collected, &docs),
-                share_of_parent: 0.0,
-                other: false,
-                folded_clusters: 0,
-                examples: Vec::new(),
-                facets: facets(self.collected, self.senders, &docs),
                 keywords,
-                children: Vec::new(),
                 members: docs,
-                position: None,
+                ..ReportNode::empty()
             })
             .collect()
     }

@@ -52,6 +52,7 @@ pub(crate) fn read_in_batches(
         cache_hits: 0,
         computed: records,
         wall_seconds: started.elapsed().as_secs_f64(),
+        ..StageReport::default()
     };
     progress.stage_finished(&stage);
     Ok(Ingested { report, stage })

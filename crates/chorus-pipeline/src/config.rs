@@ -380,6 +380,9 @@ pub struct PrivacyConfig {
     pub min_users: usize,
     /// ... and at least this many conversations.
     pub min_conversations: usize,
+    /// A breakdown cell (a language, a day, a concern level… of one cluster) shows its count
+    /// only with at least this many distinct users behind it; by default `min_users`.
+    pub min_cell_users: Option<usize>,
     /// Conversations with no user id: "shared" counts them all as one user (safe when some
     /// people may have many conversations), "distinct" counts each as its own user (say so only
     /// when each conversation is known to come from a different person).
@@ -399,11 +402,32 @@ impl Default for PrivacyConfig {
         Self {
             min_users: 25,
             min_conversations: 50,
+            min_cell_users: None,
             unknown_users: UnknownUsers::Shared,
             aggregate_only: false,
             investigation: false,
             investigation_examples: 5,
         }
+    }
+}
+
+impl PrivacyConfig {
+    fn validate(&self) -> Result<(), String> {
+        let checks = [
+            ("privacy.min_users", Some(self.min_users)),
+            ("privacy.min_conversations", Some(self.min_conversations)),
+            ("privacy.min_cell_users", self.min_cell_users),
+        ];
+        for (key, value) in checks {
+            if let Some(value @ (0 | 1)) = value {
+                return Err(format!(
+                    "{key} = {value} would publish clusters or counts that stand for a single \
+                     person, which the release rules exist to prevent; use 2 or more (the \
+                     default, 25 users and 50 conversations, follows the published method)"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -470,6 +494,7 @@ impl Config {
 
     /// Checks values that parse but make no sense.
     pub fn validate(&self) -> Result<(), String> {
+        self.privacy.validate()?;
         if self.run.batch_size == 0 {
             return Err("run.batch_size must be at least 1".into());
         }
@@ -543,6 +568,7 @@ mod tests {
                 "cluster.k",
                 "models.chat",
                 "facets.screener",
+                "privacy.min_cell_users",
             ]
             .map(String::from),
         );

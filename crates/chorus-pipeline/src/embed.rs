@@ -12,10 +12,7 @@ pub(crate) fn model_runtime(stage: &str) -> Result<tokio::runtime::Runtime, Pipe
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|error| PipelineError::Encode {
-            stage: stage.into(),
-            message: format!("cannot start the async runtime: {error}"),
-        })
+        .map_err(|error| PipelineError::Runtime(format!("stage {stage}: {error}")))
 }
 
 /// Bump when what is embedded for a given text changes.
@@ -51,8 +48,26 @@ impl<'a> EmbedStage<'a> {
     fn embed(&self, texts: &[String]) -> Result<Vec<Embedded>, ModelError> {
         let matrix = self.runtime.block_on(self.embedder.embed(texts))?;
         Ok((0..matrix.rows())
-            .map(|row| Embedded::Vector(matrix.row(row).to_vec()))
+            .map(|row| {
+                let vector = matrix.row(row);
+                if self.usable(vector) {
+                    Embedded::Vector(vector.to_vec())
+                } else {
+                    Embedded::Failed(format!(
+                        "the embedder returned {} numbers, not {} finite ones",
+                        vector.len(),
+                        self.embedder.dim().unwrap_or(vector.len())
+                    ))
+                }
+            })
             .collect())
+    }
+
+    /// A vector clustering can use: not empty, of the embedder's length, every value finite.
+    fn usable(&self, vector: &[f32]) -> bool {
+        !vector.is_empty()
+            && self.embedder.dim().is_none_or(|dim| dim == vector.len())
+            && vector.iter().all(|v| v.is_finite())
     }
 
     /// Vectors for a few texts outside the cached stage (the concern anchors).
@@ -121,13 +136,17 @@ impl ItemStage for EmbedStage<'_> {
         })
     }
 
+    /// A cached vector that is damaged (wrong length, NaN, infinite) does not decode, so it is
+    /// computed again (and counted as invalid in the stage's report).
     fn decode(&self, bytes: &[u8]) -> Option<Embedded> {
         match bytes.split_first()? {
-            (b'v', rest) if rest.len() % 4 == 0 => Some(Embedded::Vector(
-                rest.chunks_exact(4)
+            (b'v', rest) if rest.len() % 4 == 0 => {
+                let vector: Vec<f32> = rest
+                    .chunks_exact(4)
                     .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect(),
-            )),
+                    .collect();
+                self.usable(&vector).then_some(Embedded::Vector(vector))
+            }
             (b'f', rest) => Some(Embedded::Failed(String::from_utf8_lossy(rest).into_owned())),
             _ => None,
         }

@@ -37,4 +37,33 @@ pub enum PipelineError {
         /// The encoder's message.
         message: String,
     },
+    /// A numeric step (k-means, the tree, the map, centring…) could not run on its input.
+    #[error("stage {stage}: {message}")]
+    Cluster {
+        /// The stage.
+        stage: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The async runtime that drives model calls could not start.
+    #[error("cannot start the async runtime for model calls: {0}")]
+    Runtime(String),
+    /// An output could not be made (before it is written).
+    #[error("cannot make {path}: {message}")]
+    Output {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// Another run is writing into the same output folder.
+    #[error(
+        "{path} is in use by another chorus run ({holder}); wait for it to finish, or give this run another output folder (-o)"
+    )]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// What the lock file says about the run holding it.
+        holder: String,
+    },
 }

@@ -15,6 +15,7 @@ mod error;
 mod estimate;
 mod hierarchy;
 mod inspect;
+mod lock;
 mod manifest;
 mod model_calls;
 mod output;
@@ -26,6 +27,7 @@ mod stages;
 mod summary;
 mod vectors;
 
+pub use analysis::{OTHER_VALUES, PublishedReport, ReleaseCounts};
 pub use config::{
     Centering, ClusterConfig, Config, CustomFacetConfig, CustomKind, DEFAULT_CONFIG_TOML,
     EmbedConfig, FacetsConfig, HierarchyConfig, MapConfig, ModelsConfig, PrivacyConfig, RunConfig,
@@ -35,10 +37,11 @@ pub use embed::{EmbedStage, Embedded};
 pub use error::PipelineError;
 pub use estimate::{Estimate, estimate};
 pub use inspect::{InspectReport, inspect};
+pub use lock::LOCK_FILE;
 pub use manifest::RunManifest;
 pub use model_calls::{CallCounts, ChatOutcome, complete_all};
 pub use progress::{NoProgress, Progress, StageReport};
-pub use report::{Investigation, Report, ReportNode};
+pub use report::{Investigation, Report, ReportNode, escape_markdown};
 pub use run::{Models, PAGE_FILE, RunOutcome, default_store_path, run};
 pub use stage::{ItemStage, StageRunner};
 pub use stages::ProfileStage;

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use chorus_ingest::{FileReport, IngestTotals};
 
+use crate::analysis::ReleaseCounts;
 use crate::summary::ModelStageUsage;
 use crate::{Config, StageReport};
 
@@ -29,6 +30,10 @@ pub struct RunManifest {
     pub stages: Vec<StageReport>,
     /// Per model stage (summary mode): calls sent and cached, retries, tokens and cost.
     pub model_usage: Vec<ModelStageUsage>,
+    /// What the release door withheld or replaced, by rule (no content); absent when nothing
+    /// was clustered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<ReleaseCounts>,
     /// Files written to the output folder.
     pub outputs: Vec<String>,
 }

@@ -13,8 +13,16 @@ pub struct StageReport {
     pub cache_hits: u64,
     /// Items computed in this run.
     pub computed: u64,
+    /// Stored results that were damaged (a vector of the wrong length, NaN) or no longer
+    /// decoded: computed again, and counted in `computed` too.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub invalid_cached: u64,
     /// Wall time in seconds.
     pub wall_seconds: f64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 /// Receives progress from the runner. Implementations render it (a progress bar, log lines) or

@@ -120,6 +120,9 @@ pub struct ReportParameters {
     pub min_users: usize,
     /// Publication threshold: conversations.
     pub min_conversations: usize,
+    /// Distinct users a breakdown cell needs to be shown.
+    #[serde(default)]
+    pub min_cell_users: usize,
     /// How conversations without a user id were counted.
     pub unknown_users: String,
     /// The run's seed.
@@ -198,9 +201,58 @@ pub struct ReportNode {
     /// Its conversations (positions among the clustered ones); never written.
     #[serde(skip)]
     pub(crate) members: Vec<usize>,
+    /// What a model wrote of its texts (the release gate checks those word by word); never
+    /// written.
+    #[serde(skip)]
+    pub(crate) model_text: ModelText,
     /// Its place on the map: the mean position of its conversations (none for the root, or
     /// without a map).
     pub position: Option<[f32; 2]>,
+}
+
+/// Which of a node's texts a model wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum ModelText {
+    /// None: they are built from its keywords.
+    #[default]
+    None,
+    /// The name (a local model's title from the keywords).
+    Name,
+    /// The name and the description.
+    NameAndDescription,
+}
+
+impl ReportNode {
+    /// The texts of this node a model wrote.
+    pub(crate) fn model_texts(&self) -> Vec<&str> {
+        match self.model_text {
+            ModelText::None => Vec::new(),
+            ModelText::Name => vec![&self.name],
+            ModelText::NameAndDescription => vec![&self.name, &self.description],
+        }
+    }
+
+    /// A node with nothing in it yet.
+    pub(crate) fn empty() -> Self {
+        Self {
+            id: String::new(),
+            level: 0,
+            name: String::new(),
+            description: String::new(),
+            keywords: Vec::new(),
+            conversations: 0,
+            users: 0,
+            share_of_parent: 0.0,
+            other: false,
+            folded_clusters: 0,
+            examples: Vec::new(),
+            facets: Facets::default(),
+            children: Vec::new(),
+            members: Vec::new(),
+            model_text: ModelText::None,
+            position: None,
+        }
+    }
 }
 
 /// Facet breakdowns of one cluster.
@@ -258,10 +310,12 @@ pub enum CustomBreakdown {
     },
     /// Yes and no counts.
     YesNo {
-        /// Answered yes.
-        yes: usize,
-        /// Answered no.
-        no: usize,
+        /// Answered yes (absent when fewer than `min_cell_users` users did).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        yes: Option<usize>,
+        /// Answered no (likewise).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        no: Option<usize>,
     },
 }
 
@@ -311,8 +365,8 @@ pub fn render_markdown(report: &Report) -> String {
     if let Some(agreement) = &report.label_agreement {
         let _ = writeln!(
             out,
-            "Agreement of the base clusters with `{}` ({} labels): NMI {:.3}, ARI {:.3}, V-measure {:.3}, purity {:.3}.\n",
-            agreement.field,
+            "Agreement of the base clusters with {} ({} labels): NMI {:.3}, ARI {:.3}, V-measure {:.3}, purity {:.3}.\n",
+            escape_markdown(&agreement.field),
             agreement.labels,
             agreement.scores.nmi,
             agreement.scores.ari,
@@ -326,27 +380,72 @@ pub fn render_markdown(report: &Report) -> String {
     out
 }
 
+/// `text` (from data or a model) as inert Markdown: one line, HTML's special characters as
+/// entities, every Markdown punctuation mark backslash-escaped (escapes do not show once
+/// rendered).
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            // `:` and `.` too: a bare `http://…` or `www.…` is a live link in GitHub's Markdown.
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.'
+            | '!' | '|' | '~' | ':' | '=' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn render_node(node: &ReportNode, depth: usize, out: &mut String) {
     let indent = "  ".repeat(depth);
     let _ = writeln!(
         out,
         "{indent}- **{}** — {} conversations ({:.1}%), {} users",
-        node.name,
+        escape_markdown(&node.name),
         node.conversations,
         node.share_of_parent * 100.0,
         node.users
     );
     if !node.description.is_empty() {
-        let _ = writeln!(out, "{indent}  {}", node.description);
+        let _ = writeln!(out, "{indent}  {}", escape_markdown(&node.description));
     }
     if !node.other && node.folded_clusters > 0 {
+        let held = if node.children.is_empty() {
+            "Made of"
+        } else {
+            "Also holds"
+        };
         let _ = writeln!(
             out,
-            "{indent}  Made of {} smaller clusters, each too small to publish on its own.",
+            "{indent}  {held} {} smaller clusters, each too small to publish on its own.",
             node.folded_clusters
         );
     }
     for child in &node.children {
         render_node(child, depth + 1, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_and_html_from_data_are_inert() {
+        let escaped = escape_markdown(
+            "<img src=x onerror=alert(1)> [click](http://evil.invalid) **bold**\n# heading",
+        );
+        for live in ["<img", "](", "**", "\n", "http://"] {
+            assert!(!escaped.contains(live), "{live} in {escaped}");
+        }
+        assert!(escaped.starts_with("&lt;img src\\=x"), "{escaped}");
+        assert_eq!(escape_markdown("card delivery"), "card delivery");
     }
 }

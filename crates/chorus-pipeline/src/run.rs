@@ -10,11 +10,13 @@ use chorus_store::Store;
 use chorus_text::Redacted;
 use chorus_types::Conversation;
 
+use crate::analysis::PublishedReport;
 use crate::analysis::{Analysis, Collected, Observation, analyse, keyword_text};
 use crate::batches::{Batch, read_in_batches};
 use crate::concern::ConcernScorer;
+use crate::lock::OutputLock;
 use crate::output::{OutputFile, write_file, write_json};
-use crate::report::{Report, render_markdown};
+use crate::report::render_markdown;
 use crate::stage::StageRunner;
 use crate::summary::ModelCaller;
 use crate::vectors::VectorFile;
@@ -28,7 +30,7 @@ pub struct RunOutcome {
     /// The dataset summary written to `dataset.json`.
     pub dataset: DatasetStats,
     /// The cluster report written to `report.json`, when an embedder was given.
-    pub report: Option<Report>,
+    pub report: Option<PublishedReport>,
 }
 
 /// Output files, in the order they are written.
@@ -83,6 +85,7 @@ pub fn run(
         path: out_dir.to_path_buf(),
         source,
     })?;
+    let _lock = OutputLock::take(out_dir)?;
     remove_previous_outputs(out_dir)?;
     let store_path = config
         .store
@@ -136,6 +139,7 @@ pub fn run(
             Vec::new()
         },
         config.privacy.investigation,
+        naming_model.is_some(),
     );
     let ingested = read_in_batches(inputs, config, progress, &mut |batch| {
         match batch {
@@ -169,6 +173,7 @@ pub fn run(
     let dataset = stats.finish();
     write_json(&out_dir.join(DATASET_FILE), &dataset)?;
     collected.seal()?;
+    let mut release_counts = None;
     let report = match &embed_stage {
         Some(stage) => {
             if !summary_mode {
@@ -178,10 +183,12 @@ pub fn run(
             progress.stage_started("cluster", "conversations", Some(collected.len() as u64));
             let Analysis {
                 report,
+                release,
                 paths,
                 coordinates,
                 stage_seconds,
             } = analyse(&collected, config, caller.as_mut(), Some(stage))?;
+            release_counts = Some(release);
             for (name, seconds) in stage_seconds {
                 let stage = crate::StageReport {
                     name: name.into(),
@@ -197,26 +204,13 @@ pub fn run(
             if !config.privacy.aggregate_only {
                 let table =
                     write_table(&collected.conversation_table(&paths, coordinates.as_deref()))
-                        .map_err(|error| PipelineError::Encode {
-                            stage: "report".into(),
-                            message: format!("{CONVERSATIONS_FILE}: {error}"),
+                        .map_err(|error| PipelineError::Output {
+                            path: out_dir.join(CONVERSATIONS_FILE),
+                            message: error.to_string(),
                         })?;
                 write_file(&out_dir.join(CONVERSATIONS_FILE), &table)?;
             }
-            write_json(&out_dir.join(REPORT_FILE), &report)?;
-            write_file(
-                &out_dir.join(REPORT_MD_FILE),
-                render_markdown(&report).as_bytes(),
-            )?;
-            let compact =
-                serde_json::to_string(&report).map_err(|error| PipelineError::Encode {
-                    stage: "report".into(),
-                    message: error.to_string(),
-                })?;
-            write_file(
-                &out_dir.join(PAGE_FILE),
-                chorus_page::render(&compact).as_bytes(),
-            )?;
+            write_analyst_files(out_dir, &report)?;
             Some(report)
         }
         None => None,
@@ -232,6 +226,7 @@ pub fn run(
         inputs: ingested.report.files,
         stages: stage_reports,
         model_usage: caller.as_ref().map(ModelCaller::usage).unwrap_or_default(),
+        release: release_counts,
         outputs: OUTPUT_FILES
             .iter()
             .filter(|&&name| match name {
@@ -248,6 +243,24 @@ pub fn run(
         dataset,
         report,
     })
+}
+
+/// The files written for analysts: report.json, report.md and the explorer page, all from what
+/// the release door let out.
+fn write_analyst_files(out_dir: &Path, report: &PublishedReport) -> Result<(), PipelineError> {
+    write_json(&out_dir.join(REPORT_FILE), report)?;
+    write_file(
+        &out_dir.join(REPORT_MD_FILE),
+        render_markdown(report).as_bytes(),
+    )?;
+    let compact = serde_json::to_string(report).map_err(|error| PipelineError::Output {
+        path: out_dir.join(PAGE_FILE),
+        message: error.to_string(),
+    })?;
+    write_file(
+        &out_dir.join(PAGE_FILE),
+        chorus_page::render(&compact).as_bytes(),
+    )
 }
 
 /// What summary mode asks of each conversation.

@@ -105,10 +105,12 @@ impl<'a, S: ItemStage> StageRunner<'a, S> {
                 &self.params,
                 self.stage.input_hash(input),
             );
-            let cached = self
-                .store
-                .get(key)?
-                .and_then(|bytes| self.stage.decode(&bytes));
+            let stored = self.store.get(key)?;
+            let found = stored.is_some();
+            let cached = stored.and_then(|bytes| self.stage.decode(&bytes));
+            if found && cached.is_none() {
+                self.report.invalid_cached += 1;
+            }
             if cached.is_none() {
                 missing.push((index, key));
             }

@@ -46,6 +46,11 @@ impl Vocabulary {
         id
     }
 
+    /// The id of a term seen before.
+    pub fn id(&self, term: &str) -> Option<u32> {
+        self.ids.get(term).copied()
+    }
+
     /// The text of a term id.
     pub fn term(&self, id: u32) -> &str {
         self.terms.get(id as usize).map_or("", String::as_str)
@@ -69,10 +74,7 @@ fn terms(text: &str) -> Vec<String> {
     let mut previous: Option<&str> = None;
     for word in lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')) {
         let word = word.trim_matches('\'');
-        let content = word.chars().count() >= 2
-            && !STOP.contains(word)
-            && !word.chars().all(|c| c.is_numeric());
-        if !content {
+        if !is_content_word(word) {
             // A stopword or a gap breaks a phrase; an empty split (repeated separators) does not.
             if !word.is_empty() || previous.is_some() {
                 previous = None;
@@ -86,6 +88,11 @@ fn terms(text: &str) -> Vec<String> {
         previous = Some(word);
     }
     out
+}
+
+/// A word that can carry meaning: two or more characters, not a function word, not a number.
+pub(crate) fn is_content_word(word: &str) -> bool {
+    word.chars().count() >= 2 && !STOP.contains(word) && !word.chars().all(|c| c.is_numeric())
 }
 
 /// A term that describes one class against the others.

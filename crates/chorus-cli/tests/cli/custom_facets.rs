@@ -274,7 +274,7 @@ fn a_custom_text_facet_can_be_what_is_clustered() {
     .unwrap();
     let out = dir.path().join("out");
     let config = config.display().to_string();
-    run_ok(&as_args(&small_run_args(&input, &out, &config, 4, (1, 1))));
+    run_ok(&as_args(&small_run_args(&input, &out, &config, 4, (2, 2))));
     let rows = parquet_rows(&out);
     assert_eq!(rows.len(), 180);
     let cluster_of = |id: &str| {

@@ -158,7 +158,11 @@ fn scripted_reply(body: &Value) -> String {
         return "unexpected prompt".into();
     };
     if prompt.contains("overall request") {
-        return format!(" {}</answer>", topic.1);
+        // The summary uses the words of the names the model gives its cluster and their
+        // parents, as a model's names use its summaries' words: the release gate passes them.
+        let parent = topic.3;
+        let top = category_of(parent).unwrap_or("");
+        return format!(" {} {}, {parent}, {top}.</answer>", topic.1, topic.2);
     }
     if prompt.contains("Which human languages") {
         return "English</answer>".into();

@@ -7,6 +7,7 @@ mod docs;
 mod eval;
 mod hierarchy;
 mod page;
+mod release;
 mod report;
 mod resume;
 mod summary;

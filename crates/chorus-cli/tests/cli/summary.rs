@@ -54,21 +54,22 @@ fn scripted_reply(body: &Value) -> String {
         return if group.contains("refund") {
             "Users wanted money back.</summary><name>This name is far too long to be accepted as a cluster name</name>".into()
         } else if group.contains("card") {
-            "Users waited for cards.</summary><name>Track delivery of new cards</name>".into()
+            "Users track the delivery of new cards.</summary><name>Track delivery of new cards</name>".into()
         } else {
-            "Users asked about rates.</summary><name>Explain currency exchange rates</name>".into()
+            "Users ask to explain currency exchange rates.</summary><name>Explain currency exchange rates</name>".into()
         };
     }
     if prompt.contains("<groups>") {
-        return "Users asked about banking.</summary><name>Handle everyday banking questions</name>".into();
+        return "Users ask about cards and rates.</summary><name>Cards and exchange rates</name>"
+            .into();
     }
     let Some(topic) = topic else {
         return "unexpected prompt".into();
     };
     if prompt.contains("overall request") {
         return match topic {
-            "card" => " find out when their new card will arrive.</answer>",
-            "rate" => " learn which exchange rate applies to payments in euros.</answer>",
+            "card" => " track the delivery of new cards that have not arrived.</answer>",
+            "rate" => " explain currency exchange rates for payments in euros.</answer>",
             _ => " get a refund for a purchase charged twice.</answer>",
         }
         .into();

@@ -7,7 +7,8 @@ use chrono::Datelike;
 
 use chorus_facets::summary::FacetValue;
 
-use super::Collected;
+use super::release::Cells;
+use super::{Collected, TreeBuilder};
 use crate::report::{CustomBreakdown, Facets, NumericFacet};
 use crate::{CustomFacetConfig, CustomKind};
 
@@ -21,56 +22,75 @@ pub(super) fn distinct_users(collected: &Collected, docs: &[usize]) -> usize {
         .len()
 }
 
-pub(super) fn facets(collected: &Collected, senders: &[u32], docs: &[usize]) -> Facets {
+/// The breakdowns of a published node's conversations, every cell through the release rule.
+pub(super) fn facets(builder: &TreeBuilder<'_>, docs: &[usize], withheld: &mut usize) -> Facets {
+    let collected = builder.collected;
+    let senders = builder.senders;
+    let min_cell_users = builder.policy.min_cell_users;
+    let mut release = |cells: Cells| cells.release(min_cell_users, withheld);
+    let user = |d: usize| collected.users[d];
+    let mut language = Cells::default();
+    let mut turns = Cells::default();
+    let mut day = Cells::default();
+    let mut week = Cells::default();
+    for bucket in 1..=TURN_BUCKETS {
+        turns.declare(turn_label(bucket));
+    }
+    let mut turn_sum = 0u64;
+    for &d in docs {
+        language.add(
+            collected.languages[d].as_deref().unwrap_or("unknown"),
+            user(d),
+        );
+        turn_sum += u64::from(collected.turns[d]);
+        turns.add(
+            turn_label(collected.turns[d].clamp(1, TURN_BUCKETS)),
+            user(d),
+        );
+        if let Some(date) = collected.days[d] {
+            day.add(date.to_string(), user(d));
+            let iso = date.iso_week();
+            week.add(format!("{}-W{:02}", iso.year(), iso.week()), user(d));
+        }
+    }
     let mut facets = Facets {
         cross_account_duplicates: docs.iter().filter(|&&d| senders[d] > 1).count(),
         largest_sender_group: docs.iter().map(|&d| senders[d]).max().unwrap_or(0) as usize,
+        language: release(language).into_iter().collect(),
+        day: release(day).into_iter().collect(),
+        week: release(week).into_iter().collect(),
+        turns: NumericFacet {
+            mean: turn_sum as f64 / docs.len().max(1) as f64,
+            histogram: release(turns),
+        },
         ..Facets::default()
     };
-    let mut histogram = vec![0usize; TURN_BUCKETS as usize];
-    let mut turn_sum = 0u64;
-    for &d in docs {
-        let language = collected.languages[d].as_deref().unwrap_or("unknown");
-        *facets.language.entry(language.to_string()).or_default() += 1;
-        let turns = collected.turns[d];
-        turn_sum += u64::from(turns);
-        histogram[(turns.clamp(1, TURN_BUCKETS) - 1) as usize] += 1;
-        if let Some(day) = collected.days[d] {
-            *facets.day.entry(day.to_string()).or_default() += 1;
-            let week = day.iso_week();
-            *facets
-                .week
-                .entry(format!("{}-W{:02}", week.year(), week.week()))
-                .or_default() += 1;
-        }
-    }
     if !collected.concern.is_empty() {
-        let mut concern = vec![0usize; 5];
+        let mut levels = Cells::default();
+        for level in 1..=5u8 {
+            levels.declare(level.to_string());
+        }
         let (mut sum, mut rated) = (0u64, 0usize);
         for &d in docs {
             if let Some(level) = collected.concern[d] {
-                concern[usize::from(level.clamp(1, 5)) - 1] += 1;
+                levels.add(level.clamp(1, 5).to_string(), user(d));
                 sum += u64::from(level);
                 rated += 1;
             }
         }
         facets.concern = Some(NumericFacet {
             mean: sum as f64 / rated.max(1) as f64,
-            histogram: concern
-                .into_iter()
-                .enumerate()
-                .map(|(i, count)| ((i + 1).to_string(), count))
-                .collect(),
+            histogram: release(levels),
         });
     }
     if collected.summary_mode {
-        let mut languages: BTreeMap<String, usize> = BTreeMap::new();
+        let mut languages = Cells::default();
         for &d in docs {
             for name in &collected.model_languages[d] {
-                *languages.entry(name.clone()).or_default() += 1;
+                languages.add(name.clone(), user(d));
             }
         }
-        facets.model_language = Some(languages);
+        facets.model_language = Some(release(languages).into_iter().collect());
     }
     facets.custom = collected
         .custom_facets
@@ -79,27 +99,22 @@ pub(super) fn facets(collected: &Collected, senders: &[u32], docs: &[usize]) -> 
         .map(|(index, facet)| {
             let values = docs
                 .iter()
-                .filter_map(|&d| collected.custom[d][index].as_ref());
-            (facet.name.clone(), custom_breakdown(facet, values))
+                .filter_map(|&d| Some((collected.custom[d][index].as_ref()?, user(d))));
+            (
+                facet.name.clone(),
+                custom_breakdown(facet, values, &mut release),
+            )
         })
         .collect();
-    facets.turns = NumericFacet {
-        mean: turn_sum as f64 / docs.len().max(1) as f64,
-        histogram: histogram
-            .into_iter()
-            .enumerate()
-            .map(|(i, count)| {
-                let bucket = i as u32 + 1;
-                let label = if bucket == TURN_BUCKETS {
-                    format!("{bucket}+")
-                } else {
-                    bucket.to_string()
-                };
-                (label, count)
-            })
-            .collect(),
-    };
     facets
+}
+
+fn turn_label(bucket: u32) -> String {
+    if bucket == TURN_BUCKETS {
+        format!("{bucket}+")
+    } else {
+        bucket.to_string()
+    }
 }
 
 /// Buckets of a number facet's histogram.
@@ -107,31 +122,43 @@ const NUMBER_BUCKETS: usize = 10;
 
 fn custom_breakdown<'a>(
     facet: &CustomFacetConfig,
-    values: impl Iterator<Item = &'a FacetValue>,
+    values: impl Iterator<Item = (&'a FacetValue, u64)>,
+    release: &mut impl FnMut(Cells) -> Vec<(String, usize)>,
 ) -> CustomBreakdown {
     match facet.kind {
         CustomKind::Text => CustomBreakdown::Text {
             answered: values.count(),
         },
         CustomKind::Categorical => {
-            let mut counts: BTreeMap<String, usize> =
-                facet.values.iter().map(|v| (v.clone(), 0)).collect();
-            for value in values {
+            let mut cells = Cells::default();
+            for value in &facet.values {
+                cells.declare(value.clone());
+            }
+            for (value, user) in values {
                 if let FacetValue::Category(name) = value {
-                    *counts.entry(name.clone()).or_default() += 1;
+                    cells.add(name.clone(), user);
                 }
             }
-            CustomBreakdown::Categorical { counts }
+            CustomBreakdown::Categorical {
+                counts: release(cells).into_iter().collect(),
+            }
         }
         CustomKind::Number => {
             let (min, max) = (facet.min.unwrap_or(0.0), facet.max.unwrap_or(1.0));
             let width = (max - min) / NUMBER_BUCKETS as f64;
-            let mut histogram = vec![0usize; NUMBER_BUCKETS];
+            let label = |i: usize| {
+                let low = min + width * i as f64;
+                format!("{}–{}", round2(low), round2(low + width))
+            };
+            let mut cells = Cells::default();
+            for i in 0..NUMBER_BUCKETS {
+                cells.declare(label(i));
+            }
             let (mut sum, mut answered) = (0.0, 0usize);
-            for value in values {
+            for (value, user) in values {
                 if let FacetValue::Number(number) = value {
                     let bucket = ((number - min) / width).floor().max(0.0) as usize;
-                    histogram[bucket.min(NUMBER_BUCKETS - 1)] += 1;
+                    cells.add(label(bucket.min(NUMBER_BUCKETS - 1)), user);
                     sum += number;
                     answered += 1;
                 }
@@ -139,26 +166,23 @@ fn custom_breakdown<'a>(
             CustomBreakdown::Number {
                 answered,
                 mean: sum / answered.max(1) as f64,
-                histogram: histogram
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, count)| {
-                        let low = min + width * i as f64;
-                        (format!("{}–{}", round2(low), round2(low + width)), count)
-                    })
-                    .collect(),
+                histogram: release(cells),
             }
         }
         CustomKind::YesNo => {
-            let (mut yes, mut no) = (0, 0);
-            for value in values {
-                match value {
-                    FacetValue::YesNo(true) => yes += 1,
-                    FacetValue::YesNo(false) => no += 1,
-                    _ => {}
+            let mut cells = Cells::default();
+            cells.declare("yes");
+            cells.declare("no");
+            for (value, user) in values {
+                if let FacetValue::YesNo(yes) = value {
+                    cells.add(if *yes { "yes" } else { "no" }, user);
                 }
             }
-            CustomBreakdown::YesNo { yes, no }
+            let shown: BTreeMap<String, usize> = release(cells).into_iter().collect();
+            CustomBreakdown::YesNo {
+                yes: shown.get("yes").copied(),
+                no: shown.get("no").copied(),
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ use chorus_text::Keyword;
 
 use super::Collected;
 use crate::PipelineError;
-use crate::report::ReportNode;
+use crate::report::{ModelText, ReportNode};
 use crate::summary::ModelCaller;
 
 /// Inside and outside summaries per summary-mode base cluster.
@@ -135,6 +135,7 @@ pub(super) fn name_from_keywords(
     for (index, name) in named.into_iter().zip(namer.keyword_names(&keywords)?) {
         if let Some(name) = name {
             nodes[index].name = name;
+            nodes[index].model_text = ModelText::Name;
         }
     }
     Ok(())
@@ -156,14 +157,13 @@ pub(super) fn apply_names(nodes: &mut [ReportNode], names: Vec<Option<ClusterNam
         if let Some(named) = name {
             node.name = named.name;
             node.description = named.description;
+            node.model_text = ModelText::NameAndDescription;
         }
     }
 }
 
-pub(super) fn name_from(keywords: &[Keyword], min_users: usize) -> String {
-    if keywords.is_empty() {
-        return format!("No keyword shared by {min_users} users");
-    }
+/// The first three keywords (the release names a node without any).
+pub(super) fn name_from(keywords: &[Keyword]) -> String {
     keywords
         .iter()
         .take(3)

@@ -1,0 +1,126 @@
+//! The vocabulary gate's text rules: which words of a text are content words, the runs of words
+//! a copy would share with its source, and replies no text may come from (markup, a quoted
+//! conversation, the prompt's own instructions).
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::keywords::is_content_word;
+
+/// Words of this many or more in a row, copied from text that fewer than `min_users` accounts
+/// wrote, make a published text a copy.
+pub const COPIED_RUN_WORDS: usize = 6;
+
+/// Words any description may use whoever wrote the node's text: they say what kind of thing a
+/// cluster is and can point at no one.
+const GENERIC_WORDS: &str = include_str!("generic_words.txt");
+
+static GENERIC: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| GENERIC_WORDS.split_whitespace().collect());
+
+/// The lower-cased words of `text`, in order: runs of letters, digits and apostrophes.
+pub fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .map(|w| w.trim_matches('\''))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The words of `text` that the gate asks evidence for: content words (see
+/// [`crate::Vocabulary::terms_of`]) that are not generic descriptive words.
+pub fn gated_words(text: &str) -> Vec<String> {
+    let mut seen = HashSet::new();
+    words(text)
+        .into_iter()
+        .filter(|w| is_content_word(w) && !GENERIC.contains(w.as_str()))
+        .filter(|w| seen.insert(w.clone()))
+        .collect()
+}
+
+/// A number for each run of [`COPIED_RUN_WORDS`] words in `text` (every word counts, function
+/// words too), sorted and without repeats. Two texts share a run exactly when they share a
+/// number (up to 64-bit hash collisions, which can only make the gate stricter).
+pub fn word_runs(text: &str) -> Vec<u64> {
+    let words = words(text);
+    let mut runs: Vec<u64> = words
+        .windows(COPIED_RUN_WORDS)
+        .map(|window| {
+            let hash = blake3::hash(window.join(" ").as_bytes());
+            u64::from_le_bytes(hash.as_bytes()[..8].try_into().unwrap_or([0; 8]))
+        })
+        .collect();
+    runs.sort_unstable();
+    runs.dedup();
+    runs
+}
+
+static MARKUP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)</?[a-z][a-z0-9_-]*[^>]*>|\]\(|https?://|www\.|```|&[a-z]+;|&#")
+        .unwrap_or_else(|e| panic!("markup pattern: {e}"))
+});
+
+static ROLE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(^|[\s>\]])(user|human|assistant|system|ai|gpt|bot)\s*:")
+        .unwrap_or_else(|e| panic!("role pattern: {e}"))
+});
+
+/// Why a model's reply cannot be a published name or description, if it cannot: it holds
+/// markup or a link, quotes a conversation turn ("User: …"), or repeats a run of
+/// [`COPIED_RUN_WORDS`] words of `instructions` (the prompt it was given).
+pub fn unusable_reply(text: &str, instructions: &str) -> Option<String> {
+    if let Some(found) = MARKUP.find(text) {
+        return Some(format!("it holds markup ({:?})", found.as_str()));
+    }
+    if ROLE_PREFIX.is_match(text) {
+        return Some("it quotes a conversation turn".into());
+    }
+    let prompt: HashSet<u64> = word_runs(instructions).into_iter().collect();
+    if word_runs(text).iter().any(|run| prompt.contains(run)) {
+        return Some("it repeats the prompt's instructions".into());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gated_words_skip_function_and_generic_words() {
+        assert_eq!(
+            gated_words("Requests about resetting a bank PASSWORD, password again"),
+            ["resetting", "bank", "password"]
+        );
+    }
+
+    #[test]
+    fn shared_runs_are_found_whatever_the_case_and_punctuation() {
+        let a = word_runs("He said: my neighbour John Smith lives at the end");
+        let b = word_runs("my Neighbour, john smith lives at");
+        assert!(a.iter().any(|run| b.contains(run)));
+        assert!(word_runs("five words are too few").is_empty());
+    }
+
+    #[test]
+    fn markup_quotes_and_echoed_instructions_are_unusable() {
+        let prompt = "Name the group in at most ten words and never include identifying details.";
+        for bad in [
+            "<name>The name</name>",
+            "click [here](http://x.invalid)",
+            "User: how do I get my money back",
+            "Name the group in at most ten words",
+            "see www.example.invalid",
+        ] {
+            assert!(unusable_reply(bad, prompt).is_some(), "{bad}");
+        }
+        assert_eq!(
+            unusable_reply("Card delivery and tracking questions", prompt),
+            None
+        );
+        assert_eq!(unusable_reply("Costs of 3 < 5 items", prompt), None);
+    }
+}
