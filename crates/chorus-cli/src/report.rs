@@ -39,7 +39,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<Finished> {
         "chorus: serving {} at http://{address}/ (Ctrl-C to stop)",
         args.run_dir.display()
     );
-    chorus_page::serve::serve(listener, &args.run_dir)?;
+    chorus_serve::serve(listener, &args.run_dir)?;
     Ok(Finished::Clean)
 }
 

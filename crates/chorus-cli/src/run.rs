@@ -25,10 +25,13 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Finished> {
     if args.dry_run {
         return dry_run(&config, &inputs, &args, chat.as_deref(), progress.as_ref());
     }
-    let embedder = if args.profile_only {
-        None
-    } else {
-        Some(local_embedder(&config.embed.model, args.quiet)?)
+    let embedder: Option<Box<dyn Embedder>> = match (&config.models.embed, args.profile_only) {
+        (_, true) => None,
+        (Some(server), false) => Some(
+            chorus_models::embedder(server)
+                .context("setting up the embeddings server named by models.embed")?,
+        ),
+        (None, false) => Some(Box::new(local_embedder(&config.embed.model, args.quiet)?)),
     };
     let namer = if config.hierarchy.local_names && chat.is_none() && !args.profile_only {
         Some(local_namer(config.run.seed, args.quiet)?)
@@ -36,7 +39,7 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Finished> {
         None
     };
     let models = Models {
-        embedder: embedder.as_ref().map(|e| e as &dyn Embedder),
+        embedder: embedder.as_deref(),
         chat: chat.as_deref(),
         keyword_namer: namer.as_ref().map(|n| n as &dyn ChatModel),
     };

@@ -72,6 +72,19 @@ impl<M: ChatModel + ?Sized> ChatModel for Box<M> {
     }
 }
 
+/// The embeddings backend a configuration names: any OpenAI-compatible `/v1/embeddings` server
+/// (OpenAI, vLLM, text-embeddings-inference, Ollama). Anthropic has no embeddings API.
+pub fn embedder(config: &BackendConfig) -> Result<Box<dyn Embedder>, ModelError> {
+    match config.kind {
+        BackendKind::Openai => Ok(Box::new(openai::OpenAiEmbedder::new(config)?)),
+        BackendKind::Anthropic => Err(ModelError::Fatal {
+            backend: "anthropic".into(),
+            message: "the Anthropic API has no embeddings endpoint".into(),
+            fix: "use kind = \"openai\" with an OpenAI-compatible embeddings server for models.embed, or leave models.embed out for the local model".into(),
+        }),
+    }
+}
+
 /// The chat backend a configuration names.
 pub fn chat_model(config: &BackendConfig) -> Result<Box<dyn ChatModel>, ModelError> {
     Ok(match config.kind {

@@ -4,8 +4,6 @@
 //! as text, never as markup.
 #![warn(missing_docs)]
 
-pub mod serve;
-
 /// The page, with `<!--POLICY-->` where its content security policy goes and `<!--REPORT-->`
 /// where the data goes.
 const TEMPLATE: &str = include_str!("../assets/explorer.html");

@@ -326,7 +326,11 @@ pub(crate) fn analyse(
     totals.users = collected.users.iter().collect::<HashSet<_>>().len();
     let (k, k_source, k_sweep) = choose_k(collected, config)?;
     let mut parameters = ReportParameters {
-        embed_model: config.embed.model.clone(),
+        embed_model: config
+            .models
+            .embed
+            .as_ref()
+            .map_or_else(|| config.embed.model.clone(), |server| server.model.clone()),
         center: config.cluster.center.name().into(),
         k: k.min(n),
         k_source: k_source.into(),

@@ -216,6 +216,9 @@ impl FacetsConfig {
 pub struct ModelsConfig {
     /// The chat backend. Set, the run is in summary mode; unset, keyword mode (offline).
     pub chat: Option<BackendConfig>,
+    /// An embeddings server (OpenAI-compatible) in place of the local `embed.model`: the way to
+    /// spread the embedding stage over machines with accelerators.
+    pub embed: Option<BackendConfig>,
     /// Its prices in US dollars per million tokens, for `--dry-run` and `--budget`.
     pub pricing: Pricing,
 }
@@ -567,6 +570,7 @@ mod tests {
                 "store.path",
                 "cluster.k",
                 "models.chat",
+                "models.embed",
                 "facets.screener",
                 "privacy.min_cell_users",
             ]

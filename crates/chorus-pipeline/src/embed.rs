@@ -1,7 +1,7 @@
 //! The embedding stage: texts to unit vectors through whatever [`Embedder`] the caller chose,
 //! batched, cached in the run store as raw little-endian floats.
 
-use chorus_models::{Embedder, ModelError};
+use chorus_models::{Embedder, Matrix, ModelError};
 use chorus_types::ContentHash;
 
 use crate::{ItemStage, PipelineError};
@@ -47,7 +47,12 @@ impl<'a> EmbedStage<'a> {
 
     fn embed(&self, texts: &[String]) -> Result<Vec<Embedded>, ModelError> {
         let matrix = self.runtime.block_on(self.embedder.embed(texts))?;
-        Ok((0..matrix.rows())
+        Ok(self.vectors(&matrix))
+    }
+
+    /// Each row of `matrix`, or why it cannot be used.
+    fn vectors(&self, matrix: &Matrix) -> Vec<Embedded> {
+        (0..matrix.rows())
             .map(|row| {
                 let vector = matrix.row(row);
                 if self.usable(vector) {
@@ -60,7 +65,7 @@ impl<'a> EmbedStage<'a> {
                     ))
                 }
             })
-            .collect())
+            .collect()
     }
 
     /// A vector clustering can use: not empty, of the embedder's length, every value finite.
@@ -80,13 +85,17 @@ impl<'a> EmbedStage<'a> {
         match self.embed(texts) {
             Ok(vectors) => Ok(vectors),
             Err(error) if error.is_fatal() => Err(PipelineError::Model(error)),
-            Err(_) if texts.len() > 1 => texts
-                .iter()
-                .map(|text| self.embed_or_isolate(std::slice::from_ref(text)))
-                .collect::<Result<Vec<_>, _>>()
-                .map(|parts| parts.into_iter().flatten().collect()),
+            Err(_) if texts.len() > 1 => self.isolate(texts),
             Err(error) => Ok(vec![Embedded::Failed(error.to_string())]),
         }
+    }
+
+    fn isolate(&self, texts: &[String]) -> Result<Vec<Embedded>, PipelineError> {
+        texts
+            .iter()
+            .map(|text| self.embed_or_isolate(std::slice::from_ref(text)))
+            .collect::<Result<Vec<_>, _>>()
+            .map(|parts| parts.into_iter().flatten().collect())
     }
 }
 
@@ -118,11 +127,24 @@ impl ItemStage for EmbedStage<'_> {
         }
     }
 
+    /// Every chunk of the batch is asked for at once: a server backend's own limit (adaptive,
+    /// at most `max_concurrency`) decides how many are in flight; a local model computes them
+    /// in turn. A chunk that failed as a whole is tried text by text.
     fn compute_batch(&self, texts: &[&String]) -> Result<Vec<Embedded>, PipelineError> {
+        let chunks: Vec<Vec<String>> = texts
+            .chunks(CALL_BATCH)
+            .map(|chunk| chunk.iter().map(|t| (*t).clone()).collect())
+            .collect();
+        let answers = self.runtime.block_on(futures::future::join_all(
+            chunks.iter().map(|chunk| self.embedder.embed(chunk)),
+        ));
         let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(CALL_BATCH) {
-            let owned: Vec<String> = chunk.iter().map(|t| (*t).clone()).collect();
-            out.extend(self.embed_or_isolate(&owned)?);
+        for (chunk, answer) in chunks.iter().zip(answers) {
+            match answer {
+                Ok(matrix) => out.extend(self.vectors(&matrix)),
+                Err(error) if error.is_fatal() => return Err(PipelineError::Model(error)),
+                Err(_) => out.extend(self.isolate(chunk)?),
+            }
         }
         Ok(out)
     }

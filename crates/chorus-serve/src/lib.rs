@@ -2,6 +2,7 @@
 //! embed in one file. The page is the same code; it fetches the report from the server that sent
 //! it. Nothing else in the run folder is reachable: `conversations.parquet` and the cache stay
 //! on disk.
+#![warn(missing_docs)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::{SERVED_POLICY, render_for_server};
+use chorus_page::{SERVED_POLICY, render_for_server};
 
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
