@@ -2,7 +2,7 @@
 //! form of the answer per kind, the conversation kept as data), and the parsers of the kinds
 //! only custom facets have.
 
-use crate::summary::{FacetKind, FacetValue, SummaryFacet};
+use crate::facet::{FacetKind, SummaryFacet};
 
 /// The frame around an operator's question, one part per kind of answer.
 const CUSTOM_FACET_PROMPT: &str = include_str!("../prompts/custom_facet.v1.txt");
@@ -61,72 +61,10 @@ pub fn custom_facet(
 
 /// The allowed value the answer names (ignoring case and punctuation; the answer may say more
 /// around it if it names exactly one value).
-pub(crate) fn parse_category(text: &str, values: &[String]) -> Result<FacetValue, String> {
-    let key = |s: &str| -> String {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
-    let answer = key(text);
-    if let Some(value) = values.iter().find(|v| key(v) == answer) {
-        return Ok(FacetValue::Category(value.clone()));
-    }
-    let named: Vec<&String> = values
-        .iter()
-        .filter(|v| !key(v).is_empty() && answer.contains(&key(v)))
-        .collect();
-    match named[..] {
-        [only] => Ok(FacetValue::Category(only.clone())),
-        _ => Err(format!(
-            "{text:?} is not one of the allowed values ({})",
-            values.join(", ")
-        )),
-    }
-}
-
-/// The first number in the answer, within `min`–`max`.
-pub(crate) fn parse_number(text: &str, min: f64, max: f64) -> Result<FacetValue, String> {
-    let start = text
-        .find(|c: char| c.is_ascii_digit() || c == '-')
-        .ok_or_else(|| format!("no number in {text:?}"))?;
-    let number: String = text[start..]
-        .chars()
-        .enumerate()
-        .take_while(|&(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && c == '-'))
-        .map(|(_, c)| c)
-        .collect();
-    let value: f64 = number
-        .trim_end_matches('.')
-        .parse()
-        .map_err(|_| format!("no number in {text:?}"))?;
-    if !(min..=max).contains(&value) {
-        return Err(format!("{value} is outside {min}–{max}"));
-    }
-    Ok(FacetValue::Number(value))
-}
-
-/// Yes or no, from the answer's first word.
-pub(crate) fn parse_yes_no(text: &str) -> Result<FacetValue, String> {
-    let first: String = text
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .chars()
-        .filter(|c| c.is_alphabetic())
-        .flat_map(char::to_lowercase)
-        .collect();
-    match first.as_str() {
-        "yes" => Ok(FacetValue::YesNo(true)),
-        "no" => Ok(FacetValue::YesNo(false)),
-        _ => Err(format!("{text:?} is neither yes nor no")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::parse_reply;
+    use crate::facet::{FacetValue, parse_reply};
 
     #[test]
     fn the_question_is_framed_with_the_form_of_its_answer() {

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod custom;
+mod facet;
 pub mod hierarchy;
 mod profile;
 mod stats;

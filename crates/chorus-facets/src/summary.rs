@@ -7,6 +7,8 @@
 
 use chorus_models::{ChatMessage, ChatRequest, estimate_tokens};
 use chorus_text::unusable_reply;
+
+pub use crate::facet::{FacetKind, FacetValue, SummaryFacet, parse_reply};
 use chorus_types::{Conversation, Role};
 
 /// Shared instructions: the conversation is data, identifying details stay out.
@@ -41,50 +43,6 @@ pub const NAMING_PROMPT_VERSION: u32 = 1;
 /// Tokens of conversation shown to the model at most; longer ones keep the first user turn and
 /// the latest turns.
 pub const CONVERSATION_TOKEN_BUDGET: u64 = 6000;
-
-/// What kind of value a facet has.
-#[derive(Clone, Debug, PartialEq)]
-pub enum FacetKind {
-    /// Free text, at most two sentences.
-    Text,
-    /// One or more human languages, by full English name.
-    Languages,
-    /// An integer from `min` to `max`.
-    Scale {
-        /// Lowest allowed.
-        min: u8,
-        /// Highest allowed.
-        max: u8,
-    },
-    /// Exactly one of these values.
-    Categorical(Vec<String>),
-    /// A number (decimals allowed) from `min` to `max`.
-    Number {
-        /// Lowest allowed.
-        min: f64,
-        /// Highest allowed.
-        max: f64,
-    },
-    /// Yes or no.
-    YesNo,
-}
-
-/// A facet an LLM answers per conversation.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SummaryFacet {
-    /// Its name in reports.
-    pub name: String,
-    /// Its prompt's version.
-    pub version: u32,
-    /// The question.
-    pub question: String,
-    /// Text the reply is made to start with.
-    pub prefill: String,
-    /// Most tokens of reply.
-    pub max_tokens: u32,
-    /// The kind of value.
-    pub kind: FacetKind,
-}
 
 /// The built-in facets: `request`, `task`, `language`, `concern`.
 pub fn builtin_facets() -> Vec<SummaryFacet> {
@@ -126,24 +84,6 @@ pub fn builtin_facets() -> Vec<SummaryFacet> {
             FacetKind::Scale { min: 1, max: 5 },
         ),
     ]
-}
-
-/// A parsed facet value.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FacetValue {
-    /// A text answer, without the prefilled opening.
-    Text(String),
-    /// Language names, most used first.
-    Languages(Vec<String>),
-    /// A point on a scale.
-    Scale(u8),
-    /// One of a categorical facet's values, as configured.
-    Category(String),
-    /// A number in a numeric facet's range.
-    Number(f64),
-    /// A yes-or-no answer.
-    YesNo(bool),
 }
 
 /// The conversation as the model sees it: role-tagged turns inside `<conversation>` tags, cut to
@@ -227,111 +167,6 @@ pub fn with_problem(mut request: ChatRequest, problem: &str) -> ChatRequest {
         ));
     }
     request
-}
-
-/// The text between `<answer>` and `</answer>` of prefill + reply (or the whole reply when the
-/// model left the tags out).
-fn answer_text(facet: &SummaryFacet, reply: &str) -> String {
-    let opening = facet
-        .prefill
-        .strip_prefix("<answer>")
-        .unwrap_or(&facet.prefill);
-    let mut text = reply.trim();
-    if let Some(at) = text.find("<answer>") {
-        text = &text[at + "<answer>".len()..];
-    }
-    if let Some(at) = text.find("</answer>") {
-        text = &text[..at];
-    }
-    let text = text.trim();
-    let text = text.strip_prefix(opening.trim()).unwrap_or(text);
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Parses and validates a reply (the text after the prefill).
-pub fn parse_reply(facet: &SummaryFacet, reply: &str) -> Result<FacetValue, String> {
-    let text = answer_text(facet, reply);
-    match &facet.kind {
-        FacetKind::Text => parse_text(&text),
-        FacetKind::Languages => parse_languages(&text),
-        FacetKind::Scale { min, max } => parse_scale(&text, *min, *max),
-        FacetKind::Categorical(values) => crate::custom::parse_category(&text, values),
-        FacetKind::Number { min, max } => crate::custom::parse_number(&text, *min, *max),
-        FacetKind::YesNo => crate::custom::parse_yes_no(&text),
-    }
-}
-
-fn parse_text(text: &str) -> Result<FacetValue, String> {
-    let mut sentences = Vec::new();
-    let mut rest = text;
-    while sentences.len() < 2 && !rest.is_empty() {
-        let end = rest.find(". ").map_or(rest.len(), |at| at + 1);
-        sentences.push(rest[..end].trim());
-        rest = rest[end..].trim_start();
-    }
-    let joined = sentences.join(" ");
-    if joined.split_whitespace().count() < 2 {
-        return Err(format!("the answer {joined:?} is too short"));
-    }
-    let mut chars = joined.chars();
-    let capitalised = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => joined,
-    };
-    Ok(FacetValue::Text(capitalised))
-}
-
-fn parse_languages(text: &str) -> Result<FacetValue, String> {
-    let mut names: Vec<String> = Vec::new();
-    for part in text
-        .split([',', ';', '/', '\n'])
-        .flat_map(|p| p.split(" and "))
-    {
-        let part = part.trim().trim_end_matches('.').trim();
-        let valid = !part.is_empty()
-            && part.split_whitespace().count() <= 3
-            && part
-                .chars()
-                .all(|c| c.is_alphabetic() || c == ' ' || c == '-');
-        if !valid {
-            continue;
-        }
-        let name = part
-            .split_whitespace()
-            .map(|word| {
-                let mut chars = word.chars();
-                chars.next().map_or(String::new(), |first| {
-                    first
-                        .to_uppercase()
-                        .chain(chars.flat_map(char::to_lowercase))
-                        .collect()
-                })
-            })
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    if names.is_empty() {
-        return Err(format!("no language name in {text:?}"));
-    }
-    Ok(FacetValue::Languages(names))
-}
-
-fn parse_scale(text: &str, min: u8, max: u8) -> Result<FacetValue, String> {
-    let digits: String = text
-        .chars()
-        .skip_while(|c| !c.is_ascii_digit())
-        .take_while(char::is_ascii_digit)
-        .collect();
-    let value: u32 = digits
-        .parse()
-        .map_err(|_| format!("no number in {text:?}"))?;
-    if value < u32::from(min) || value > u32::from(max) {
-        return Err(format!("{value} is outside {min}–{max}"));
-    }
-    Ok(FacetValue::Scale(value as u8))
 }
 
 /// A cluster name and description parsed from a naming reply.

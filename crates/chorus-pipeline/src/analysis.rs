@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 
 use chorus_cluster::{
-    ClusterError, Dendrogram, KMeans, KMeansOptions, LayoutOptions, NearIdenticalOptions,
-    SweepPoint, agreement, center_by_group, kmeans, layout, near_identical_senders, sweep_k,
+    Dendrogram, KMeans, KMeansOptions, LayoutOptions, NearIdenticalOptions, SweepPoint, agreement,
+    center_by_group, kmeans, layout, near_identical_senders, sweep_k,
 };
 use chorus_facets::Profile;
 use chorus_facets::summary::{FacetValue, name_parent_request};
@@ -32,13 +32,15 @@ mod breakdown;
 mod map;
 mod naming;
 mod release;
+mod signals;
 
+pub use breakdown::OTHER_VALUES;
 use breakdown::distinct_users;
 use naming::{
     apply_names, attach_excerpts, base_naming_requests, cluster_names, describe, name_from,
     name_from_keywords,
 };
-pub use release::{OTHER_VALUES, PublishedReport, ReleaseCounts};
+pub use release::{PublishedReport, ReleaseCounts};
 use release::{ReleasePolicy, release};
 
 /// Numbers distinct names 0, 1, 2… in the order they first appear.
@@ -63,6 +65,27 @@ const MIN_CENTERING_GROUP: usize = 50;
 /// Characters of an investigation-mode excerpt.
 const EXCERPT_CHARS: usize = 300;
 
+/// How a run describes conversations, decided once when it starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// The user's redacted words are embedded; clusters are named by their keywords.
+    #[default]
+    Keyword,
+    /// A chat model answers facets per conversation; its summaries are embedded and it names
+    /// the clusters.
+    Summary,
+}
+
+impl Mode {
+    /// The name `report.json` gives it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Mode::Keyword => "keyword",
+            Mode::Summary => "summary",
+        }
+    }
+}
+
 /// What keyword mode keeps of each clustered conversation: no text, only term ids.
 #[derive(Default)]
 pub(crate) struct Collected {
@@ -81,7 +104,7 @@ pub(crate) struct Collected {
     summaries: Vec<String>,
     concern: Vec<Option<u8>>,
     model_languages: Vec<Vec<String>>,
-    summary_mode: bool,
+    mode: Mode,
     ids: Vec<String>,
     user_ids: Vec<Option<String>>,
     /// Summary mode: the operator's own facets, and per conversation their values in that
@@ -109,16 +132,19 @@ pub(crate) struct Observation<'a> {
 }
 
 impl Collected {
-    /// Collects into `vectors`, for a run that asks `custom_facets` of each conversation
-    /// (summary mode), in investigation mode keeps excerpts of the users' words, and when a
-    /// model writes names (`model_names`) keeps what the release gate needs to check them.
+    /// Collects into `vectors` for a run in `mode`, that asks `custom_facets` of each
+    /// conversation (summary mode), in investigation mode keeps excerpts of the users' words,
+    /// and when a model writes names (`model_names`) keeps what the release gate needs to
+    /// check them.
     pub(crate) fn new(
+        mode: Mode,
         vectors: VectorFile,
         custom_facets: Vec<CustomFacetConfig>,
         investigation: bool,
         model_names: bool,
     ) -> Self {
         Self {
+            mode,
             vectors,
             custom_facets,
             excerpts: investigation.then(Vec::new),
@@ -141,7 +167,7 @@ impl Collected {
     /// as embedded, before clustering).
     pub(crate) fn center(&mut self, centering: Centering) -> Result<(), PipelineError> {
         // Undetected text is not a language of its own: it takes the overall mean.
-        let groups: Vec<Option<u32>> = match (centering, self.summary_mode) {
+        let groups: Vec<Option<u32>> = match (centering, self.mode == Mode::Summary) {
             (Centering::None, _) => return Ok(()),
             (Centering::All, _) | (Centering::Language, true) => vec![None; self.len()],
             (Centering::Language, false) => {
@@ -161,7 +187,7 @@ impl Collected {
             &groups,
             MIN_CENTERING_GROUP,
         )
-        .map_err(clustering_failed("cluster"))
+        .map_err(PipelineError::numeric_step("cluster"))
     }
 
     /// Conversations the screener kept out: `missing` when it had no usable answer.
@@ -200,7 +226,6 @@ impl Collected {
             *self.redactions.entry(kind).or_default() += u64::from(count);
         }
         if let Some(facets) = observation.facets {
-            self.summary_mode = true;
             for facet in facets.missing.keys() {
                 *self
                     .totals
@@ -315,11 +340,8 @@ pub(crate) fn analyse(
     mut namer: Option<&mut ModelCaller<'_>>,
     embedder: Option<&EmbedStage<'_>>,
 ) -> Result<Analysis, PipelineError> {
-    let mode = if collected.summary_mode {
-        "summary"
-    } else {
-        "keyword"
-    };
+    let mode = collected.mode.name();
+    let summary_mode = collected.mode == Mode::Summary;
     let mut totals = collected.totals.clone();
     let n = collected.users.len();
     totals.clustered = n;
@@ -408,7 +430,7 @@ pub(crate) fn analyse(
         options.max_iterations = config.cluster.mini_batch_full_steps;
     }
     let clusters = kmeans(collected.vectors(), collected.dim, &options)
-        .map_err(clustering_failed("cluster"))?;
+        .map_err(PipelineError::numeric_step("cluster"))?;
     parameters.k = clusters.k();
     let planned = level_sizes(
         clusters.k(),
@@ -425,13 +447,13 @@ pub(crate) fn analyse(
     };
     // The chat model builds the levels above the base in summary mode; otherwise they are cuts
     // of Ward's tree over the centroids.
-    let llm_levels = collected.summary_mode && namer.is_some() && embedder.is_some();
+    let llm_levels = summary_mode && namer.is_some() && embedder.is_some();
     let ward = if llm_levels {
         None
     } else {
         Some(
             Dendrogram::ward(&clusters.centroids, clusters.dim, &clusters.sizes)
-                .map_err(clustering_failed("hierarchy"))?,
+                .map_err(PipelineError::numeric_step("hierarchy"))?,
         )
     };
     // The group of each base cluster at each level; level 0 is the base itself.
@@ -472,9 +494,7 @@ pub(crate) fn analyse(
             node.name = name;
             node.model_text = ModelText::Name;
         }
-        if !collected.summary_mode
-            && let Some(namer) = namer.as_deref_mut()
-        {
+        if !summary_mode && let Some(namer) = namer.as_deref_mut() {
             name_from_keywords(&mut nodes, namer)?;
         }
         if level == 0 {
@@ -486,7 +506,7 @@ pub(crate) fn analyse(
             );
         }
         if level == 0
-            && collected.summary_mode
+            && summary_mode
             && let Some(namer) = namer.as_deref_mut()
         {
             let requests = base_naming_requests(collected, &clusters, &nodes);
@@ -502,9 +522,7 @@ pub(crate) fn analyse(
             for (child, parent) in std::mem::take(below).into_iter().zip(parent_of) {
                 nodes[parent].children.push(child);
             }
-            if collected.summary_mode
-                && let Some(namer) = namer.as_deref_mut()
-            {
+            if summary_mode && let Some(namer) = namer.as_deref_mut() {
                 let requests: Vec<ChatRequest> = nodes
                     .iter()
                     .map(|node| name_parent_request(&cluster_names(&node.children)))
@@ -539,7 +557,7 @@ pub(crate) fn analyse(
             &clusters.assignments,
             &options,
         )
-        .map_err(clustering_failed("map"))?;
+        .map_err(PipelineError::numeric_step("map"))?;
         Some(map)
     } else {
         None
@@ -591,15 +609,6 @@ pub(crate) fn analyse(
     })
 }
 
-/// The error of a numeric step (k-means, the tree, the map…) that could not run, named after
-/// the run's stage.
-pub(crate) fn clustering_failed(stage: &'static str) -> impl FnOnce(ClusterError) -> PipelineError {
-    move |error| PipelineError::Cluster {
-        stage: stage.into(),
-        message: error.to_string(),
-    }
-}
-
 /// Per conversation: the distinct accounts that sent it or a near-identical request (by
 /// `cluster.duplicate_cosine`) in the same base cluster.
 fn near_identical_senders_per_conversation(
@@ -619,7 +628,7 @@ fn near_identical_senders_per_conversation(
         &collected.users,
         &options,
     )
-    .map_err(clustering_failed("cluster"))
+    .map_err(PipelineError::numeric_step("cluster"))
 }
 
 /// The report and where each clustered conversation landed.
@@ -680,7 +689,7 @@ impl Collected {
                 self.concern.iter().map(|c| c.map(i32::from)).collect(),
             ));
         }
-        if self.summary_mode {
+        if self.mode == Mode::Summary {
             columns.push(text(
                 "request",
                 self.summaries.iter().cloned().map(Some).collect(),
@@ -742,7 +751,7 @@ fn choose_k(
         sample,
         config.run.seed,
     )
-    .map_err(clustering_failed("cluster"))?;
+    .map_err(PipelineError::numeric_step("cluster"))?;
     let best = points
         .iter()
         .max_by(|a, b| a.silhouette.total_cmp(&b.silhouette).then(b.k.cmp(&a.k)))

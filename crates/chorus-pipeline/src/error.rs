@@ -67,3 +67,16 @@ pub enum PipelineError {
         holder: String,
     },
 }
+
+impl PipelineError {
+    /// The error of a numeric step (k-means, the tree, the map…) that could not run, named
+    /// after the run's stage.
+    pub(crate) fn numeric_step(
+        stage: &'static str,
+    ) -> impl FnOnce(chorus_cluster::ClusterError) -> PipelineError {
+        move |error| PipelineError::Cluster {
+            stage: stage.into(),
+            message: error.to_string(),
+        }
+    }
+}

@@ -18,7 +18,6 @@ use chorus_facets::hierarchy::{
 use chorus_facets::summary::ClusterName;
 use chorus_models::ChatRequest;
 
-use crate::analysis::clustering_failed;
 use crate::summary::ModelCaller;
 use crate::{EmbedStage, Embedded, PipelineError};
 
@@ -145,7 +144,7 @@ fn neighbourhoods(vectors: &Vectors, seed: u64) -> Result<Vec<Vec<usize>>, Pipel
         return Ok(vec![(0..vectors.len()).collect()]);
     }
     let grouped = kmeans(&vectors.rows, vectors.dim, &KMeansOptions::new(count, seed))
-        .map_err(clustering_failed(STAGE))?;
+        .map_err(PipelineError::numeric_step(STAGE))?;
     let mut hoods = vec![Vec::new(); grouped.k()];
     for (child, &hood) in grouped.assignments.iter().enumerate() {
         hoods[hood as usize].push(child);
@@ -240,7 +239,7 @@ fn merge(
         vectors.dim,
         &KMeansOptions::new(target, seed),
     )
-    .map_err(clustering_failed(STAGE))?;
+    .map_err(PipelineError::numeric_step(STAGE))?;
     // Each fold is named by its member nearest the fold's centre.
     Ok(Some(
         (0..folded.k())
@@ -277,7 +276,7 @@ fn embedding_groups(
         vectors.dim,
         &KMeansOptions::new(target, seed),
     )
-    .map_err(clustering_failed(STAGE))?;
+    .map_err(PipelineError::numeric_step(STAGE))?;
     let parent_of: Vec<usize> = grouped.assignments.iter().map(|&a| a as usize).collect();
     let parents = (0..grouped.k())
         .map(|g| {

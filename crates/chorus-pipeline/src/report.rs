@@ -196,6 +196,10 @@ pub struct ReportNode {
     pub examples: Vec<String>,
     /// Facet breakdowns.
     pub facets: Facets,
+    /// What stands out about it (growth, a burst, signs of coordination), computed once by the
+    /// release from what it published; the explorer only shows them.
+    #[serde(default)]
+    pub signals: Signals,
     /// The clusters one level down.
     pub children: Vec<ReportNode>,
     /// Its conversations (positions among the clustered ones); never written.
@@ -247,12 +251,50 @@ impl ReportNode {
             folded_clusters: 0,
             examples: Vec::new(),
             facets: Facets::default(),
+            signals: Signals::default(),
             children: Vec::new(),
             members: Vec::new(),
             model_text: ModelText::None,
             position: None,
         }
     }
+}
+
+/// What stands out about a published node. Each is derived from the node's published cells and
+/// counts and the run's totals, by the rules written beside it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Signals {
+    /// Its share of the last week's conversations over its share of the first week's (weeks of
+    /// the whole run); absent when the run spans fewer than two weeks or the node has no
+    /// published count in the first or last week.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub growth: Option<f64>,
+    /// The day its share of the day's conversations was highest above its share of all other
+    /// days, when that is at least 3 times, on at least 10 conversations, and 5 standard
+    /// deviations (Poisson) above what its share of other days predicts (many clusters over
+    /// many days make small excesses common by chance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<Burst>,
+    /// Conversations per distinct user.
+    pub conversations_per_user: f64,
+    /// Few accounts, many conversations: more than 3 times the run's conversations per user.
+    pub concentrated: bool,
+    /// Possibly coordinated: at least 10 accounts, and at least half of its accounts, sent one
+    /// near-identical request (`facets.largest_sender_group`).
+    pub coordinated: bool,
+}
+
+/// One day's burst of a node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Burst {
+    /// The day (`YYYY-MM-DD`).
+    pub day: String,
+    /// Its conversations that day.
+    pub conversations: usize,
+    /// Its share of that day's conversations over its share of all other days; absent when it
+    /// had none on other days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratio: Option<f64>,
 }
 
 /// Facet breakdowns of one cluster.

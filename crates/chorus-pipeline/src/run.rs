@@ -11,7 +11,7 @@ use chorus_text::Redacted;
 use chorus_types::Conversation;
 
 use crate::analysis::PublishedReport;
-use crate::analysis::{Analysis, Collected, Observation, analyse, keyword_text};
+use crate::analysis::{Analysis, Collected, Mode, Observation, analyse, keyword_text};
 use crate::batches::{Batch, read_in_batches};
 use crate::concern::ConcernScorer;
 use crate::lock::OutputLock;
@@ -98,7 +98,12 @@ pub fn run(
     let embed_stage = models.embedder.map(EmbedStage::new).transpose()?;
     // Summary mode when a chat model is given: it answers facets and names clusters, at the
     // configured prices. Otherwise the local namer, if any, names keyword clusters for free.
-    let summary_mode = models.chat.is_some();
+    let mode = if models.chat.is_some() {
+        Mode::Summary
+    } else {
+        Mode::Keyword
+    };
+    let summary_mode = mode == Mode::Summary;
     if !summary_mode && config.facets.needs_chat_model() {
         return Err(PipelineError::Setup(
             "facets.screener and facets.custom are questions for the chat model, and none is configured: add [models] chat = {...} to chorus.toml, or remove them to run in keyword mode".into(),
@@ -132,6 +137,7 @@ pub fn run(
         None => VectorFile::default(),
     };
     let mut collected = Collected::new(
+        mode,
         vectors,
         if summary_mode {
             config.facets.custom.clone()

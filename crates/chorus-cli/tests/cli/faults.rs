@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::Stdio;
 
-use crate::util::{chorus, read_json, run_ok, write_conversations};
+use crate::util::{as_args, chorus, read_json, run_ok, small_run_args, write_conversations};
 
 #[test]
 fn damaged_cached_vectors_are_computed_again_and_counted() {
@@ -76,17 +76,21 @@ fn a_second_run_into_a_busy_output_folder_stops_at_once_and_names_the_first() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out").display().to_string();
     // The first run reads its conversations from a pipe it keeps open, holding the folder.
-    let mut first = chorus()
-        .args([
+    let profile_into = |out: &str| {
+        let mut command = chorus();
+        command.args([
             "run",
             "-",
             "--format",
             "openai",
             "-o",
-            &out,
+            out,
             "--profile-only",
             "-q",
-        ])
+        ]);
+        command
+    };
+    let mut first = profile_into(&out)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -101,20 +105,7 @@ fn a_second_run_into_a_busy_output_folder_stops_at_once_and_names_the_first() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let second = chorus()
-        .args([
-            "run",
-            "-",
-            "--format",
-            "openai",
-            "-o",
-            &out,
-            "--profile-only",
-            "-q",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let second = profile_into(&out).stdin(Stdio::null()).output().unwrap();
     assert_eq!(second.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert!(
@@ -158,23 +149,15 @@ fn embeddings_can_come_from_a_server_concurrently_and_through_the_store() {
     let cache = dir.path().join("store.sqlite").display().to_string();
     let run = |out: &str| {
         let out = dir.path().join(out);
-        run_ok(&[
-            "run",
+        let mut args = small_run_args(
             &input.display().to_string(),
-            "-o",
-            &out.display().to_string(),
-            "--config",
+            &out,
             &config.display().to_string(),
-            "--cache",
-            &cache,
-            "--k",
-            "4",
-            "--min-users",
-            "5",
-            "--min-conversations",
-            "10",
-            "-q",
-        ]);
+            4,
+            (5, 10),
+        );
+        args.extend(["--cache".into(), cache.clone()]);
+        run_ok(&as_args(&args));
         out
     };
     let first = run("first");

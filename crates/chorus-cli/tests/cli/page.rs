@@ -86,12 +86,19 @@ fn hostile_report() -> Value {
     tax["facets"]["largest_sender_group"] = json!(15);
     tax["children"][1]["facets"]["cross_account_duplicates"] = json!(30);
     tax["children"][1]["facets"]["largest_sender_group"] = json!(15);
+    tax["children"][1]["signals"] =
+        json!({"conversations_per_user": 2.0, "concentrated": false, "coordinated": true});
     // Ten quiet days for the tax questions; the piano lessons burst on one of them.
     for day in 10..20 {
         let key = format!("2026-09-{day}");
         tax["facets"]["day"][&key] = json!(10);
         piano["facets"]["day"][&key] = json!(if day == 15 { 60 } else { 2 });
     }
+    // The release computes the signals; the page only shows them.
+    piano["signals"] = json!({
+        "conversations_per_user": 2.0, "concentrated": false, "coordinated": false,
+        "burst": {"day": "2026-09-15", "conversations": 60, "ratio": 5.14}
+    });
     let mut root = node(
         "root",
         2,

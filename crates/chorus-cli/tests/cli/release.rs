@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use chorus_testkit::{Script, TestServer, last_user_text};
 
-use crate::util::{read_json, run_ok, scripted_chat_model, shared_data};
+use crate::util::{as_args, read_json, run_ok, scripted_chat_model, shared_data, small_run_args};
 
 const ANALYST_FILES: [&str; 3] = ["report.json", "report.md", "index.html"];
 
@@ -280,23 +280,15 @@ fn a_model_that_copies_everything_it_is_shown_publishes_no_private_words() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    run_ok(&[
-        "run",
+    let mut args = small_run_args(
         &input.display().to_string(),
-        "-o",
-        &out.display().to_string(),
-        "--config",
+        &out,
         &config.display().to_string(),
-        "--user-field",
-        "account",
-        "--k",
-        "8",
-        "--min-users",
-        "5",
-        "--min-conversations",
-        "10",
-        "-q",
-    ]);
+        8,
+        (5, 10),
+    );
+    args.extend(["--user-field".into(), "account".into()]);
+    run_ok(&as_args(&args));
     let report = read_json(&out.join("report.json"));
     assert_eq!(report["mode"], "summary");
     assert!(

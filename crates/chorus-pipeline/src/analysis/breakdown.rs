@@ -1,14 +1,13 @@
 //! Facet breakdowns of a node's conversations: languages, turns, days and weeks, concern,
 //! near-identical requests across accounts, and the operator's custom facets.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Datelike;
 
 use chorus_facets::summary::FacetValue;
 
-use super::release::Cells;
-use super::{Collected, TreeBuilder};
+use super::{Collected, Mode, TreeBuilder};
 use crate::report::{CustomBreakdown, Facets, NumericFacet};
 use crate::{CustomFacetConfig, CustomKind};
 
@@ -83,7 +82,7 @@ pub(super) fn facets(builder: &TreeBuilder<'_>, docs: &[usize], withheld: &mut u
             histogram: release(levels),
         });
     }
-    if collected.summary_mode {
+    if collected.mode == Mode::Summary {
         let mut languages = Cells::default();
         for &d in docs {
             for name in &collected.model_languages[d] {
@@ -189,4 +188,96 @@ fn custom_breakdown<'a>(
 
 fn round2(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
+}
+
+/// The name of the cell that holds a breakdown's values too small to show on their own.
+pub const OTHER_VALUES: &str = "other values";
+
+/// A breakdown's cells in the order they were first named, each with the conversations and
+/// the distinct users behind it.
+#[derive(Default)]
+pub(super) struct Cells {
+    index: HashMap<String, usize>,
+    cells: Vec<(String, usize, HashSet<u64>)>,
+}
+
+impl Cells {
+    fn cell(&mut self, value: String) -> &mut (String, usize, HashSet<u64>) {
+        let next = self.cells.len();
+        let at = *self.index.entry(value.clone()).or_insert(next);
+        if at == next {
+            self.cells.push((value, 0, HashSet::new()));
+        }
+        &mut self.cells[at]
+    }
+
+    pub(super) fn add(&mut self, value: impl Into<String>, user: u64) {
+        let cell = self.cell(value.into());
+        cell.1 += 1;
+        cell.2.insert(user);
+    }
+
+    /// Makes sure `value` is a cell, even an empty one (so a zero can be shown).
+    pub(super) fn declare(&mut self, value: impl Into<String>) {
+        self.cell(value.into());
+    }
+
+    /// The counts that may be shown, in order: each cell with at least `min_cell_users` users
+    /// (and empty ones, which point at no one), the rest summed into [`OTHER_VALUES`] at the end
+    /// when that passes.
+    pub(super) fn release(
+        self,
+        min_cell_users: usize,
+        withheld: &mut usize,
+    ) -> Vec<(String, usize)> {
+        let mut shown = Vec::new();
+        let mut rest = (0usize, HashSet::new());
+        for (value, conversations, users) in self.cells {
+            if conversations == 0 || users.len() >= min_cell_users {
+                shown.push((value, conversations));
+            } else {
+                *withheld += 1;
+                rest.0 += conversations;
+                rest.1.extend(users);
+            }
+        }
+        if rest.0 > 0 && rest.1.len() >= min_cell_users {
+            shown.push((OTHER_VALUES.to_string(), rest.0));
+        }
+        shown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_of_few_users_fold_into_other_values_only_when_that_passes() {
+        let mut cells = Cells::default();
+        for user in 0..30 {
+            cells.add("English", user);
+        }
+        cells.add("French", 1);
+        cells.declare("Dutch");
+        cells.add("German", 2);
+        let mut withheld = 0;
+        let shown = cells.release(2, &mut withheld);
+        assert_eq!(
+            shown,
+            [
+                ("English".to_string(), 30),
+                ("Dutch".to_string(), 0),
+                (OTHER_VALUES.to_string(), 2)
+            ]
+        );
+        assert_eq!(withheld, 2);
+        let mut cells = Cells::default();
+        for _ in 0..100 {
+            cells.add("French", 7);
+        }
+        let mut withheld = 0;
+        assert!(cells.release(2, &mut withheld).is_empty());
+        assert_eq!(withheld, 1);
+    }
 }

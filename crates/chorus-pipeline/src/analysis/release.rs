@@ -22,11 +22,9 @@ use super::TreeBuilder;
 use super::breakdown::{distinct_users, facets};
 use super::map::{map_points, place_nodes};
 use super::naming::{describe, name_from};
+use super::signals::RunTotals;
 use crate::PrivacyConfig;
 use crate::report::{MapPoints, ModelText, Report, ReportNode};
-
-/// The name of the cell that holds a breakdown's values too small to show on their own.
-pub const OTHER_VALUES: &str = "other values";
 
 /// The name of a node no text can be published for.
 const NEUTRAL_NAME: &str = "Unnamed cluster";
@@ -114,10 +112,12 @@ pub(crate) fn release(
     counts: &mut ReleaseCounts,
 ) -> ReleasedTree {
     let copied = CopiedRuns::count(&tree, builder);
+    let totals = RunTotals::of(builder.collected, tree.users);
     let mut door = Door {
         builder,
         policy: builder.policy,
         copied,
+        totals,
         counts,
     };
     ReleasedTree(door.publish(tree))
@@ -127,6 +127,7 @@ struct Door<'a, 'b> {
     builder: &'a TreeBuilder<'a>,
     policy: ReleasePolicy,
     copied: CopiedRuns,
+    totals: RunTotals,
     counts: &'b mut ReleaseCounts,
 }
 
@@ -147,8 +148,9 @@ impl Door<'_, '_> {
                 // An "Other" holding every child would only repeat this node.
                 node.folded_clusters = folded.len();
             } else {
-                let other = self.other_node(&node, &folded);
+                let mut other = self.other_node(&node, &folded);
                 if self.passes(&other) {
+                    self.break_down(&mut other);
                     children.push(other);
                 } else {
                     self.counts.other_withheld += 1;
@@ -168,12 +170,16 @@ impl Door<'_, '_> {
         });
         node.children = children;
         if node.id != "root" {
-            node.facets = facets(self.builder, &node.members, &mut self.counts.cells_withheld);
-            if !node.other {
-                self.gate_texts(&mut node);
-            }
+            self.break_down(&mut node);
+            self.gate_texts(&mut node);
         }
         node
+    }
+
+    /// A published node's breakdowns, every cell through the cell rule, and its signals.
+    fn break_down(&mut self, node: &mut ReportNode) {
+        node.facets = facets(self.builder, &node.members, &mut self.counts.cells_withheld);
+        node.signals = self.totals.signals(node);
     }
 
     /// The node holding a parent's unpublished clusters: counts only, no names or keywords.
@@ -317,94 +323,5 @@ impl CopiedRuns {
         word_runs(text)
             .iter()
             .any(|run| self.0.get(run).is_some_and(|&users| users < min_users))
-    }
-}
-
-/// A breakdown's cells in the order they were first named, each with the conversations and
-/// the distinct users behind it.
-#[derive(Default)]
-pub(super) struct Cells {
-    index: HashMap<String, usize>,
-    cells: Vec<(String, usize, HashSet<u64>)>,
-}
-
-impl Cells {
-    fn cell(&mut self, value: String) -> &mut (String, usize, HashSet<u64>) {
-        let next = self.cells.len();
-        let at = *self.index.entry(value.clone()).or_insert(next);
-        if at == next {
-            self.cells.push((value, 0, HashSet::new()));
-        }
-        &mut self.cells[at]
-    }
-
-    pub(super) fn add(&mut self, value: impl Into<String>, user: u64) {
-        let cell = self.cell(value.into());
-        cell.1 += 1;
-        cell.2.insert(user);
-    }
-
-    /// Makes sure `value` is a cell, even an empty one (so a zero can be shown).
-    pub(super) fn declare(&mut self, value: impl Into<String>) {
-        self.cell(value.into());
-    }
-
-    /// The counts that may be shown, in order: each cell with at least `min_cell_users` users
-    /// (and empty ones, which point at no one), the rest summed into [`OTHER_VALUES`] at the end
-    /// when that passes.
-    pub(super) fn release(
-        self,
-        min_cell_users: usize,
-        withheld: &mut usize,
-    ) -> Vec<(String, usize)> {
-        let mut shown = Vec::new();
-        let mut rest = (0usize, HashSet::new());
-        for (value, conversations, users) in self.cells {
-            if conversations == 0 || users.len() >= min_cell_users {
-                shown.push((value, conversations));
-            } else {
-                *withheld += 1;
-                rest.0 += conversations;
-                rest.1.extend(users);
-            }
-        }
-        if rest.0 > 0 && rest.1.len() >= min_cell_users {
-            shown.push((OTHER_VALUES.to_string(), rest.0));
-        }
-        shown
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cells_of_few_users_fold_into_other_values_only_when_that_passes() {
-        let mut cells = Cells::default();
-        for user in 0..30 {
-            cells.add("English", user);
-        }
-        cells.add("French", 1);
-        cells.declare("Dutch");
-        cells.add("German", 2);
-        let mut withheld = 0;
-        let shown = cells.release(2, &mut withheld);
-        assert_eq!(
-            shown,
-            [
-                ("English".to_string(), 30),
-                ("Dutch".to_string(), 0),
-                (OTHER_VALUES.to_string(), 2)
-            ]
-        );
-        assert_eq!(withheld, 2);
-        let mut cells = Cells::default();
-        for _ in 0..100 {
-            cells.add("French", 7);
-        }
-        let mut withheld = 0;
-        assert!(cells.release(2, &mut withheld).is_empty());
-        assert_eq!(withheld, 1);
     }
 }
