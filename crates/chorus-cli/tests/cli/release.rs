@@ -219,7 +219,7 @@ fn copying_reply(body: &Value) -> String {
     if prompt.contains("<group>") || prompt.contains("<groups>") {
         return format!(
             "{}</summary><name>{}</name>",
-            first_words(&copied, 120),
+            first_words(&copied, 400),
             first_words(&copied, 8)
         );
     }
@@ -237,15 +237,17 @@ fn six_word_runs(text: &str) -> HashSet<String> {
     words.windows(6).map(|w| w.join(" ")).collect()
 }
 
-/// Every published name and description whose six-word run appears in the conversations of
-/// fewer than `min_users` accounts.
-fn private_runs(report: &Value, input: &Path, min_users: usize) -> Vec<String> {
-    let mut writers: HashMap<String, HashSet<String>> = HashMap::new();
-    for line in std::fs::read_to_string(input).unwrap().lines() {
-        let record: Value = serde_json::from_str(line).unwrap();
-        let account = record["account"].as_str().unwrap().to_string();
-        for run in six_word_runs(record["chosen"].as_str().unwrap()) {
-            writers.entry(run).or_default().insert(account.clone());
+/// Every published name and description whose six-word run appears in the conversations
+/// (`(account, text)` pairs) of fewer than `min_users` accounts.
+fn private_runs(
+    report: &Value,
+    conversations: &[(String, String)],
+    min_users: usize,
+) -> Vec<String> {
+    let mut writers: HashMap<String, HashSet<&str>> = HashMap::new();
+    for (account, text) in conversations {
+        for run in six_word_runs(text) {
+            writers.entry(run).or_default().insert(account);
         }
     }
     let mut found = Vec::new();
@@ -297,7 +299,13 @@ fn a_model_that_copies_everything_it_is_shown_publishes_no_private_words() {
     );
     let canaries: Vec<&str> = canaries.iter().map(String::as_str).collect();
     assert_released_safely(&out, &canaries);
-    assert_eq!(private_runs(&report, &input, 5), Vec::<String>::new());
+    let conversations = records_of(&input, |record| {
+        (record["account"].clone(), record["chosen"].clone())
+    });
+    assert_eq!(
+        private_runs(&report, &conversations, 5),
+        Vec::<String>::new()
+    );
     for name in ANALYST_FILES {
         let text = std::fs::read_to_string(out.join(name)).unwrap();
         for word in ["Zorvath", "Quillabee", "Brindlewood"] {
@@ -312,6 +320,76 @@ fn a_model_that_copies_everything_it_is_shown_publishes_no_private_words() {
         .map(|v| v.as_u64().unwrap())
         .sum();
     assert!(replaced > 0, "{:#}", manifest["release"]);
+}
+
+/// `(account, text)` of every JSON line of `path`, as `pick` finds them in a record.
+fn records_of(path: &Path, pick: impl Fn(&Value) -> (Value, Value)) -> Vec<(String, String)> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (account, text) = pick(&serde_json::from_str(line).unwrap());
+            let text = match text {
+                Value::String(text) => text,
+                other => other.to_string(),
+            };
+            (account.as_str().unwrap().to_string(), text)
+        })
+        .collect()
+}
+
+#[test]
+fn a_copying_model_over_a_synthetic_set_leaks_no_planted_detail() {
+    let server = TestServer::start(Script::new().reply(copying_reply));
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("s.jsonl");
+    let truth = dir.path().join("s.truth.jsonl");
+    run_ok(&[
+        "synth",
+        "-n",
+        "600",
+        "--seed",
+        "5",
+        "--canary-rate",
+        "0.2",
+        "-o",
+        &input.display().to_string(),
+        "-q",
+    ]);
+    let config = dir.path().join("chorus.toml");
+    std::fs::write(&config, scripted_chat_model(&server.openai_base_url())).unwrap();
+    let out = dir.path().join("out");
+    let args = small_run_args(
+        &input.display().to_string(),
+        &out,
+        &config.display().to_string(),
+        10,
+        (5, 10),
+    );
+    run_ok(&as_args(&args));
+    assert_eq!(read_json(&out.join("report.json"))["mode"], "summary");
+    // The evaluation searches every analyst file for every planted detail of the truth and
+    // recounts every node and cell; it exits non-zero on any finding.
+    run_ok(&[
+        "eval",
+        &out.display().to_string(),
+        "--truth",
+        &truth.display().to_string(),
+    ]);
+    let eval = read_json(&out.join("eval.json"));
+    assert!(
+        eval["privacy"]["needles"].as_u64().unwrap() > 50,
+        "{:#}",
+        eval["privacy"]
+    );
+    let conversations = records_of(&input, |record| {
+        (record["user_id"].clone(), record["messages"].clone())
+    });
+    let report = read_json(&out.join("report.json"));
+    assert_eq!(
+        private_runs(&report, &conversations, 5),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
