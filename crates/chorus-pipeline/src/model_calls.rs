@@ -32,6 +32,8 @@ pub struct CallCounts {
     pub cache_hits: u64,
     /// Sent to the model.
     pub sent: u64,
+    /// Identical to another request of the batch, answered by that one's call.
+    pub shared: u64,
 }
 
 /// The cache key of one request: the whole request is the input, the model id and stage name
@@ -68,9 +70,16 @@ pub(crate) fn is_cached(
         .is_some())
 }
 
-/// Completes every request, in order: stored outcomes are read back, the rest sent at once (the
-/// backend bounds how many are in flight) and stored as they come back. A fatal error (a bad
-/// key, a wrong URL) stops the batch and is returned; what finished before it stays stored.
+/// Answers are committed to the store at least this often…
+const COMMIT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// … or once this many are waiting, whichever comes first.
+const COMMIT_BATCH: usize = 64;
+
+/// Completes every request, in order: stored outcomes are read back, identical requests share
+/// one call, the rest are sent at once (the backend bounds how many are in flight) and each
+/// answer is committed to the store as it comes back (in small transactions, at least every
+/// second), so a kill at any moment loses only the calls in flight. A fatal error (a bad key, a
+/// wrong URL) stops the batch and is returned; what was answered before it stays stored.
 pub async fn complete_all(
     model: &dyn ChatModel,
     store: &mut Store,
@@ -78,31 +87,47 @@ pub async fn complete_all(
     version: u32,
     requests: &[ChatRequest],
 ) -> Result<(Vec<ChatOutcome>, CallCounts), PipelineError> {
+    use futures::StreamExt;
+
     let mut outcomes: Vec<Option<ChatOutcome>> = Vec::with_capacity(requests.len());
-    let mut missing = Vec::new();
+    // Each distinct missing request once, with every position that asked it.
+    let mut missing: Vec<(ContentHash, Vec<usize>)> = Vec::new();
+    let mut position_of: std::collections::HashMap<ContentHash, usize> =
+        std::collections::HashMap::new();
+    let mut cache_hits = 0;
     for (index, request) in requests.iter().enumerate() {
         let key = request_key(stage, version, model.id(), request)?;
         let stored = store
             .get(key)?
             .and_then(|bytes| serde_json::from_slice::<ChatOutcome>(&bytes).ok());
-        if stored.is_none() {
-            missing.push((index, key));
+        match (&stored, position_of.get(&key)) {
+            (Some(_), _) => cache_hits += 1,
+            (None, Some(&at)) => missing[at].1.push(index),
+            (None, None) => {
+                position_of.insert(key, missing.len());
+                missing.push((key, vec![index]));
+            }
         }
         outcomes.push(stored);
     }
     let counts = CallCounts {
-        cache_hits: (requests.len() - missing.len()) as u64,
+        cache_hits,
         sent: missing.len() as u64,
+        shared: (requests.len() - cache_hits as usize - missing.len()) as u64,
     };
-    let replies = futures::future::join_all(
+    let mut in_flight: futures::stream::FuturesUnordered<_> =
         missing
             .iter()
-            .map(|&(index, _)| model.complete(&requests[index])),
-    )
-    .await;
+            .enumerate()
+            .map(|(slot, (_, indices))| async move {
+                (slot, model.complete(&requests[indices[0]]).await)
+            })
+            .collect();
     let mut fresh = Vec::new();
+    let mut last_commit = std::time::Instant::now();
     let mut fatal = None;
-    for ((index, key), reply) in missing.into_iter().zip(replies) {
+    while let Some((slot, reply)) = in_flight.next().await {
+        let (key, indices) = &missing[slot];
         let outcome = match reply {
             Ok(reply) => ChatOutcome::Reply(reply),
             Err(ModelError::Item {
@@ -124,9 +149,15 @@ pub async fn complete_all(
                 stage: stage.to_string(),
                 message: error.to_string(),
             })?;
-            fresh.push((key, bytes));
+            fresh.push((*key, bytes));
         }
-        outcomes[index] = Some(outcome);
+        if fresh.len() >= COMMIT_BATCH || last_commit.elapsed() >= COMMIT_EVERY {
+            store.put_batch(stage, &std::mem::take(&mut fresh))?;
+            last_commit = std::time::Instant::now();
+        }
+        for &index in indices {
+            outcomes[index] = Some(outcome.clone());
+        }
     }
     store.put_batch(stage, &fresh)?;
     if let Some(error) = fatal {

@@ -52,6 +52,10 @@ impl SummaryFacets {
     }
 }
 
+fn is_zero(count: &u64) -> bool {
+    *count == 0
+}
+
 /// What one model stage sent and spent, for `run.json`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ModelStageUsage {
@@ -63,6 +67,9 @@ pub struct ModelStageUsage {
     pub cache_hits: u64,
     /// Calls sent to the model.
     pub sent: u64,
+    /// Requests identical to another of the same batch, answered by its call.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub shared: u64,
     /// Retries after replies that did not parse.
     pub parse_retries: u64,
     /// Items left without a value.
@@ -129,6 +136,7 @@ impl<'a> ModelCaller<'a> {
         let (outcomes, counts) = result?;
         entry.cache_hits += counts.cache_hits;
         entry.sent += counts.sent;
+        entry.shared += counts.shared;
         Ok(outcomes)
     }
 

@@ -103,3 +103,22 @@ async fn transient_failures_are_not_cached_and_fatal_ones_stop() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn identical_requests_in_one_batch_share_one_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(Script::new());
+    let model = chat(&server);
+    // 60 requests, 6 distinct texts: as 60 planted conversations of six texts would ask.
+    let distinct = requests(6);
+    let batch: Vec<ChatRequest> = (0..60).map(|i| distinct[i % 6].clone()).collect();
+    let mut store = Store::open(&dir.path().join("store.sqlite")).unwrap();
+    let (outcomes, counts) = complete_all(&model, &mut store, "facet", 1, &batch)
+        .await
+        .unwrap();
+    assert_eq!((counts.sent, counts.shared, counts.cache_hits), (6, 54, 0));
+    assert_eq!(server.requests(), 6);
+    assert_eq!(outcomes.len(), 60);
+    assert_eq!(outcomes[0], outcomes[6]);
+    assert_ne!(outcomes[0], outcomes[1]);
+}

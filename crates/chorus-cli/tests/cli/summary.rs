@@ -235,3 +235,64 @@ fn budget_stops_the_run_before_it_is_exceeded() {
     // Each facet call may cost at most ~ (prompt + 120 tokens); $0.01 buys a few dozen.
     assert!(server.requests() < 600, "{}", server.requests());
 }
+
+/// Stored results of one stage in a run store.
+fn stored(store: &Path, stage: &str) -> u64 {
+    chorus_store::Store::open(store)
+        .unwrap()
+        .stage_counts()
+        .unwrap()
+        .into_iter()
+        .find(|count| count.stage == stage)
+        .map_or(0, |count| count.results)
+}
+
+#[test]
+fn a_kill_mid_batch_keeps_every_answered_call_and_the_rerun_sends_only_the_rest() {
+    let server = TestServer::start(
+        Script::new()
+            .reply(scripted_reply)
+            .latency(std::time::Duration::from_millis(100)),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    write_conversations(&input);
+    let config = dir.path().join("chorus.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[models]\nchat = {{ kind = \"openai\", base_urls = [\"{}\"], model = \"scripted\", max_attempts = 2, backoff_seconds = 0.01, max_concurrency = 4 }}\n",
+            server.openai_base_url()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let owned = small_run_args(
+        &input.display().to_string(),
+        &out,
+        &config.display().to_string(),
+        3,
+        (5, 10),
+    );
+    // All 600 first facet calls are one batch: 4 in flight, 100 ms each, about 15 s.
+    let mut child = chorus().args(&owned).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while server.requests() < 120 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never got going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let kept = stored(&out.join("store.sqlite"), "facet");
+    assert!(kept >= 60, "only {kept} answered calls were stored");
+    run_ok(&as_args(&owned));
+    let manifest = read_json(&out.join("run.json"));
+    let facet = &manifest["model_usage"][0];
+    assert_eq!(facet["stage"], "facet");
+    // 600 first calls and 50 retries in all; what was stored before the kill is not sent again.
+    assert_eq!(facet["sent"].as_u64().unwrap(), 650 - kept);
+    assert_eq!(facet["cache_hits"].as_u64().unwrap(), kept);
+}
