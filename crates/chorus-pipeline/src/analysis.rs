@@ -19,8 +19,8 @@ use chorus_types::{ContentHash, Conversation};
 use crate::concern::ConcernScorer;
 use crate::hierarchy::group_children;
 use crate::report::{
-    Investigation, KMeansSummary, LabelAgreement, ModelText, REPORT_SCHEMA_VERSION, Report,
-    ReportMap, ReportNode, ReportParameters, ReportTotals,
+    Investigation, KMeansSummary, LabelAgreement, REPORT_SCHEMA_VERSION, Report, ReportMap,
+    ReportNode, ReportParameters, ReportTotals,
 };
 use crate::summary::{ModelCaller, SummaryFacets};
 use crate::vectors::VectorFile;
@@ -29,19 +29,20 @@ use crate::{
 };
 
 mod breakdown;
+mod draft;
 mod map;
 mod naming;
 mod release;
 mod signals;
 
 pub use breakdown::OTHER_VALUES;
-use breakdown::distinct_users;
+use draft::{DraftNode, ModelText};
 use naming::{
     apply_names, attach_excerpts, base_naming_requests, cluster_names, describe, name_from,
     name_from_keywords,
 };
 pub use release::{PublishedReport, ReleaseCounts};
-use release::{ReleasePolicy, release};
+use release::{ReleasePolicy, publishable, release};
 
 /// Numbers distinct names 0, 1, 2… in the order they first appear.
 #[derive(Default)]
@@ -408,10 +409,10 @@ pub(crate) fn analyse(
             policy: ReleasePolicy::new(&config.privacy),
         };
         let mut counts = ReleaseCounts::default();
-        let tree = release(root(Vec::new(), 0), &builder, &mut counts);
+        let tree = release(root(Vec::new(), 0, 0), &builder, None, &mut counts);
         return Ok(Analysis {
             report: PublishedReport::new(
-                report(parameters, idle, None, root(Vec::new(), 0), None),
+                report(parameters, idle, None, ReportNode::default(), None),
                 tree,
             ),
             release: counts,
@@ -459,7 +460,7 @@ pub(crate) fn analyse(
     // The group of each base cluster at each level; level 0 is the base itself.
     let mut groups: Vec<Vec<usize>> = vec![(0..clusters.k()).collect()];
     let mut sizes = vec![clusters.k()];
-    let mut levels: Vec<Vec<ReportNode>> = Vec::new();
+    let mut levels: Vec<Vec<DraftNode>> = Vec::new();
     for (level, &wanted) in planned.iter().enumerate() {
         let mut parent_names = None;
         if level > 0 {
@@ -523,9 +524,19 @@ pub(crate) fn analyse(
                 nodes[parent].children.push(child);
             }
             if summary_mode && let Some(namer) = namer.as_deref_mut() {
+                // Only children that will be published feed their words upward: a folded
+                // child's text rests on too few people.
                 let requests: Vec<ChatRequest> = nodes
                     .iter()
-                    .map(|node| name_parent_request(&cluster_names(&node.children)))
+                    .map(|node| {
+                        let published: Vec<DraftNode> = node
+                            .children
+                            .iter()
+                            .filter(|child| publishable(child, &builder))
+                            .cloned()
+                            .collect();
+                        name_parent_request(&cluster_names(&published))
+                    })
                     .collect();
                 apply_names(&mut nodes, namer.names(&requests)?);
             }
@@ -538,10 +549,7 @@ pub(crate) fn analyse(
     parameters.level_sizes = sizes;
     let top = levels.pop().unwrap_or_default();
     let label_agreement = label_agreement(collected, &base, config);
-    let mut tree = root(top, parameters.level_sizes.len());
-    tree.users = totals.users;
-    let mut release_counts = ReleaseCounts::default();
-    let mut tree = release(tree, &builder, &mut release_counts);
+    let tree = root(top, parameters.level_sizes.len(), n);
     let mut stage_seconds = vec![("cluster", started.elapsed().as_secs_f64())];
     let started = std::time::Instant::now();
     let coordinates = if config.map.enabled {
@@ -562,18 +570,26 @@ pub(crate) fn analyse(
     } else {
         None
     };
-    let report_map = coordinates.as_ref().map(|map| {
-        tree.place(&map.coordinates);
-        ReportMap {
-            sampled: map.sampled,
-            neighbours: config.map.neighbours,
-            epochs: config.map.epochs,
-            points: tree.map_points(&map.coordinates, config.map.points, config.run.seed),
-        }
-    });
     if coordinates.is_some() {
         stage_seconds.push(("map", started.elapsed().as_secs_f64()));
     }
+    let started = std::time::Instant::now();
+    let mut release_counts = ReleaseCounts::default();
+    let tree = release(
+        tree,
+        &builder,
+        coordinates.as_ref().map(|map| map.coordinates.as_slice()),
+        &mut release_counts,
+    );
+    if let Some(cluster) = stage_seconds.first_mut() {
+        cluster.1 += started.elapsed().as_secs_f64();
+    }
+    let report_map = coordinates.as_ref().map(|map| ReportMap {
+        sampled: map.sampled,
+        neighbours: config.map.neighbours,
+        epochs: config.map.epochs,
+        points: tree.map_points(&map.coordinates, config.map.points, config.run.seed),
+    });
     // Each conversation's clusters from the top level down to its base cluster.
     let paths = base
         .iter()
@@ -590,14 +606,13 @@ pub(crate) fn analyse(
         converged: clusters.converged,
         inertia: clusters.inertia(),
     };
-    let placeholder = root(Vec::new(), 0);
     Ok(Analysis {
         report: PublishedReport::new(
             report(
                 parameters,
                 kmeans_summary,
                 label_agreement,
-                placeholder,
+                ReportNode::default(),
                 report_map,
             ),
             tree,
@@ -759,16 +774,15 @@ fn choose_k(
     Ok((best, "sweep", points))
 }
 
-fn root(children: Vec<ReportNode>, level: usize) -> ReportNode {
-    let conversations = children.iter().map(|c| c.conversations).sum();
-    ReportNode {
+/// The root of the working tree: all `conversations` clustered conversations.
+fn root(children: Vec<DraftNode>, level: usize, conversations: usize) -> DraftNode {
+    DraftNode {
         id: "root".into(),
         level,
         name: "All conversations".into(),
-        conversations,
-        share_of_parent: 1.0,
+        members: (0..conversations).collect(),
         children,
-        ..ReportNode::empty()
+        ..DraftNode::default()
     }
 }
 
@@ -783,7 +797,7 @@ struct TreeBuilder<'a> {
 
 impl TreeBuilder<'_> {
     /// The nodes of one level (without children), named by their keywords.
-    fn level_nodes(&self, level: usize, count: usize, classes: &[usize]) -> Vec<ReportNode> {
+    fn level_nodes(&self, level: usize, count: usize, classes: &[usize]) -> Vec<DraftNode> {
         let documents = Documents {
             terms: &self.collected.terms,
             users: &self.collected.users,
@@ -804,16 +818,14 @@ impl TreeBuilder<'_> {
             .into_iter()
             .zip(keywords)
             .enumerate()
-            .map(|(index, (docs, keywords))| ReportNode {
+            .map(|(index, (docs, keywords))| DraftNode {
                 id: format!("L{level}.{index}"),
                 level,
                 name: name_from(&keywords),
                 description: describe(&keywords),
-                conversations: docs.len(),
-                users: distinct_users(self.collected, &docs),
                 keywords,
                 members: docs,
-                ..ReportNode::empty()
+                ..DraftNode::default()
             })
             .collect()
     }

@@ -165,8 +165,8 @@ pub struct LabelAgreement {
     pub scores: Agreement,
 }
 
-/// One cluster of the tree.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One published cluster of the tree.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReportNode {
     /// Stable within a run: `root`, `L{level}.{index}`, or `{parent}.other`.
     pub id: String,
@@ -202,62 +202,9 @@ pub struct ReportNode {
     pub signals: Signals,
     /// The clusters one level down.
     pub children: Vec<ReportNode>,
-    /// Its conversations (positions among the clustered ones); never written.
-    #[serde(skip)]
-    pub(crate) members: Vec<usize>,
-    /// What a model wrote of its texts (the release gate checks those word by word); never
-    /// written.
-    #[serde(skip)]
-    pub(crate) model_text: ModelText,
     /// Its place on the map: the mean position of its conversations (none for the root, or
     /// without a map).
     pub position: Option<[f32; 2]>,
-}
-
-/// Which of a node's texts a model wrote.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) enum ModelText {
-    /// None: they are built from its keywords.
-    #[default]
-    None,
-    /// The name (a local model's title from the keywords).
-    Name,
-    /// The name and the description.
-    NameAndDescription,
-}
-
-impl ReportNode {
-    /// The texts of this node a model wrote.
-    pub(crate) fn model_texts(&self) -> Vec<&str> {
-        match self.model_text {
-            ModelText::None => Vec::new(),
-            ModelText::Name => vec![&self.name],
-            ModelText::NameAndDescription => vec![&self.name, &self.description],
-        }
-    }
-
-    /// A node with nothing in it yet.
-    pub(crate) fn empty() -> Self {
-        Self {
-            id: String::new(),
-            level: 0,
-            name: String::new(),
-            description: String::new(),
-            keywords: Vec::new(),
-            conversations: 0,
-            users: 0,
-            share_of_parent: 0.0,
-            other: false,
-            folded_clusters: 0,
-            examples: Vec::new(),
-            facets: Facets::default(),
-            signals: Signals::default(),
-            children: Vec::new(),
-            members: Vec::new(),
-            model_text: ModelText::None,
-            position: None,
-        }
-    }
 }
 
 /// What stands out about a published node. Each is derived from the node's published cells and

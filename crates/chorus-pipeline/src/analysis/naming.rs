@@ -9,8 +9,8 @@ use chorus_models::ChatRequest;
 use chorus_text::Keyword;
 
 use super::Collected;
+use super::draft::{DraftNode, ModelText};
 use crate::PipelineError;
-use crate::report::{ModelText, ReportNode};
 use crate::summary::ModelCaller;
 
 /// Inside and outside summaries per summary-mode base cluster.
@@ -27,7 +27,7 @@ const CONTRAST_CLUSTERS: usize = 3;
 pub(super) fn base_naming_requests(
     collected: &Collected,
     clusters: &KMeans,
-    nodes: &[ReportNode],
+    nodes: &[DraftNode],
 ) -> Vec<ChatRequest> {
     (0..nodes.len())
         .map(|cluster| {
@@ -97,7 +97,7 @@ fn central_members<'a>(
 /// Investigation mode: each base cluster's excerpts, from its most central conversations, one
 /// per user.
 pub(super) fn attach_excerpts(
-    nodes: &mut [ReportNode],
+    nodes: &mut [DraftNode],
     collected: &Collected,
     clusters: &KMeans,
     count: usize,
@@ -116,7 +116,7 @@ pub(super) fn attach_excerpts(
 /// Keyword mode with a local LLM: each cluster with keywords gets a readable name made from
 /// them alone; the keywords stay the name where the model's reply was unusable.
 pub(super) fn name_from_keywords(
-    nodes: &mut [ReportNode],
+    nodes: &mut [DraftNode],
     namer: &mut ModelCaller<'_>,
 ) -> Result<(), PipelineError> {
     let named: Vec<usize> = (0..nodes.len())
@@ -141,7 +141,7 @@ pub(super) fn name_from_keywords(
     Ok(())
 }
 
-pub(super) fn cluster_names(nodes: &[ReportNode]) -> Vec<ClusterName> {
+pub(super) fn cluster_names(nodes: &[DraftNode]) -> Vec<ClusterName> {
     nodes
         .iter()
         .map(|node| ClusterName {
@@ -152,7 +152,7 @@ pub(super) fn cluster_names(nodes: &[ReportNode]) -> Vec<ClusterName> {
 }
 
 /// Model names where the reply was usable; the keyword names stay elsewhere.
-pub(super) fn apply_names(nodes: &mut [ReportNode], names: Vec<Option<ClusterName>>) {
+pub(super) fn apply_names(nodes: &mut [DraftNode], names: Vec<Option<ClusterName>>) {
     for (node, name) in nodes.iter_mut().zip(names) {
         if let Some(named) = name {
             node.name = named.name;

@@ -20,11 +20,12 @@ use chorus_text::{gated_words, word_runs};
 
 use super::TreeBuilder;
 use super::breakdown::{distinct_users, facets};
-use super::map::{map_points, place_nodes};
+use super::draft::{DraftNode, ModelText};
+use super::map::{map_points, position};
 use super::naming::{describe, name_from};
 use super::signals::RunTotals;
 use crate::PrivacyConfig;
-use crate::report::{MapPoints, ModelText, Report, ReportNode};
+use crate::report::{MapPoints, Report, ReportNode};
 
 /// The name of a node no text can be published for.
 const NEUTRAL_NAME: &str = "Unnamed cluster";
@@ -65,7 +66,11 @@ pub struct ReleaseCounts {
 }
 
 /// A tree that went through the release door; nothing else becomes a [`PublishedReport`].
-pub(crate) struct ReleasedTree(ReportNode);
+pub(crate) struct ReleasedTree {
+    tree: ReportNode,
+    /// Per clustered conversation, with a map: the deepest published node holding it.
+    owners: Vec<Option<String>>,
+}
 
 /// The report as it may be written to report.json, report.md and index.html.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -75,7 +80,7 @@ pub struct PublishedReport(Report);
 impl PublishedReport {
     /// `report` with `tree` as its tree (whatever tree `report` held is dropped).
     pub(crate) fn new(mut report: Report, tree: ReleasedTree) -> Self {
-        report.tree = tree.0;
+        report.tree = tree.tree;
         Self(report)
     }
 }
@@ -89,11 +94,6 @@ impl std::ops::Deref for PublishedReport {
 }
 
 impl ReleasedTree {
-    /// Each published node's place on the map.
-    pub(crate) fn place(&mut self, coordinates: &[[f32; 2]]) {
-        place_nodes(&mut self.0, coordinates);
-    }
-
     /// A seeded sample of map points, each with the deepest published node that holds it.
     pub(crate) fn map_points(
         &self,
@@ -101,26 +101,43 @@ impl ReleasedTree {
         count: usize,
         seed: u64,
     ) -> MapPoints {
-        map_points(&self.0, coordinates, count, seed)
+        map_points(&self.owners, coordinates, count, seed)
     }
 }
 
-/// Sends the whole tree through the door.
+/// Whether a node of the working tree may be published: enough distinct users and
+/// conversations.
+pub(super) fn publishable(node: &DraftNode, builder: &TreeBuilder<'_>) -> bool {
+    node.members.len() >= builder.policy.min_conversations
+        && distinct_users(builder.collected, &node.members) >= builder.policy.min_users
+}
+
+/// Sends the whole working tree through the door; with `coordinates` (the map), each
+/// published node gets its place.
 pub(crate) fn release(
-    tree: ReportNode,
+    tree: DraftNode,
     builder: &TreeBuilder<'_>,
+    coordinates: Option<&[[f32; 2]]>,
     counts: &mut ReleaseCounts,
 ) -> ReleasedTree {
     let copied = CopiedRuns::count(&tree, builder);
-    let totals = RunTotals::of(builder.collected, tree.users);
+    let users = distinct_users(builder.collected, &tree.members);
+    let totals = RunTotals::of(builder.collected, users);
     let mut door = Door {
         builder,
         policy: builder.policy,
         copied,
         totals,
+        coordinates,
+        owners: vec![None; coordinates.map_or(0, <[_]>::len)],
         counts,
     };
-    ReleasedTree(door.publish(tree))
+    let mut root = door.publish(tree);
+    root.position = None;
+    ReleasedTree {
+        tree: root,
+        owners: door.owners,
+    }
 }
 
 struct Door<'a, 'b> {
@@ -128,34 +145,51 @@ struct Door<'a, 'b> {
     policy: ReleasePolicy,
     copied: CopiedRuns,
     totals: RunTotals,
+    coordinates: Option<&'a [[f32; 2]]>,
+    owners: Vec<Option<String>>,
     counts: &'b mut ReleaseCounts,
 }
 
 impl Door<'_, '_> {
-    fn passes(&self, node: &ReportNode) -> bool {
-        node.users >= self.policy.min_users && node.conversations >= self.policy.min_conversations
-    }
-
     /// Applies the rules from the top down to a node that passes the thresholds itself.
-    fn publish(&mut self, mut node: ReportNode) -> ReportNode {
-        let children = std::mem::take(&mut node.children);
-        let (kept, folded): (Vec<ReportNode>, Vec<ReportNode>) =
-            children.into_iter().partition(|c| self.passes(c));
+    fn publish(&mut self, mut draft: DraftNode) -> ReportNode {
+        let is_root = draft.id == "root";
+        if !is_root {
+            self.gate_texts(&mut draft);
+        }
+        let mut node = self.counted(&draft, is_root);
+        let (kept, folded): (Vec<DraftNode>, Vec<DraftNode>) = std::mem::take(&mut draft.children)
+            .into_iter()
+            .partition(|c| publishable(c, self.builder));
         self.counts.clusters_withheld += folded.len();
         let mut children: Vec<ReportNode> = kept.into_iter().map(|c| self.publish(c)).collect();
         if !folded.is_empty() {
-            if children.is_empty() && node.id != "root" {
+            let members: Vec<usize> = folded
+                .iter()
+                .flat_map(|c| c.members.iter().copied())
+                .collect();
+            let other = DraftNode {
+                id: format!("{}.other", draft.id),
+                level: draft.level.saturating_sub(1),
+                members,
+                ..DraftNode::default()
+            };
+            if children.is_empty() && !is_root {
                 // An "Other" holding every child would only repeat this node.
                 node.folded_clusters = folded.len();
+            } else if publishable(&other, self.builder) {
+                let mut other_node = self.counted(&other, false);
+                other_node.name = "Other".into();
+                other_node.description = format!(
+                    "{} clusters too small to publish on their own.",
+                    folded.len()
+                );
+                other_node.other = true;
+                other_node.folded_clusters = folded.len();
+                children.push(other_node);
             } else {
-                let mut other = self.other_node(&node, &folded);
-                if self.passes(&other) {
-                    self.break_down(&mut other);
-                    children.push(other);
-                } else {
-                    self.counts.other_withheld += 1;
-                    node.folded_clusters = folded.len();
-                }
+                self.counts.other_withheld += 1;
+                node.folded_clusters = folded.len();
             }
         }
         let total = node.conversations.max(1) as f64;
@@ -169,44 +203,45 @@ impl Door<'_, '_> {
                 .then(a.id.cmp(&b.id))
         });
         node.children = children;
-        if node.id != "root" {
-            self.break_down(&mut node);
-            self.gate_texts(&mut node);
+        node
+    }
+
+    /// The published node of a draft that passed: its texts as gated, its counts, breakdowns
+    /// (every cell through the cell rule), signals and place. The map's owner of each of its
+    /// conversations becomes this node (its children, deeper, claim theirs after it).
+    fn counted(&mut self, draft: &DraftNode, is_root: bool) -> ReportNode {
+        let mut node = ReportNode {
+            id: draft.id.clone(),
+            level: draft.level,
+            name: draft.name.clone(),
+            description: draft.description.clone(),
+            keywords: draft.keywords.clone(),
+            conversations: draft.members.len(),
+            users: distinct_users(self.builder.collected, &draft.members),
+            share_of_parent: 1.0,
+            examples: draft.examples.clone(),
+            ..ReportNode::default()
+        };
+        if is_root {
+            return node;
+        }
+        node.facets = facets(
+            self.builder,
+            &draft.members,
+            &mut self.counts.cells_withheld,
+        );
+        node.signals = self.totals.signals(&node);
+        if let Some(coordinates) = self.coordinates {
+            node.position = position(&draft.members, coordinates);
+            for &member in &draft.members {
+                self.owners[member] = Some(node.id.clone());
+            }
         }
         node
     }
 
-    /// A published node's breakdowns, every cell through the cell rule, and its signals.
-    fn break_down(&mut self, node: &mut ReportNode) {
-        node.facets = facets(self.builder, &node.members, &mut self.counts.cells_withheld);
-        node.signals = self.totals.signals(node);
-    }
-
-    /// The node holding a parent's unpublished clusters: counts only, no names or keywords.
-    fn other_node(&self, parent: &ReportNode, folded: &[ReportNode]) -> ReportNode {
-        let members: Vec<usize> = folded
-            .iter()
-            .flat_map(|c| c.members.iter().copied())
-            .collect();
-        ReportNode {
-            id: format!("{}.other", parent.id),
-            level: parent.level.saturating_sub(1),
-            name: "Other".into(),
-            description: format!(
-                "{} clusters too small to publish on their own.",
-                folded.len()
-            ),
-            conversations: members.len(),
-            users: distinct_users(self.builder.collected, &members),
-            other: true,
-            folded_clusters: folded.len(),
-            members,
-            ..ReportNode::empty()
-        }
-    }
-
     /// The vocabulary gate over a node's keywords, name and description.
-    fn gate_texts(&mut self, node: &mut ReportNode) {
+    fn gate_texts(&mut self, node: &mut DraftNode) {
         let evidence = WordEvidence {
             builder: self.builder,
             members: &node.members,
@@ -286,8 +321,8 @@ impl WordEvidence<'_> {
 struct CopiedRuns(HashMap<u64, usize>);
 
 impl CopiedRuns {
-    fn count(tree: &ReportNode, builder: &TreeBuilder<'_>) -> Self {
-        fn candidates(node: &ReportNode, into: &mut HashSet<u64>) {
+    fn count(tree: &DraftNode, builder: &TreeBuilder<'_>) -> Self {
+        fn candidates(node: &DraftNode, into: &mut HashSet<u64>) {
             for text in node.model_texts() {
                 into.extend(word_runs(text));
             }

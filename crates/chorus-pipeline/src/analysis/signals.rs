@@ -135,7 +135,7 @@ mod tests {
             id: "L1.1".into(),
             conversations: 100,
             users: 20,
-            ..ReportNode::empty()
+            ..ReportNode::default()
         };
         node.facets.week = counts(&[("2026-W37", 10), ("2026-W38", 90)]);
         node.facets.day = node_days;
