@@ -13,9 +13,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use chorus_report::{Report, ReportNode};
 use chrono::Datelike as _;
 use serde::Serialize;
-use serde_json::Value;
 
 pub use privacy::{ANALYST_FILES, Leak, PrivacyCheck, check as check_privacy};
 pub use run::{RunFiles, RunRow, published_nodes, read_run};
@@ -447,7 +447,7 @@ fn trends(pairs: &[(&RunRow, &TruthRow)]) -> Vec<TrendCheck> {
     checks
 }
 
-fn coordinated(pairs: &[(&RunRow, &TruthRow)], report: &Value) -> Option<GroupCheck> {
+fn coordinated(pairs: &[(&RunRow, &TruthRow)], report: &Report) -> Option<GroupCheck> {
     let members: Vec<&(&RunRow, &TruthRow)> =
         pairs.iter().filter(|(_, t)| t.group.is_some()).collect();
     let group = members.first()?.1.group.clone()?;
@@ -487,29 +487,26 @@ fn coordinated(pairs: &[(&RunRow, &TruthRow)], report: &Value) -> Option<GroupCh
         overall_conversations_per_account: per_account(&mut pairs.iter().map(|(r, _)| *r)),
         cluster_twin_share: published
             .iter()
-            .find(|node| node["id"] == cluster)
-            .map(|node| share_of(node, "cross_account_duplicates", "conversations")),
+            .find(|node| node.id == cluster)
+            .map(|node| {
+                node.facets.cross_account_duplicates as f64 / node.conversations.max(1) as f64
+            }),
         overall_twin_share: overall_twin_share(report),
         cluster_sender_share: sender_place.map(|place| by_senders[place].1),
         sender_rank: sender_place.map(|place| (place + 1, by_senders.len())),
     })
 }
 
-/// A node's facet `facet` divided by its count `of`.
-fn share_of(node: &Value, facet: &str, of: &str) -> f64 {
-    node["facets"][facet].as_f64().unwrap_or(0.0) / node[of].as_f64().unwrap_or(0.0).max(1.0)
-}
-
 /// The published base clusters by the share of their accounts that sent one near-identical
 /// request, highest first.
-fn base_clusters_by_senders<'a>(published: &[&'a Value]) -> Vec<(&'a str, f64)> {
+fn base_clusters_by_senders<'a>(published: &[&'a ReportNode]) -> Vec<(&'a str, f64)> {
     let mut shares: Vec<(&str, f64)> = published
         .iter()
-        .filter(|node| node["level"].as_u64() == Some(0))
+        .filter(|node| node.level == 0)
         .map(|node| {
             (
-                node["id"].as_str().unwrap_or(""),
-                share_of(node, "largest_sender_group", "users"),
+                node.id.as_str(),
+                node.facets.largest_sender_group as f64 / node.users.max(1) as f64,
             )
         })
         .collect();
@@ -517,22 +514,14 @@ fn base_clusters_by_senders<'a>(published: &[&'a Value]) -> Vec<(&'a str, f64)> 
     shares
 }
 
-fn overall_twin_share(report: &Value) -> f64 {
-    let children = report["tree"]["children"].as_array();
-    let twins: f64 = children
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            c["facets"]["cross_account_duplicates"]
-                .as_f64()
-                .unwrap_or(0.0)
-        })
+fn overall_twin_share(report: &Report) -> f64 {
+    let twins: usize = report
+        .tree
+        .children
+        .iter()
+        .map(|c| c.facets.cross_account_duplicates)
         .sum();
-    twins
-        / report["tree"]["conversations"]
-            .as_f64()
-            .unwrap_or(0.0)
-            .max(1.0)
+    twins as f64 / report.tree.conversations.max(1) as f64
 }
 
 /// The evaluation as a readable table.

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use aho_corasick::AhoCorasick;
 use serde::Serialize;
-use serde_json::Value;
+
+use chorus_report::{Report, ReportNode};
 
 use crate::EvalError;
 use crate::run::RunRow;
@@ -77,7 +78,7 @@ fn needles(canaries: &[&str]) -> Vec<String> {
 pub fn check(
     run_dir: &Path,
     canaries: &[&str],
-    report: &Value,
+    report: &Report,
     rows: &[RunRow],
 ) -> Result<PrivacyCheck, EvalError> {
     let needles = needles(canaries);
@@ -120,12 +121,13 @@ fn word_bounded(bytes: &[u8], start: usize, end: usize) -> bool {
 /// Every published node ("Other" ones included), recounted from the rows whose path passes
 /// through it, and every breakdown cell of language, day, week, turns and concern recounted
 /// from those rows: each must have the users and conversations the report's thresholds ask.
-fn recount(report: &Value, rows: &[RunRow], result: &mut PrivacyCheck) {
-    let parameter = |key: &str| report["parameters"][key].as_u64().map(|v| v as usize);
-    let min_users = parameter("min_users").unwrap_or(0);
-    let min_conversations = parameter("min_conversations").unwrap_or(0);
-    let min_cell_users = parameter("min_cell_users").unwrap_or(min_users);
-    let shared_unknown = report["parameters"]["unknown_users"] != "distinct";
+fn recount(report: &Report, rows: &[RunRow], result: &mut PrivacyCheck) {
+    let parameters = &report.parameters;
+    let min_cell_users = match parameters.min_cell_users {
+        0 => parameters.min_users,
+        n => n,
+    };
+    let shared_unknown = parameters.unknown_users != "distinct";
     let users: Vec<String> = rows
         .iter()
         .enumerate()
@@ -151,49 +153,38 @@ fn recount(report: &Value, rows: &[RunRow], result: &mut PrivacyCheck) {
         }
         (seen.len(), count)
     };
-    let root = &report["tree"];
-    let mut stack: Vec<&Value> = vec![root];
+    let root = &report.tree;
+    let mut stack: Vec<&ReportNode> = vec![root];
     while let Some(node) = stack.pop() {
-        let children = node["children"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        stack.extend(children);
+        stack.extend(&node.children);
         let is_root = std::ptr::eq(node, root);
-        let id = if is_root {
-            "root"
-        } else {
-            node["id"].as_str().unwrap_or("")
-        };
+        let id = if is_root { "root" } else { node.id.as_str() };
         // An "Other" holds the parent's rows that no published sibling holds.
-        let docs: Vec<usize> = match children.iter().find(|c| c["other"] == true) {
-            Some(other) => {
-                let claimed: HashSet<usize> = children
-                    .iter()
-                    .filter(|c| c["other"] != true)
-                    .filter_map(|c| members.get(c["id"].as_str().unwrap_or("")))
-                    .flatten()
-                    .copied()
-                    .collect();
-                let rest: Vec<usize> = members
-                    .get(id)
-                    .into_iter()
-                    .flatten()
-                    .copied()
-                    .filter(|doc| !claimed.contains(doc))
-                    .collect();
-                let other_id = other["id"].as_str().unwrap_or("");
-                members.insert(other_id, rest);
-                members.get(id).cloned().unwrap_or_default()
-            }
-            None => members.get(id).cloned().unwrap_or_default(),
-        };
+        if let Some(other) = node.children.iter().find(|c| c.other) {
+            let claimed: HashSet<usize> = node
+                .children
+                .iter()
+                .filter(|c| !c.other)
+                .filter_map(|c| members.get(c.id.as_str()))
+                .flatten()
+                .copied()
+                .collect();
+            let rest: Vec<usize> = members
+                .get(id)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|doc| !claimed.contains(doc))
+                .collect();
+            members.insert(other.id.as_str(), rest);
+        }
         if is_root {
             continue;
         }
+        let docs = members.get(id).cloned().unwrap_or_default();
         result.clusters_checked += 1;
         let (users_in, conversations) = distinct(&mut docs.iter().copied());
-        if users_in < min_users || conversations < min_conversations {
+        if users_in < parameters.min_users || conversations < parameters.min_conversations {
             result.below_threshold.push(format!(
                 "{id}: {users_in} users, {conversations} conversations"
             ));
@@ -227,38 +218,24 @@ fn recount(report: &Value, rows: &[RunRow], result: &mut PrivacyCheck) {
 const OTHER_VALUES: &str = "other values";
 
 /// The breakdowns of a node that the table can recount: (facet, [(label, count)]).
-fn node_cells(node: &Value) -> Vec<(&'static str, Vec<(String, u64)>)> {
-    let facets = &node["facets"];
-    let map = |value: &Value| -> Vec<(String, u64)> {
-        value
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let histogram = |value: &Value| -> Vec<(String, u64)> {
-        value["histogram"]
-            .as_array()
-            .map(|cells| {
-                cells
-                    .iter()
-                    .map(|c| {
-                        let label = c[0].as_str().unwrap_or("").to_string();
-                        (label, c[1].as_u64().unwrap_or(0))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+fn node_cells(node: &ReportNode) -> Vec<(&'static str, Vec<(String, usize)>)> {
+    let facets = &node.facets;
+    let map = |cells: &std::collections::BTreeMap<String, usize>| -> Vec<(String, usize)> {
+        cells.iter().map(|(k, v)| (k.clone(), *v)).collect()
     };
     vec![
-        ("language", map(&facets["language"])),
-        ("day", map(&facets["day"])),
-        ("week", map(&facets["week"])),
-        ("turns", histogram(&facets["turns"])),
-        ("concern", histogram(&facets["concern"])),
+        ("language", map(&facets.language)),
+        ("day", map(&facets.day)),
+        ("week", map(&facets.week)),
+        ("turns", facets.turns.histogram.clone()),
+        (
+            "concern",
+            facets
+                .concern
+                .as_ref()
+                .map(|c| c.histogram.clone())
+                .unwrap_or_default(),
+        ),
     ]
 }
 
@@ -307,14 +284,20 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.path().join("report.json"), "{\"name\": \"Karokavel\"}").unwrap();
-        let report = serde_json::json!({
-            "parameters": {"min_users": 2, "min_conversations": 2, "unknown_users": "shared"},
-            "tree": {"children": [
-                {"id": "L0.0", "other": false, "children": []},
-                {"id": "L0.1", "other": false, "children": []},
-                {"id": "root.other", "other": true, "children": []},
-            ]},
-        });
+        let node = |id: &str, other: bool| ReportNode {
+            id: id.into(),
+            other,
+            ..ReportNode::default()
+        };
+        let mut report = Report::default();
+        report.parameters.min_users = 2;
+        report.parameters.min_conversations = 2;
+        report.parameters.unknown_users = "shared".into();
+        report.tree.children = vec![
+            node("L0.0", false),
+            node("L0.1", false),
+            node("root.other", true),
+        ];
         let row = |path: &str, user: Option<&str>| RunRow {
             cluster_path: path.into(),
             user_id: user.map(String::from),

@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use chorus_report::{Report, ReportNode};
+
 use crate::EvalError;
 
 /// One clustered conversation from `conversations.parquet`.
@@ -39,8 +41,8 @@ impl RunRow {
 
 /// What a run folder holds for evaluation.
 pub struct RunFiles {
-    /// `report.json`.
-    pub report: Value,
+    /// `report.json`, read through the published schema.
+    pub report: Report,
     /// `run.json`.
     pub manifest: Value,
     /// Every row of `conversations.parquet`.
@@ -48,17 +50,12 @@ pub struct RunFiles {
 }
 
 /// Every published node of `report.json`'s tree (the root and the "Other" nodes left out).
-pub fn published_nodes(report: &Value) -> Vec<&Value> {
-    let mut stack: Vec<&Value> = report["tree"]["children"]
-        .as_array()
-        .map(|c| c.iter().collect())
-        .unwrap_or_default();
+pub fn published_nodes(report: &Report) -> Vec<&ReportNode> {
+    let mut stack: Vec<&ReportNode> = report.tree.children.iter().collect();
     let mut nodes = Vec::new();
     while let Some(node) = stack.pop() {
-        if let Some(children) = node["children"].as_array() {
-            stack.extend(children);
-        }
-        if !node["other"].as_bool().unwrap_or(false) {
+        stack.extend(&node.children);
+        if !node.other {
             nodes.push(node);
         }
     }
@@ -78,7 +75,14 @@ fn read_json(path: PathBuf) -> Result<Value, EvalError> {
 
 /// Reads a run folder written by `chorus run`.
 pub fn read_run(dir: &Path) -> Result<RunFiles, EvalError> {
-    let report = read_json(dir.join("report.json"))?;
+    let report_path = dir.join("report.json");
+    let report: Report =
+        serde_json::from_value(read_json(report_path.clone())?).map_err(|error| {
+            EvalError::Run {
+                path: report_path,
+                message: format!("not a chorus report: {error}"),
+            }
+        })?;
     let manifest = read_json(dir.join("run.json"))?;
     let table = dir.join("conversations.parquet");
     let bytes = std::fs::read(&table).map_err(|source| EvalError::Run {

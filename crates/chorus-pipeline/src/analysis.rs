@@ -18,14 +18,14 @@ use chorus_types::{ContentHash, Conversation};
 
 use crate::concern::ConcernScorer;
 use crate::hierarchy::group_children;
-use crate::report::{
-    Investigation, KMeansSummary, LabelAgreement, REPORT_SCHEMA_VERSION, Report, ReportMap,
-    ReportNode, ReportParameters, ReportTotals,
-};
 use crate::summary::{ModelCaller, SummaryFacets};
 use crate::vectors::VectorFile;
 use crate::{
     Centering, Config, CustomFacetConfig, CustomKind, EmbedStage, PipelineError, UnknownUsers,
+};
+use chorus_report::{
+    Investigation, KMeansSummary, LabelAgreement, REPORT_SCHEMA_VERSION, Report, ReportMap,
+    ReportNode, ReportParameters, ReportTotals,
 };
 
 mod breakdown;

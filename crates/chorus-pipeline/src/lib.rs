@@ -20,7 +20,6 @@ mod manifest;
 mod model_calls;
 mod output;
 mod progress;
-mod report;
 mod run;
 mod stage;
 mod stages;
@@ -28,6 +27,7 @@ mod summary;
 mod vectors;
 
 pub use analysis::{OTHER_VALUES, PublishedReport, ReleaseCounts};
+pub use chorus_report::{Investigation, Report, ReportNode, escape_markdown};
 pub use config::{
     Centering, ClusterConfig, Config, CustomFacetConfig, CustomKind, DEFAULT_CONFIG_TOML,
     EmbedConfig, FacetsConfig, HierarchyConfig, MapConfig, ModelsConfig, PrivacyConfig, RunConfig,
@@ -41,7 +41,6 @@ pub use lock::LOCK_FILE;
 pub use manifest::RunManifest;
 pub use model_calls::{CallCounts, ChatOutcome, complete_all};
 pub use progress::{NoProgress, Progress, StageReport};
-pub use report::{Investigation, Report, ReportNode, escape_markdown};
 pub use run::{Models, PAGE_FILE, RunOutcome, default_store_path, run};
 pub use stage::{ItemStage, StageRunner};
 pub use stages::ProfileStage;

@@ -16,11 +16,11 @@ use crate::batches::{Batch, read_in_batches};
 use crate::concern::ConcernScorer;
 use crate::lock::OutputLock;
 use crate::output::{OutputFile, write_file, write_json};
-use crate::report::render_markdown;
 use crate::stage::StageRunner;
 use crate::summary::ModelCaller;
 use crate::vectors::VectorFile;
 use crate::{Config, EmbedStage, Embedded, PipelineError, ProfileStage, Progress, RunManifest};
+use chorus_report::render_markdown;
 
 /// What a finished run produced.
 #[derive(Debug)]

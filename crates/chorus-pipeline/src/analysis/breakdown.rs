@@ -8,8 +8,8 @@ use chrono::Datelike;
 use chorus_facets::summary::FacetValue;
 
 use super::{Collected, Mode, TreeBuilder};
-use crate::report::{CustomBreakdown, Facets, NumericFacet};
 use crate::{CustomFacetConfig, CustomKind};
+use chorus_report::{CustomBreakdown, Facets, NumericFacet};
 
 /// Turn counts at or above this share one histogram bucket.
 const TURN_BUCKETS: u32 = 10;

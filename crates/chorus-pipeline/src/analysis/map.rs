@@ -3,7 +3,7 @@
 
 use chorus_cluster::SeededRng;
 
-use crate::report::MapPoints;
+use chorus_report::MapPoints;
 
 /// The random stream of one seed that samples the map points in report.json.
 const MAP_POINTS_STREAM: u64 = 0x21;

@@ -25,7 +25,7 @@ use super::map::{map_points, position};
 use super::naming::{describe, name_from};
 use super::signals::RunTotals;
 use crate::PrivacyConfig;
-use crate::report::{MapPoints, Report, ReportNode};
+use chorus_report::{MapPoints, Report, ReportNode};
 
 /// The name of a node no text can be published for.
 const NEUTRAL_NAME: &str = "Unnamed cluster";

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::Datelike;
 
 use super::Collected;
-use crate::report::{Burst, ReportNode, Signals};
+use chorus_report::{Burst, ReportNode, Signals};
 
 /// A burst needs at least this many conversations on its day…
 const BURST_MIN_CONVERSATIONS: usize = 10;

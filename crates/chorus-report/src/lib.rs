@@ -1,4 +1,6 @@
-//! `report.json` (versioned, documented in docs/outputs.md) and `report.md`, the readable tree.
+//! The published report of a run: `report.json` (versioned, documented in docs/outputs.md)
+//! and `report.md`, the readable tree. Only what the release let out is ever in these types.
+#![warn(missing_docs)]
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,7 +14,7 @@ use chorus_text::Keyword;
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
 /// Everything a run publishes about its clusters: aggregates only, after the thresholds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// [`REPORT_SCHEMA_VERSION`].
     pub schema_version: u32,
@@ -100,7 +102,7 @@ pub struct ReportTotals {
 }
 
 /// The settings that shaped the tree.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReportParameters {
     /// The embedding model.
     pub embed_model: String,
@@ -141,7 +143,7 @@ impl ReportParameters {
 }
 
 /// How k-means went.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct KMeansSummary {
     /// Lloyd steps over all conversations.
     pub iterations: usize,
