@@ -2,8 +2,10 @@
 //! clusters, merging the proposals of all neighbourhoods, and placing one cluster under one
 //! parent — with tolerant, validated parsing of each reply.
 
+use std::sync::LazyLock;
+
 use chorus_models::{ChatMessage, ChatRequest};
-use chorus_text::unusable_reply;
+use chorus_text::{Instructions, unusable_reply};
 
 use crate::summary::ClusterName;
 
@@ -16,6 +18,10 @@ pub const ASSIGN_PARENT_PROMPT: &str = include_str!("../prompts/assign_parent.v1
 
 /// The version of the hierarchy prompts (part of the hierarchy stage's cache keys).
 pub const HIERARCHY_PROMPT_VERSION: u32 = 1;
+
+/// What a proposed category name may not repeat: the prompts that ask for one.
+static PARENT_NAME_INSTRUCTIONS: LazyLock<Instructions> =
+    LazyLock::new(|| Instructions::new(&[PROPOSE_PARENTS_PROMPT, DEDUPE_PARENTS_PROMPT]));
 
 /// Words a category name may have.
 const MAX_NAME_WORDS: usize = 10;
@@ -116,8 +122,7 @@ pub fn parse_name_list(reply: &str, max: usize) -> Result<Vec<String>, String> {
                 "{name:?} has {words} words (at most {MAX_NAME_WORDS})"
             ));
         }
-        let prompts = [PROPOSE_PARENTS_PROMPT, DEDUPE_PARENTS_PROMPT].join("\n");
-        if let Some(problem) = unusable_reply(&name, &prompts) {
+        if let Some(problem) = unusable_reply(&name, &PARENT_NAME_INSTRUCTIONS) {
             return Err(format!("{name:?} is not a name: {problem}"));
         }
         if !names.iter().any(|n| same_name(n, &name)) {

@@ -5,8 +5,10 @@
 //! prompt text are part of every cache key (the whole request is hashed), so editing a prompt
 //! invalidates exactly its cached replies.
 
+use std::sync::LazyLock;
+
 use chorus_models::{ChatMessage, ChatRequest, estimate_tokens};
-use chorus_text::unusable_reply;
+use chorus_text::{Instructions, unusable_reply};
 
 pub use crate::facet::{FacetKind, FacetValue, SummaryFacet, parse_reply};
 use chorus_types::{Conversation, Role};
@@ -36,6 +38,13 @@ pub fn concern_anchors() -> Vec<(u8, &'static str)> {
         })
         .collect()
 }
+
+/// What a cluster name or description may not repeat: the naming prompts.
+static NAMING_INSTRUCTIONS: LazyLock<Instructions> =
+    LazyLock::new(|| Instructions::new(&[SYSTEM_PROMPT, NAME_CLUSTER_PROMPT, NAME_PARENT_PROMPT]));
+/// What a keyword title may not repeat: its prompt.
+static KEYWORD_TITLE_INSTRUCTIONS: LazyLock<Instructions> =
+    LazyLock::new(|| Instructions::new(&[NAME_KEYWORDS_PROMPT]));
 
 /// The version of the naming prompts (part of the naming stage's cache keys).
 pub const NAMING_PROMPT_VERSION: u32 = 1;
@@ -256,7 +265,7 @@ pub fn parse_keyword_name(reply: &str, keywords: &[(String, f64)]) -> Result<Str
     if line.contains([':', '"', ',', '[']) {
         return Err(format!("{line:?} is not a plain title"));
     }
-    if let Some(problem) = unusable_reply(line, NAME_KEYWORDS_PROMPT) {
+    if let Some(problem) = unusable_reply(line, &KEYWORD_TITLE_INSTRUCTIONS) {
         return Err(format!("{line:?} is unusable: {problem}"));
     }
     let words: Vec<&str> = line.split_whitespace().collect();
@@ -320,9 +329,8 @@ pub fn parse_cluster_name(reply: &str) -> Result<ClusterName, String> {
     if words == 0 || words > 10 {
         return Err(format!("the name has {words} words (1 to 10 allowed)"));
     }
-    let prompts = [SYSTEM_PROMPT, NAME_CLUSTER_PROMPT, NAME_PARENT_PROMPT].join("\n");
     for (part, text) in [("name", &name), ("description", &description)] {
-        if let Some(problem) = unusable_reply(text, &prompts) {
+        if let Some(problem) = unusable_reply(text, &NAMING_INSTRUCTIONS) {
             return Err(format!("the {part} is unusable: {problem}"));
         }
     }

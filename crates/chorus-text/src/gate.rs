@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::keywords::is_content_word;
+use crate::keywords::{is_content_word, raw_words};
 
 /// Words of this many or more in a row, copied from text that fewer than `min_users` accounts
 /// wrote, make a published text a copy.
@@ -22,9 +22,7 @@ static GENERIC: LazyLock<HashSet<&'static str>> =
 
 /// The lower-cased words of `text`, in order: runs of letters, digits and apostrophes.
 pub fn words(text: &str) -> Vec<String> {
-    text.to_lowercase()
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .map(|w| w.trim_matches('\''))
+    raw_words(&text.to_lowercase())
         .filter(|w| !w.is_empty())
         .map(str::to_string)
         .collect()
@@ -68,18 +66,31 @@ static ROLE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|e| panic!("role pattern: {e}"))
 });
 
+/// The runs of words of the prompts a model was given, which no reply may repeat; built once
+/// per set of prompts.
+pub struct Instructions(HashSet<u64>);
+
+impl Instructions {
+    /// The runs of `prompts`, read as one text.
+    pub fn new(prompts: &[&str]) -> Self {
+        Self(word_runs(&prompts.join("\n")).into_iter().collect())
+    }
+}
+
 /// Why a model's reply cannot be a published name or description, if it cannot: it holds
 /// markup or a link, quotes a conversation turn ("User: …"), or repeats a run of
-/// [`COPIED_RUN_WORDS`] words of `instructions` (the prompt it was given).
-pub fn unusable_reply(text: &str, instructions: &str) -> Option<String> {
+/// [`COPIED_RUN_WORDS`] words of the `instructions` it was given.
+pub fn unusable_reply(text: &str, instructions: &Instructions) -> Option<String> {
     if let Some(found) = MARKUP.find(text) {
         return Some(format!("it holds markup ({:?})", found.as_str()));
     }
     if ROLE_PREFIX.is_match(text) {
         return Some("it quotes a conversation turn".into());
     }
-    let prompt: HashSet<u64> = word_runs(instructions).into_iter().collect();
-    if word_runs(text).iter().any(|run| prompt.contains(run)) {
+    if word_runs(text)
+        .iter()
+        .any(|run| instructions.0.contains(run))
+    {
         return Some("it repeats the prompt's instructions".into());
     }
     None
@@ -107,7 +118,9 @@ mod tests {
 
     #[test]
     fn markup_quotes_and_echoed_instructions_are_unusable() {
-        let prompt = "Name the group in at most ten words and never include identifying details.";
+        let prompt = Instructions::new(&[
+            "Name the group in at most ten words and never include identifying details.",
+        ]);
         for bad in [
             "<name>The name</name>",
             "click [here](http://x.invalid)",
@@ -115,12 +128,12 @@ mod tests {
             "Name the group in at most ten words",
             "see www.example.invalid",
         ] {
-            assert!(unusable_reply(bad, prompt).is_some(), "{bad}");
+            assert!(unusable_reply(bad, &prompt).is_some(), "{bad}");
         }
         assert_eq!(
-            unusable_reply("Card delivery and tracking questions", prompt),
+            unusable_reply("Card delivery and tracking questions", &prompt),
             None
         );
-        assert_eq!(unusable_reply("Costs of 3 < 5 items", prompt), None);
+        assert_eq!(unusable_reply("Costs of 3 < 5 items", &prompt), None);
     }
 }

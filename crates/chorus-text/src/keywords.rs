@@ -72,8 +72,7 @@ fn terms(text: &str) -> Vec<String> {
     let lower = cleaned.to_lowercase();
     let mut out = Vec::new();
     let mut previous: Option<&str> = None;
-    for word in lower.split(|c: char| !(c.is_alphanumeric() || c == '\'')) {
-        let word = word.trim_matches('\'');
+    for word in raw_words(&lower) {
         if !is_content_word(word) {
             // A stopword or a gap breaks a phrase; an empty split (repeated separators) does not.
             if !word.is_empty() || previous.is_some() {
@@ -88,6 +87,13 @@ fn terms(text: &str) -> Vec<String> {
         previous = Some(word);
     }
     out
+}
+
+/// The pieces of lower-cased `text` between separators (anything but letters, digits and
+/// apostrophes), apostrophes trimmed; repeated separators give empty pieces.
+pub(crate) fn raw_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .map(|word| word.trim_matches('\''))
 }
 
 /// A word that can carry meaning: two or more characters, not a function word, not a number.
