@@ -45,11 +45,6 @@ impl<'a> EmbedStage<'a> {
         })
     }
 
-    fn embed(&self, texts: &[String]) -> Result<Vec<Embedded>, ModelError> {
-        let matrix = self.runtime.block_on(self.embedder.embed(texts))?;
-        Ok(self.vectors(&matrix))
-    }
-
     /// Each row of `matrix`, or why it cannot be used.
     fn vectors(&self, matrix: &Matrix) -> Vec<Embedded> {
         (0..matrix.rows())
@@ -82,8 +77,19 @@ impl<'a> EmbedStage<'a> {
 
     /// A batch that failed as a whole is tried text by text, so one bad text fails alone.
     fn embed_or_isolate(&self, texts: &[String]) -> Result<Vec<Embedded>, PipelineError> {
-        match self.embed(texts) {
-            Ok(vectors) => Ok(vectors),
+        let answer = self.runtime.block_on(self.embedder.embed(texts));
+        self.settle(texts, answer)
+    }
+
+    /// What the embedder's `answer` for `texts` gives: their vectors; a fatal error; or, when
+    /// the call failed, each text tried on its own (a lone text is recorded as failed).
+    fn settle(
+        &self,
+        texts: &[String],
+        answer: Result<Matrix, ModelError>,
+    ) -> Result<Vec<Embedded>, PipelineError> {
+        match answer {
+            Ok(matrix) => Ok(self.vectors(&matrix)),
             Err(error) if error.is_fatal() => Err(PipelineError::Model(error)),
             Err(_) if texts.len() > 1 => self.isolate(texts),
             Err(error) => Ok(vec![Embedded::Failed(error.to_string())]),
@@ -140,11 +146,7 @@ impl ItemStage for EmbedStage<'_> {
         ));
         let mut out = Vec::with_capacity(texts.len());
         for (chunk, answer) in chunks.iter().zip(answers) {
-            match answer {
-                Ok(matrix) => out.extend(self.vectors(&matrix)),
-                Err(error) if error.is_fatal() => return Err(PipelineError::Model(error)),
-                Err(_) => out.extend(self.isolate(chunk)?),
-            }
+            out.extend(self.settle(chunk, answer)?);
         }
         Ok(out)
     }
