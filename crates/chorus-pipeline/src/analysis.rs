@@ -348,6 +348,7 @@ pub(crate) fn analyse(
     totals.clustered = n;
     totals.users = collected.users.iter().collect::<HashSet<_>>().len();
     let (k, k_source, k_sweep) = choose_k(collected, config)?;
+    let policy = ReleasePolicy::new(&config.privacy);
     let mut parameters = ReportParameters {
         embed_model: config
             .models
@@ -361,7 +362,7 @@ pub(crate) fn analyse(
         level_sizes: Vec::new(),
         min_users: config.privacy.min_users,
         min_conversations: config.privacy.min_conversations,
-        min_cell_users: ReleasePolicy::new(&config.privacy).min_cell_users,
+        min_cell_users: policy.min_cell_users,
         unknown_users: match config.privacy.unknown_users {
             UnknownUsers::Shared => "shared".into(),
             UnknownUsers::Distinct => "distinct".into(),
@@ -406,7 +407,7 @@ pub(crate) fn analyse(
             collected,
             config,
             senders: &[],
-            policy: ReleasePolicy::new(&config.privacy),
+            policy,
         };
         let mut counts = ReleaseCounts::default();
         let tree = release(root(Vec::new(), 0, 0), &builder, None, &mut counts);
@@ -444,7 +445,7 @@ pub(crate) fn analyse(
         collected,
         config,
         senders: &senders,
-        policy: ReleasePolicy::new(&config.privacy),
+        policy,
     };
     // The chat model builds the levels above the base in summary mode; otherwise they are cuts
     // of Ward's tree over the centroids.
@@ -529,13 +530,11 @@ pub(crate) fn analyse(
                 let requests: Vec<ChatRequest> = nodes
                     .iter()
                     .map(|node| {
-                        let published: Vec<DraftNode> = node
+                        let published = node
                             .children
                             .iter()
-                            .filter(|child| publishable(child, &builder))
-                            .cloned()
-                            .collect();
-                        name_parent_request(&cluster_names(&published))
+                            .filter(|child| publishable(child, &builder));
+                        name_parent_request(&cluster_names(published))
                     })
                     .collect();
                 apply_names(&mut nodes, namer.names(&requests)?);

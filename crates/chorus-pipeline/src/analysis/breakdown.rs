@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 
 use chorus_facets::summary::FacetValue;
 
@@ -48,8 +48,7 @@ pub(super) fn facets(builder: &TreeBuilder<'_>, docs: &[usize], withheld: &mut u
         );
         if let Some(date) = collected.days[d] {
             day.add(date.to_string(), user(d));
-            let iso = date.iso_week();
-            week.add(format!("{}-W{:02}", iso.year(), iso.week()), user(d));
+            week.add(week_label(date), user(d));
         }
     }
     let mut facets = Facets {
@@ -106,6 +105,12 @@ pub(super) fn facets(builder: &TreeBuilder<'_>, docs: &[usize], withheld: &mut u
         })
         .collect();
     facets
+}
+
+/// The ISO week of `day`, as breakdowns name it (`2026-W48`).
+pub(super) fn week_label(day: NaiveDate) -> String {
+    let iso = day.iso_week();
+    format!("{}-W{:02}", iso.year(), iso.week())
 }
 
 fn turn_label(bucket: u32) -> String {

@@ -17,7 +17,7 @@ pub(crate) enum ModelText {
 }
 
 /// A cluster of the working tree.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct DraftNode {
     /// `root`, `L{level}.{index}`.
     pub id: String,

@@ -141,9 +141,11 @@ pub(super) fn name_from_keywords(
     Ok(())
 }
 
-pub(super) fn cluster_names(nodes: &[DraftNode]) -> Vec<ClusterName> {
+pub(super) fn cluster_names<'a>(
+    nodes: impl IntoIterator<Item = &'a DraftNode>,
+) -> Vec<ClusterName> {
     nodes
-        .iter()
+        .into_iter()
         .map(|node| ClusterName {
             name: node.name.clone(),
             description: node.description.clone(),

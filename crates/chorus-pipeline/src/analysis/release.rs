@@ -46,6 +46,11 @@ impl ReleasePolicy {
             min_cell_users: privacy.min_cell_users.unwrap_or(privacy.min_users),
         }
     }
+
+    /// Whether a node of this size may be published.
+    fn passes(&self, conversations: usize, users: usize) -> bool {
+        conversations >= self.min_conversations && users >= self.min_users
+    }
 }
 
 /// What the release withheld or replaced, by rule, without content (in run.json).
@@ -108,8 +113,10 @@ impl ReleasedTree {
 /// Whether a node of the working tree may be published: enough distinct users and
 /// conversations.
 pub(super) fn publishable(node: &DraftNode, builder: &TreeBuilder<'_>) -> bool {
-    node.members.len() >= builder.policy.min_conversations
-        && distinct_users(builder.collected, &node.members) >= builder.policy.min_users
+    builder.policy.passes(
+        node.members.len(),
+        distinct_users(builder.collected, &node.members),
+    )
 }
 
 /// Sends the whole working tree through the door; with `coordinates` (the map), each
@@ -132,13 +139,15 @@ pub(crate) fn release(
         owners: vec![None; coordinates.map_or(0, <[_]>::len)],
         counts,
     };
-    let mut root = door.publish(tree);
-    root.position = None;
+    let root = door.publish(tree, users);
     ReleasedTree {
         tree: root,
         owners: door.owners,
     }
 }
+
+/// A child of the working tree with its distinct users, counted once.
+type ChildWithUsers = (DraftNode, usize);
 
 struct Door<'a, 'b> {
     builder: &'a TreeBuilder<'a>,
@@ -151,45 +160,38 @@ struct Door<'a, 'b> {
 }
 
 impl Door<'_, '_> {
-    /// Applies the rules from the top down to a node that passes the thresholds itself.
-    fn publish(&mut self, mut draft: DraftNode) -> ReportNode {
+    /// Applies the rules from the top down to a node that passes the thresholds itself, of
+    /// `users` distinct users.
+    fn publish(&mut self, mut draft: DraftNode, users: usize) -> ReportNode {
         let is_root = draft.id == "root";
         if !is_root {
             self.gate_texts(&mut draft);
         }
-        let mut node = self.counted(&draft, is_root);
-        let (kept, folded): (Vec<DraftNode>, Vec<DraftNode>) = std::mem::take(&mut draft.children)
-            .into_iter()
-            .partition(|c| publishable(c, self.builder));
+        let mut node = self.counted(&draft, users, is_root);
+        let (kept, folded): (Vec<ChildWithUsers>, Vec<ChildWithUsers>) =
+            std::mem::take(&mut draft.children)
+                .into_iter()
+                .map(|child| {
+                    let users = distinct_users(self.builder.collected, &child.members);
+                    (child, users)
+                })
+                .partition(|(child, users)| self.policy.passes(child.members.len(), *users));
         self.counts.clusters_withheld += folded.len();
-        let mut children: Vec<ReportNode> = kept.into_iter().map(|c| self.publish(c)).collect();
+        let mut children: Vec<ReportNode> = kept
+            .into_iter()
+            .map(|(child, users)| self.publish(child, users))
+            .collect();
         if !folded.is_empty() {
-            let members: Vec<usize> = folded
-                .iter()
-                .flat_map(|c| c.members.iter().copied())
-                .collect();
-            let other = DraftNode {
-                id: format!("{}.other", draft.id),
-                level: draft.level.saturating_sub(1),
-                members,
-                ..DraftNode::default()
-            };
-            if children.is_empty() && !is_root {
-                // An "Other" holding every child would only repeat this node.
-                node.folded_clusters = folded.len();
-            } else if publishable(&other, self.builder) {
-                let mut other_node = self.counted(&other, false);
-                other_node.name = "Other".into();
-                other_node.description = format!(
-                    "{} clusters too small to publish on their own.",
-                    folded.len()
-                );
-                other_node.other = true;
-                other_node.folded_clusters = folded.len();
-                children.push(other_node);
+            // With every child too small, an "Other" would only repeat this node.
+            let other = if children.is_empty() && !is_root {
+                None
             } else {
-                self.counts.other_withheld += 1;
-                node.folded_clusters = folded.len();
+                self.other_of(&draft, &folded)
+            };
+            match other {
+                Some(other) => children.push(other),
+                // The node says how many clusters it holds that show nothing of their own.
+                None => node.folded_clusters = folded.len(),
             }
         }
         let total = node.conversations.max(1) as f64;
@@ -206,10 +208,42 @@ impl Door<'_, '_> {
         node
     }
 
+    /// The "Other" of `parent`, holding its `folded` children, when it passes the thresholds
+    /// itself; else it is counted as withheld.
+    fn other_of(
+        &mut self,
+        parent: &DraftNode,
+        folded: &[(DraftNode, usize)],
+    ) -> Option<ReportNode> {
+        let other = DraftNode {
+            id: format!("{}.other", parent.id),
+            level: parent.level.saturating_sub(1),
+            members: folded
+                .iter()
+                .flat_map(|(child, _)| child.members.iter().copied())
+                .collect(),
+            ..DraftNode::default()
+        };
+        let users = distinct_users(self.builder.collected, &other.members);
+        if !self.policy.passes(other.members.len(), users) {
+            self.counts.other_withheld += 1;
+            return None;
+        }
+        let mut node = self.counted(&other, users, false);
+        node.name = "Other".into();
+        node.description = format!(
+            "{} clusters too small to publish on their own.",
+            folded.len()
+        );
+        node.other = true;
+        node.folded_clusters = folded.len();
+        Some(node)
+    }
+
     /// The published node of a draft that passed: its texts as gated, its counts, breakdowns
     /// (every cell through the cell rule), signals and place. The map's owner of each of its
     /// conversations becomes this node (its children, deeper, claim theirs after it).
-    fn counted(&mut self, draft: &DraftNode, is_root: bool) -> ReportNode {
+    fn counted(&mut self, draft: &DraftNode, users: usize, is_root: bool) -> ReportNode {
         let mut node = ReportNode {
             id: draft.id.clone(),
             level: draft.level,
@@ -217,7 +251,7 @@ impl Door<'_, '_> {
             description: draft.description.clone(),
             keywords: draft.keywords.clone(),
             conversations: draft.members.len(),
-            users: distinct_users(self.builder.collected, &draft.members),
+            users,
             share_of_parent: 1.0,
             examples: draft.examples.clone(),
             ..ReportNode::default()

@@ -4,9 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Datelike;
-
 use super::Collected;
+use super::breakdown::week_label;
 use chorus_report::{Burst, ReportNode, Signals};
 
 /// A burst needs at least this many conversations on its day…
@@ -37,10 +36,7 @@ impl RunTotals {
         let mut dated = 0;
         for day in collected.days.iter().flatten() {
             *days.entry(day.to_string()).or_default() += 1;
-            let iso = day.iso_week();
-            *weeks
-                .entry(format!("{}-W{:02}", iso.year(), iso.week()))
-                .or_default() += 1;
+            *weeks.entry(week_label(*day)).or_default() += 1;
             dated += 1;
         }
         Self {
