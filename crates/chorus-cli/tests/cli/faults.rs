@@ -4,7 +4,9 @@
 use std::io::Write;
 use std::process::Stdio;
 
-use crate::util::{as_args, chorus, read_json, run_ok, small_run_args, write_conversations};
+use crate::util::{
+    as_args, chorus, read_json, run_ok, scripted_backend, small_run_args, write_conversations,
+};
 
 #[test]
 fn damaged_cached_vectors_are_computed_again_and_counted() {
@@ -140,9 +142,11 @@ fn embeddings_can_come_from_a_server_concurrently_and_through_the_store() {
     let config = dir.path().join("chorus.toml");
     std::fs::write(
         &config,
-        format!(
-            "[models]\nembed = {{ kind = \"openai\", base_urls = [\"{}\"], model = \"served-embedder\", max_concurrency = 4, max_attempts = 2, backoff_seconds = 0.01 }}\n",
-            server.openai_base_url()
+        scripted_backend(
+            "embed",
+            &server.openai_base_url(),
+            "served-embedder",
+            ", max_concurrency = 4",
         ),
     )
     .unwrap();

@@ -7,7 +7,9 @@ use std::path::Path;
 use chorus_testkit::{Script, TestServer, last_user_text};
 use serde_json::{Value, json};
 
-use crate::util::{as_args, chorus, read_json, run_ok, scripted_chat_model, small_run_args};
+use crate::util::{
+    as_args, chorus, read_json, run_ok, scripted_backend, scripted_chat_model, small_run_args,
+};
 
 const TOPICS: [(&str, &str); 3] = [
     (
@@ -260,9 +262,11 @@ fn a_kill_mid_batch_keeps_every_answered_call_and_the_rerun_sends_only_the_rest(
     let config = dir.path().join("chorus.toml");
     std::fs::write(
         &config,
-        format!(
-            "[models]\nchat = {{ kind = \"openai\", base_urls = [\"{}\"], model = \"scripted\", max_attempts = 2, backoff_seconds = 0.01, max_concurrency = 4 }}\n",
-            server.openai_base_url()
+        scripted_backend(
+            "chat",
+            &server.openai_base_url(),
+            "scripted",
+            ", max_concurrency = 4",
         ),
     )
     .unwrap();

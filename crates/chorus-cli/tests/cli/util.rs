@@ -113,8 +113,14 @@ pub fn write_conversations(path: &Path, count: usize) {
 /// The `[models]` table pointing summary mode at a scripted test server (two attempts, a short
 /// backoff), to start a test's `chorus.toml`.
 pub fn scripted_chat_model(base_url: &str) -> String {
+    scripted_backend("chat", base_url, "scripted", "")
+}
+
+/// The `[models]` table pointing `key` (`chat`, `embed`) at a scripted test server as `model`
+/// (two attempts, a short backoff), with `extra` settings (`, max_concurrency = 4`).
+pub fn scripted_backend(key: &str, base_url: &str, model: &str, extra: &str) -> String {
     format!(
-        "[models]\nchat = {{ kind = \"openai\", base_urls = [\"{base_url}\"], model = \"scripted\", max_attempts = 2, backoff_seconds = 0.01 }}\n"
+        "[models]\n{key} = {{ kind = \"openai\", base_urls = [\"{base_url}\"], model = \"{model}\", max_attempts = 2, backoff_seconds = 0.01{extra} }}\n"
     )
 }
 
