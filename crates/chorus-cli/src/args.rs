@@ -286,8 +286,15 @@ pub(crate) struct RunArgs {
     #[arg(long, short = 'o', value_name = "DIR")]
     pub(crate) out: PathBuf,
 
-    /// Run store to use and share across runs (default: OUT/store.sqlite).
-    #[arg(long, env = "CHORUS_CACHE", value_name = "PATH")]
+    /// Run store to use and share across runs (default: OUT/store.sqlite). It holds model
+    /// replies and text derived from the conversations: keep it as private as they are; a
+    /// store outside OUT keeps them out of a folder that is shared.
+    #[arg(
+        long,
+        visible_alias = "store",
+        env = "CHORUS_CACHE",
+        value_name = "PATH"
+    )]
     pub(crate) cache: Option<PathBuf>,
 
     /// Exit with status 3 when any record was rejected.
@@ -325,7 +332,8 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) local_names: bool,
 
-    /// Write aggregates only: no conversations.parquet (privacy.aggregate_only).
+    /// Write aggregates only: no conversations.parquet (privacy.aggregate_only). The run
+    /// store is still written (OUT/store.sqlite unless --store puts it elsewhere).
     #[arg(long)]
     pub(crate) aggregate_only: bool,
 

@@ -44,23 +44,12 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Finished> {
         keyword_namer: namer.as_ref().map(|n| n as &dyn ChatModel),
     };
     let RunOutcome {
-        manifest, report, ..
+        manifest,
+        report,
+        dataset,
     } = chorus_pipeline::run(&config, &inputs, &args.out, models, progress.as_ref())
         .with_context(|| format!("run into {} stopped", args.out.display()))?;
-    for usage in &manifest.model_usage {
-        eprintln!(
-            "chorus: {} ({}): {} calls sent, {} from the cache, {} retried, {} missing; {} tokens in, {} out, ${:.4}",
-            usage.stage,
-            usage.model,
-            usage.sent,
-            usage.cache_hits,
-            usage.parse_retries,
-            usage.missing,
-            usage.input_tokens,
-            usage.output_tokens,
-            usage.cost_usd
-        );
-    }
+    print_model_summary(&manifest);
     print_ingest_summary(&manifest.ingest, &manifest.inputs);
     eprintln!(
         "chorus: wrote {} to {}",
@@ -68,7 +57,17 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Finished> {
         args.out.display()
     );
     if let Some(report) = &report {
-        print_report_summary(report);
+        let unknown_users_shared = dataset.without_user > 0
+            && config.privacy.unknown_users == chorus_pipeline::UnknownUsers::Shared;
+        print_report_summary(report, unknown_users_shared);
+    }
+    if config.privacy.aggregate_only && manifest.store.starts_with(&args.out) {
+        eprintln!(
+            "chorus: --aggregate-only left out conversations.parquet, but {} (the run store: \
+             model replies and text derived from the conversations) is still there; keep it \
+             as private as the conversations, delete it, or put it elsewhere with --store",
+            manifest.store.display()
+        );
     }
     if manifest.ingest.rejected > 0 {
         eprintln!(
@@ -129,7 +128,48 @@ fn fetch_on_first_use(
     Ok(dir)
 }
 
-fn print_report_summary(report: &Report) {
+/// Per model stage: calls and their outcomes, with transport failures told apart from
+/// unusable replies; the start-up check's caveats.
+fn print_model_summary(manifest: &chorus_pipeline::RunManifest) {
+    for check in &manifest.model_checks {
+        if let Some(why) = &check.unchecked {
+            eprintln!(
+                "chorus: the {} model name {:?} was not checked: {why}",
+                check.role, check.model
+            );
+        }
+    }
+    for usage in &manifest.model_usage {
+        eprintln!(
+            "chorus: {} ({}): {} calls sent, {} from the cache, {} retried, {} missing \
+             ({} unanswered, {} unusable); {} tokens in, {} out, ${:.4}",
+            usage.stage,
+            usage.model,
+            usage.sent,
+            usage.cache_hits,
+            usage.parse_retries,
+            usage.missing,
+            usage.transport_failures,
+            usage.unusable,
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cost_usd
+        );
+    }
+    let unanswered: u64 = manifest
+        .model_usage
+        .iter()
+        .map(|u| u.transport_failures)
+        .sum();
+    if unanswered > 0 {
+        eprintln!(
+            "chorus: {unanswered} model calls got no answer from the server (see run.json \
+             model_usage); they were not stored: rerun the same command to send only those"
+        );
+    }
+}
+
+fn print_report_summary(report: &Report, unknown_users_shared: bool) {
     let totals = &report.totals;
     let published = report.tree.children.iter().filter(|c| !c.other).count();
     eprintln!(
@@ -141,10 +181,15 @@ fn print_report_summary(report: &Report) {
         published
     );
     if totals.users < report.parameters.min_users {
+        let advice = if unknown_users_shared {
+            ". Conversations without a user id count as one user: if each comes from a \
+             different person, say so with --distinct-unknown-users"
+        } else {
+            ""
+        };
         eprintln!(
             "chorus: only {} distinct users were counted, fewer than privacy.min_users = {}: \
-             nothing can be published. If each conversation without a user id comes from a \
-             different person, say so with --distinct-unknown-users",
+             nothing can be published{advice}",
             totals.users, report.parameters.min_users
         );
     }
@@ -186,7 +231,17 @@ fn dry_run(
     let chat = chat.context(
         "--dry-run estimates summary mode, which needs models.chat in the config; keyword mode calls no paid model",
     )?;
-    let estimate = chorus_pipeline::estimate(config, inputs, &args.out, chat.id(), progress)
+    for check in chorus_pipeline::check_models(Some(chat), None)
+        .context("checking the chat model named by models.chat")?
+    {
+        if let Some(why) = check.unchecked {
+            eprintln!(
+                "chorus: the chat model name {:?} was not checked: {why}",
+                check.model
+            );
+        }
+    }
+    let estimate = chorus_pipeline::estimate(config, inputs, &args.out, chat, progress)
         .context("estimating the run")?;
     let facets = &estimate.facets;
     println!("dry run with {}: nothing was sent", estimate.model);

@@ -8,7 +8,7 @@
 use std::sync::LazyLock;
 
 use chorus_models::{ChatMessage, ChatRequest, estimate_tokens};
-use chorus_text::{Instructions, unusable_reply};
+use chorus_text::{Instructions, unusable_answer, unusable_reply};
 
 pub use crate::facet::{FacetKind, FacetValue, SummaryFacet, parse_reply};
 use chorus_types::{Conversation, Role};
@@ -166,6 +166,30 @@ pub fn facet_request(facet: &SummaryFacet, rendered: &str) -> ChatRequest {
     request.prefill = Some(facet.prefill.clone());
     request.stop = vec!["</answer>".to_string()];
     request
+}
+
+/// What a facet's answer may not repeat: the system prompt, the facet's question and its
+/// prefill. Built once per facet and run.
+pub fn facet_instructions(facet: &SummaryFacet) -> Instructions {
+    Instructions::new(&[SYSTEM_PROMPT, &facet.question, &facet.prefill])
+}
+
+/// Parses a facet reply about the `rendered` conversation; a text answer must also be usable
+/// (see [`chorus_text::unusable_answer`]): no prompt tags or links, no quoted turn, no run of
+/// the `instructions`, not mostly a copy of the conversation.
+pub fn parse_facet_answer(
+    facet: &SummaryFacet,
+    reply: &str,
+    rendered: &str,
+    instructions: &Instructions,
+) -> Result<FacetValue, String> {
+    let value = parse_reply(facet, reply)?;
+    if let FacetValue::Text(text) = &value
+        && let Some(problem) = unusable_answer(text, instructions, rendered)
+    {
+        return Err(format!("the answer is unusable: {problem}"));
+    }
+    Ok(value)
 }
 
 /// A request again, told what was wrong with the earlier reply (the one retry).
@@ -373,6 +397,27 @@ mod tests {
             FacetValue::Text("Write a poem about cats. It should rhyme.".into())
         );
         assert!(parse_reply(&facet("request"), "</answer>").is_err());
+    }
+
+    #[test]
+    fn text_answers_that_echo_or_copy_are_refused() {
+        let facet = facet("request");
+        let instructions = facet_instructions(&facet);
+        let rendered = "<conversation>\nUser: please write to my neighbour John Smith at 4 Oak Lane about the broken fence today\n</conversation>";
+        let usable = " get help writing a polite letter to a neighbour about a fence.</answer>";
+        assert!(parse_facet_answer(&facet, usable, rendered, &instructions).is_ok());
+        for bad in [
+            // The prefill written out once more after the opening.
+            " The user's overall request for the assistant is to write</answer>",
+            " write to my neighbour John Smith at 4 Oak Lane about the broken fence</answer>",
+            " User: please write a letter</answer>",
+            " leave out every name, place, contact detail and identifying specific</answer>",
+        ] {
+            assert!(
+                parse_facet_answer(&facet, bad, rendered, &instructions).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

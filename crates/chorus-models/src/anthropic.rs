@@ -3,10 +3,10 @@
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
-use crate::http::HttpCore;
+use crate::http::{HttpCore, Served};
 use crate::{
     BackendConfig, BoxFuture, ChatModel, ChatReply, ChatRequest, ChatRole, ItemFailure, ModelError,
-    Usage, UsageTotals,
+    Readiness, Usage, UsageTotals,
 };
 
 /// The API version chorus speaks.
@@ -104,6 +104,28 @@ impl AnthropicChat {
 impl ChatModel for AnthropicChat {
     fn id(&self) -> &str {
         &self.model
+    }
+
+    /// `GET /v1/models/{model}`, which resolves aliases too; a 404 of the API's own
+    /// `not_found_error` kind means the model does not exist.
+    fn probe(&self) -> BoxFuture<'_, Result<Readiness, ModelError>> {
+        let path = format!("/v1/models/{}", self.model);
+        Box::pin(async move {
+            self.core
+                .check_model(&path, |status, text| {
+                    let kind = serde_json::from_str::<Value>(text)
+                        .ok()
+                        .and_then(|v| v["error"]["type"].as_str().map(str::to_string));
+                    if status.is_success() {
+                        Served::Yes
+                    } else if kind.as_deref() == Some("not_found_error") {
+                        Served::No("nothing under this name (see GET /v1/models)".into())
+                    } else {
+                        Served::Unknown
+                    }
+                })
+                .await
+        })
     }
 
     fn complete<'a>(

@@ -4,7 +4,9 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{BoxFuture, ChatModel, ChatReply, ChatRequest, ModelError, Usage, UsageTotals};
+use crate::{
+    BoxFuture, ChatModel, ChatReply, ChatRequest, ModelError, Readiness, Usage, UsageTotals,
+};
 
 /// What a model charges, in US dollars per million tokens.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -110,6 +112,14 @@ impl<'a, M: ChatModel> Budgeted<'a, M> {
 impl<M: ChatModel> ChatModel for Budgeted<'_, M> {
     fn id(&self) -> &str {
         self.inner.id()
+    }
+
+    fn request_form(&self) -> &str {
+        self.inner.request_form()
+    }
+
+    fn probe(&self) -> BoxFuture<'_, Result<Readiness, ModelError>> {
+        self.inner.probe()
     }
 
     fn complete<'a>(

@@ -10,17 +10,34 @@ pub enum BackendKind {
     Anthropic,
 }
 
-/// How a prefill reaches an OpenAI-compatible server, which has no prefill field.
+/// How a prefill reaches an OpenAI-compatible server, which has no prefill field. (The
+/// Anthropic API continues a trailing assistant turn natively and ignores this.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum PrefillMode {
-    /// A trailing assistant message the server's chat template continues (vLLM, llama.cpp,
-    /// Ollama, SGLang).
-    #[default]
-    TrailingAssistant,
     /// An instruction in the last user message to start with the prefill, which is then
-    /// removed from the reply (for servers that answer a trailing assistant message afresh).
+    /// removed from the reply. The default: it works on every server, whatever its chat
+    /// template does with a trailing assistant turn (OpenAI's API and llama-cpp-python's server
+    /// answer one afresh, so the prefill is lost there).
+    #[default]
     Instruction,
+    /// A trailing assistant message for the server's chat template to continue: for servers
+    /// known to continue it (Ollama, llama.cpp's own `llama-server`, SGLang).
+    TrailingAssistant,
+    /// A trailing assistant message with vLLM's `continue_final_message: true` and
+    /// `add_generation_prompt: false`, which make vLLM continue it exactly.
+    ContinueFinalMessage,
+}
+
+impl PrefillMode {
+    /// The name used in configuration files, and in cache keys.
+    pub fn name(self) -> &'static str {
+        match self {
+            PrefillMode::Instruction => "instruction",
+            PrefillMode::TrailingAssistant => "trailing-assistant",
+            PrefillMode::ContinueFinalMessage => "continue-final-message",
+        }
+    }
 }
 
 /// One model behind one API.

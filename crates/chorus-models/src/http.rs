@@ -8,9 +8,12 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use serde_json::Value;
 
 use crate::types::UsageCounter;
-use crate::{AdaptiveLimit, BackendConfig, ItemFailure, ModelError};
+use crate::{AdaptiveLimit, BackendConfig, ItemFailure, ModelError, Readiness};
 
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// Tries of the start-up probe: enough for a server still starting, few enough that a wrong
+/// port is reported in seconds.
+const PROBE_ATTEMPTS: u32 = 3;
 /// How much of an error body is quoted in a message.
 const QUOTED_BODY_CHARS: usize = 300;
 
@@ -141,7 +144,7 @@ impl HttpCore {
             if attempt >= self.max_attempts {
                 return Err(self.item_error(
                     ItemFailure::Exhausted,
-                    format!("{attempt} attempts; the last: {last}"),
+                    format!("{attempt} tries, the last: {last}"),
                 ));
             }
             self.usage.retry();
@@ -162,12 +165,10 @@ impl HttpCore {
         {
             Ok(response) => response,
             Err(error) => {
-                let why = if error.is_timeout() {
-                    "timed out".to_string()
-                } else {
-                    format!("{error}")
-                };
-                return (Attempt::Retry(format!("{url}: {why}")), None);
+                return (
+                    Attempt::Retry(format!("{url}: {}", transport(&error))),
+                    None,
+                );
             }
         };
         let status = response.status();
@@ -211,6 +212,72 @@ impl HttpCore {
         (outcome, None)
     }
 
+    /// The start-up check: every base URL is asked `path` with a GET; each must answer, and
+    /// `serves` must find the model in what it answers. An endpoint a server lacks (404, 405)
+    /// leaves the model unchecked; a server that cannot be reached, refuses the key or does
+    /// not serve the model is a fatal error naming the URL.
+    pub(crate) async fn check_model(
+        &self,
+        path: &str,
+        serves: impl Fn(StatusCode, &str) -> Served,
+    ) -> Result<Readiness, ModelError> {
+        let mut readiness = Readiness::Ready;
+        for base in &self.base_urls {
+            let url = format!("{base}{path}");
+            let (status, text) = self.probe_get(&url).await?;
+            let quoted: String = text.chars().take(QUOTED_BODY_CHARS).collect();
+            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+                return Err(
+                    self.fatal(format!("{url} answered {status}: {quoted}"), &self.key_hint)
+                );
+            }
+            match serves(status, &text) {
+                Served::Yes => {}
+                Served::No(listed) => {
+                    return Err(self.fatal(
+                        format!("{url} does not serve this model; it lists: {listed}"),
+                        "set model in [models] to one of the names it lists, or load the model on the server",
+                    ));
+                }
+                Served::Unknown => {
+                    readiness = Readiness::ModelUnchecked(format!(
+                        "{url} answered {status}, so the model name was not checked"
+                    ));
+                }
+            }
+        }
+        Ok(readiness)
+    }
+
+    /// A GET for the start-up check, tried a few times; the status and body, or a fatal error
+    /// when the server cannot be reached.
+    async fn probe_get(&self, url: &str) -> Result<(StatusCode, String), ModelError> {
+        let mut last = String::new();
+        for attempt in 1..=PROBE_ATTEMPTS {
+            match self
+                .client
+                .get(url)
+                .headers(self.headers.clone())
+                .send()
+                .await
+            {
+                Ok(response) if !response.status().is_server_error() => {
+                    let status = response.status();
+                    return Ok((status, response.text().await.unwrap_or_default()));
+                }
+                Ok(response) => last = format!("it answered {}", response.status()),
+                Err(error) => last = transport(&error),
+            }
+            if attempt < PROBE_ATTEMPTS {
+                tokio::time::sleep(self.backoff_delay(attempt)).await;
+            }
+        }
+        Err(self.fatal(
+            format!("cannot reach {url} ({last}, {PROBE_ATTEMPTS} tries)"),
+            "start the server, or correct base_urls in [models]; nothing was sent, and a rerun starts where this one stopped",
+        ))
+    }
+
     /// Full jitter: a uniform draw in [0, base * 2^(attempt-1)], capped.
     fn backoff_delay(&self, attempt: u32) -> Duration {
         let ceiling = self
@@ -224,6 +291,32 @@ impl HttpCore {
         self.jitter.store(x, Ordering::Relaxed);
         ceiling.mul_f64((x >> 11) as f64 / (1u64 << 53) as f64)
     }
+}
+
+/// Whether a server's answer to the start-up check lists the model.
+pub(crate) enum Served {
+    /// It does.
+    Yes,
+    /// It does not; these are the names it lists.
+    No(String),
+    /// The answer does not say (the endpoint is missing or says nothing usable).
+    Unknown,
+}
+
+/// A failed request in words a person can act on: "connection refused", "timed out".
+fn transport(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        return "timed out".into();
+    }
+    // reqwest's own message only repeats the URL; the innermost cause says what happened
+    // ("tcp connect error: Connection refused (os error 111)").
+    let mut innermost = None;
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        innermost = Some(cause.to_string());
+        source = cause.source();
+    }
+    innermost.unwrap_or_else(|| error.to_string())
 }
 
 enum Attempt {

@@ -30,10 +30,31 @@ use std::pin::Pin;
 /// A boxed future, so the traits stay usable as trait objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// What the start-up check of a backend found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Readiness {
+    /// The server answered and serves the model (or there is nothing to check: a local model).
+    Ready,
+    /// The server answered but does not list its models, so the model name is not checked;
+    /// the text says what was asked and what came back.
+    ModelUnchecked(String),
+}
+
 /// A model that continues a conversation.
 pub trait ChatModel: Send + Sync {
     /// The model id, part of every cache key.
     fn id(&self) -> &str;
+    /// What else shapes the request a backend sends beyond the [`ChatRequest`] itself (how a
+    /// prefill is sent, say), so that it is part of every cache key: a reply got one way is
+    /// not reused for a request sent another way.
+    fn request_form(&self) -> &str {
+        ""
+    }
+    /// One cheap request at start-up: is the server up, and does it serve this model? A
+    /// [`ModelError::Fatal`] says what to fix before anything is sent.
+    fn probe(&self) -> BoxFuture<'_, Result<Readiness, ModelError>> {
+        Box::pin(async { Ok(Readiness::Ready) })
+    }
     /// One completion. The reply text excludes any prefill.
     fn complete<'a>(
         &'a self,
@@ -53,11 +74,23 @@ pub trait Embedder: Send + Sync {
     fn embed<'a>(&'a self, texts: &'a [String]) -> BoxFuture<'a, Result<Matrix, ModelError>>;
     /// Tokens and requests so far.
     fn usage(&self) -> UsageTotals;
+    /// One cheap request at start-up, as [`ChatModel::probe`].
+    fn probe(&self) -> BoxFuture<'_, Result<Readiness, ModelError>> {
+        Box::pin(async { Ok(Readiness::Ready) })
+    }
 }
 
 impl<M: ChatModel + ?Sized> ChatModel for Box<M> {
     fn id(&self) -> &str {
         (**self).id()
+    }
+
+    fn request_form(&self) -> &str {
+        (**self).request_form()
+    }
+
+    fn probe(&self) -> BoxFuture<'_, Result<Readiness, ModelError>> {
+        (**self).probe()
     }
 
     fn complete<'a>(

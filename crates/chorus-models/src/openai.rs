@@ -1,13 +1,50 @@
 //! Servers that speak the OpenAI wire format: chat completions and embeddings.
 
+use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName};
 use serde_json::{Value, json};
 
-use crate::http::HttpCore;
+use crate::http::{HttpCore, Served};
 use crate::{
     BackendConfig, BoxFuture, ChatModel, ChatReply, ChatRequest, ChatRole, Embedder, ItemFailure,
-    Matrix, ModelError, PrefillMode, Usage, UsageTotals,
+    Matrix, ModelError, PrefillMode, Readiness, Usage, UsageTotals,
 };
+
+/// Names quoted when a server does not serve the model asked for.
+const LISTED_NAMES: usize = 20;
+
+/// Whether a `GET /models` answer lists `model` (Ollama lists `name:latest` for `name`).
+fn lists_model(model: &str) -> impl Fn(StatusCode, &str) -> Served + '_ {
+    move |status, text| {
+        let listed = serde_json::from_str::<Value>(text)
+            .ok()
+            .filter(|_| status.is_success());
+        let ids: Vec<String> = listed
+            .as_ref()
+            .and_then(|value| value["data"].as_array())
+            .map(|data| {
+                data.iter()
+                    .filter_map(|entry| entry["id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if ids.is_empty() {
+            Served::Unknown
+        } else if ids
+            .iter()
+            .any(|id| id == model || id.strip_suffix(":latest") == Some(model))
+        {
+            Served::Yes
+        } else {
+            Served::No(
+                ids.into_iter()
+                    .take(LISTED_NAMES)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+        }
+    }
+}
 
 fn bearer(key: &str) -> Vec<(HeaderName, String)> {
     vec![(AUTHORIZATION, format!("Bearer {key}"))]
@@ -18,6 +55,7 @@ pub struct OpenAiChat {
     core: HttpCore,
     model: String,
     prefill: PrefillMode,
+    form: String,
 }
 
 impl OpenAiChat {
@@ -27,6 +65,7 @@ impl OpenAiChat {
             core: HttpCore::new(config, HeaderMap::new(), bearer)?,
             model: config.model.clone(),
             prefill: config.prefill,
+            form: format!("prefill={}", config.prefill.name()),
         })
     }
 
@@ -43,7 +82,7 @@ impl OpenAiChat {
             .collect();
         if let Some(prefill) = &request.prefill {
             match self.prefill {
-                PrefillMode::TrailingAssistant => {
+                PrefillMode::TrailingAssistant | PrefillMode::ContinueFinalMessage => {
                     messages.push(json!({"role": "assistant", "content": prefill}));
                 }
                 PrefillMode::Instruction => {
@@ -72,6 +111,10 @@ impl OpenAiChat {
         if !request.stop.is_empty() {
             body["stop"] = json!(request.stop);
         }
+        if request.prefill.is_some() && self.prefill == PrefillMode::ContinueFinalMessage {
+            body["continue_final_message"] = json!(true);
+            body["add_generation_prompt"] = json!(false);
+        }
         body
     }
 
@@ -97,11 +140,12 @@ impl OpenAiChat {
                 self.core
                     .item_error(ItemFailure::Malformed, "the reply has no message content")
             })?;
-        let text = match (self.prefill, prefill) {
-            (PrefillMode::Instruction, Some(prefill)) => {
-                text.trim_start().strip_prefix(prefill).unwrap_or(text)
-            }
-            _ => text,
+        // Asked by instruction, the model writes the prefill itself; a server whose chat
+        // template closes the trailing assistant turn has the model start afresh, often with
+        // the prefill again. Either way the copy goes.
+        let text = match prefill.map(str::trim).filter(|p| !p.is_empty()) {
+            Some(prefill) => text.trim_start().strip_prefix(prefill).unwrap_or(text),
+            None => text,
         };
         if text.trim().is_empty() {
             return Err(self
@@ -131,6 +175,14 @@ fn role_name(role: ChatRole) -> &'static str {
 impl ChatModel for OpenAiChat {
     fn id(&self) -> &str {
         &self.model
+    }
+
+    fn request_form(&self) -> &str {
+        &self.form
+    }
+
+    fn probe(&self) -> BoxFuture<'_, Result<Readiness, ModelError>> {
+        Box::pin(self.core.check_model("/models", lists_model(&self.model)))
     }
 
     fn complete<'a>(
@@ -215,6 +267,10 @@ impl Embedder for OpenAiEmbedder {
 
     fn dim(&self) -> Option<usize> {
         self.dim.get().copied()
+    }
+
+    fn probe(&self) -> BoxFuture<'_, Result<Readiness, ModelError>> {
+        Box::pin(self.core.check_model("/models", lists_model(&self.model)))
     }
 
     fn embed<'a>(&'a self, texts: &'a [String]) -> BoxFuture<'a, Result<Matrix, ModelError>> {

@@ -6,7 +6,7 @@ use chorus_models::anthropic::AnthropicChat;
 use chorus_models::openai::{OpenAiChat, OpenAiEmbedder};
 use chorus_models::{
     BackendConfig, BackendKind, Budget, Budgeted, ChatMessage, ChatModel, ChatRequest, Embedder,
-    ItemFailure, ModelError, PrefillMode, Pricing,
+    ItemFailure, ModelError, PrefillMode, Pricing, Readiness,
 };
 use chorus_testkit::{Fault, Script, TestServer};
 
@@ -36,7 +36,11 @@ fn failure(error: ModelError) -> ItemFailure {
 #[tokio::test]
 async fn openai_chat_round_trip_with_prefill_and_usage() {
     let server = TestServer::start(Script::new());
-    let chat = OpenAiChat::new(&openai(&server)).unwrap();
+    let config = BackendConfig {
+        prefill: PrefillMode::TrailingAssistant,
+        ..openai(&server)
+    };
+    let chat = OpenAiChat::new(&config).unwrap();
     let mut req = request("hello there");
     req.prefill = Some("The user's request is".into());
     let reply = chat.complete(&req).await.unwrap();
@@ -54,12 +58,10 @@ async fn openai_chat_round_trip_with_prefill_and_usage() {
 }
 
 #[tokio::test]
-async fn instruction_prefill_is_asked_for_and_stripped() {
+async fn instruction_prefill_is_the_default_asked_for_and_stripped() {
     let server = TestServer::start(Script::new().reply(|_| "Summary: a cake recipe.".into()));
-    let config = BackendConfig {
-        prefill: PrefillMode::Instruction,
-        ..openai(&server)
-    };
+    let config = openai(&server);
+    assert_eq!(config.prefill, PrefillMode::Instruction);
     let chat = OpenAiChat::new(&config).unwrap();
     let mut req = request("bake");
     req.prefill = Some("Summary:".into());
@@ -325,4 +327,139 @@ async fn a_budget_stops_calls_before_it_is_exceeded() {
     assert!(answered >= 5, "{answered}");
     assert_eq!(server.requests(), answered);
     assert!(budget.committed_usd() <= one * 5.5);
+}
+
+/// A chat template that closes the trailing assistant turn: the model starts afresh and writes
+/// the opening itself (llama-cpp-python's server does this).
+fn restarts_with_the_prefill(body: &serde_json::Value) -> String {
+    let messages = body["messages"].as_array().unwrap();
+    let prefill = messages.last().unwrap()["content"].as_str().unwrap();
+    format!("{prefill} a cake recipe.")
+}
+
+#[tokio::test]
+async fn each_prefill_mode_has_its_wire_form_and_its_own_cache_identity() {
+    let server = TestServer::start(Script::new().reply(restarts_with_the_prefill));
+    let mut forms = Vec::new();
+    for mode in [
+        PrefillMode::Instruction,
+        PrefillMode::TrailingAssistant,
+        PrefillMode::ContinueFinalMessage,
+    ] {
+        let chat = OpenAiChat::new(&BackendConfig {
+            prefill: mode,
+            ..openai(&server)
+        })
+        .unwrap();
+        let mut req = request("bake");
+        req.prefill = Some("Summary:".into());
+        let reply = chat.complete(&req).await.unwrap();
+        if mode != PrefillMode::Instruction {
+            assert_eq!(
+                reply.text, " a cake recipe.",
+                "{mode:?}: the restated prefill goes"
+            );
+        }
+        forms.push(chat.request_form().to_string());
+    }
+    let bodies = server.bodies();
+    assert_eq!(bodies[0].1["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(bodies[1].1["messages"][2]["content"], "Summary:");
+    assert!(bodies[1].1.get("continue_final_message").is_none());
+    assert_eq!(bodies[2].1["continue_final_message"], true);
+    assert_eq!(bodies[2].1["add_generation_prompt"], false);
+    forms.dedup();
+    assert_eq!(forms.len(), 3, "{forms:?}");
+}
+
+/// A port nothing listens on.
+fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}/v1")
+}
+
+#[tokio::test]
+async fn the_probe_finds_the_model_or_names_what_the_server_serves() {
+    let server = TestServer::start(Script::new().models(&["test-model", "other:7b"]));
+    let chat = OpenAiChat::new(&openai(&server)).unwrap();
+    assert_eq!(chat.probe().await.unwrap(), Readiness::Ready);
+    let embedder = OpenAiEmbedder::new(&openai(&server)).unwrap();
+    assert_eq!(embedder.probe().await.unwrap(), Readiness::Ready);
+    let ollama_style = TestServer::start(Script::new().models(&["test-model:latest"]));
+    let chat = OpenAiChat::new(&openai(&ollama_style)).unwrap();
+    assert_eq!(chat.probe().await.unwrap(), Readiness::Ready);
+
+    let wrong = OpenAiChat::new(&BackendConfig {
+        model: "no-such-model".into(),
+        ..openai(&server)
+    })
+    .unwrap();
+    let error = wrong.probe().await.unwrap_err();
+    assert!(error.is_fatal(), "{error}");
+    let text = error.to_string();
+    assert!(
+        text.contains("no-such-model") && text.contains("test-model, other:7b"),
+        "{text}"
+    );
+    assert_eq!(
+        server.requests(),
+        0,
+        "GETs of the probe are not model calls"
+    );
+}
+
+#[tokio::test]
+async fn a_server_without_a_model_list_leaves_the_name_unchecked() {
+    let server = TestServer::start(Script::new());
+    let chat = OpenAiChat::new(&openai(&server)).unwrap();
+    match chat.probe().await.unwrap() {
+        Readiness::ModelUnchecked(why) => assert!(why.contains("/v1/models"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_closed_port_fails_the_probe_at_once_and_calls_say_connection_refused() {
+    let config = BackendConfig {
+        max_attempts: 2,
+        backoff_seconds: 0.01,
+        ..BackendConfig::new(BackendKind::Openai, closed_port_url(), "m")
+    };
+    let chat = OpenAiChat::new(&config).unwrap();
+    let started = Instant::now();
+    let error = chat.probe().await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let text = error.to_string();
+    assert!(
+        error.is_fatal() && text.contains("cannot reach") && text.contains("refused"),
+        "{text}"
+    );
+    assert!(text.contains("start the server"), "{text}");
+    let call = chat.complete(&request("x")).await.unwrap_err();
+    assert!(
+        call.to_string()
+            .to_lowercase()
+            .contains("connection refused"),
+        "{call}"
+    );
+    assert_eq!(failure(call), ItemFailure::Exhausted);
+}
+
+#[tokio::test]
+async fn the_anthropic_probe_asks_for_the_model_by_name() {
+    let server = TestServer::start(Script::new().models(&["claude-test"]));
+    let config = |model: &str| BackendConfig {
+        backoff_seconds: 0.01,
+        ..BackendConfig::new(BackendKind::Anthropic, server.anthropic_base_url(), model)
+    };
+    let chat = AnthropicChat::new(&config("claude-test")).unwrap();
+    assert_eq!(chat.probe().await.unwrap(), Readiness::Ready);
+    let wrong = AnthropicChat::new(&config("claude-nope")).unwrap();
+    let error = wrong.probe().await.unwrap_err();
+    assert!(
+        error.is_fatal() && error.to_string().contains("claude-nope"),
+        "{error}"
+    );
 }

@@ -29,6 +29,21 @@ pub enum PipelineError {
     /// A model call failed in a way no retry fixes: the run stops and says what to change.
     #[error(transparent)]
     Model(chorus_models::ModelError),
+    /// Most calls sent to the chat model got no answer (the server is down, unreachable or
+    /// overloaded); what was answered is stored.
+    #[error(
+        "{failed} of {sent} calls sent to the model {model} got no answer (the last one: {last}). Every answered call is stored: once the server answers again, rerun the same command and only the unanswered calls are sent"
+    )]
+    Unanswered {
+        /// The model.
+        model: String,
+        /// Calls that got no answer after every retry.
+        failed: u64,
+        /// Calls sent.
+        sent: u64,
+        /// The last failure, with the server's URL.
+        last: String,
+    },
     /// A stage result could not be encoded for the store.
     #[error("stage {stage}: cannot encode a result: {message}")]
     Encode {

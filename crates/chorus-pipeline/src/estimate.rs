@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use chorus_ingest::Input;
-use chorus_models::Pricing;
+use chorus_models::{ChatModel, Pricing};
 use chorus_store::Store;
 
 use crate::analysis::level_sizes;
@@ -55,7 +55,7 @@ pub fn estimate(
     config: &Config,
     inputs: &[Input],
     out_dir: &std::path::Path,
-    model: &str,
+    model: &dyn ChatModel,
     progress: &dyn Progress,
 ) -> Result<Estimate, PipelineError> {
     let store_path = config
@@ -69,7 +69,7 @@ pub fn estimate(
         Store::in_memory()?
     };
     let mut estimate = Estimate {
-        model: model.to_string(),
+        model: model.id().to_string(),
         ..Estimate::default()
     };
     let facets = config.facets.summary_facets();

@@ -6,6 +6,7 @@ use serde::Serialize;
 use chorus_ingest::{FileReport, IngestTotals};
 
 use crate::analysis::ReleaseCounts;
+use crate::readiness::ModelCheck;
 use crate::summary::ModelStageUsage;
 use crate::{Config, StageReport};
 
@@ -28,6 +29,8 @@ pub struct RunManifest {
     pub ingest: IngestTotals,
     /// Every stage in order with items, cache hits and wall time.
     pub stages: Vec<StageReport>,
+    /// The start-up check of each model called: which were checked, and why a name was not.
+    pub model_checks: Vec<ModelCheck>,
     /// Per model stage (summary mode): calls sent and cached, retries, tokens and cost.
     pub model_usage: Vec<ModelStageUsage>,
     /// What the release door withheld or replaced, by rule (no content); absent when nothing

@@ -26,7 +26,7 @@ pub enum ChatOutcome {
 }
 
 /// Counts of one batch of calls.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CallCounts {
     /// Answered from the store.
     pub cache_hits: u64,
@@ -34,14 +34,20 @@ pub struct CallCounts {
     pub sent: u64,
     /// Identical to another request of the batch, answered by that one's call.
     pub shared: u64,
+    /// Calls sent that got no answer (refused or reset connections, timeouts, 5xx and 429
+    /// after every retry): not stored, so a rerun sends them again.
+    pub transport_failures: u64,
+    /// The last of those failures, with the server's URL.
+    pub last_transport_failure: Option<String>,
 }
 
-/// The cache key of one request: the whole request is the input, the model id and stage name
-/// and version complete it.
+/// The cache key of one request: the whole request is the input (prompt, prefill,
+/// temperature, token limit, stop sequences); the stage name and version, the model id and how
+/// the backend sends a request (its prefill mode) complete it.
 fn request_key(
     stage: &str,
     version: u32,
-    model: &str,
+    model: &dyn ChatModel,
     request: &ChatRequest,
 ) -> Result<ContentHash, PipelineError> {
     let encoded = serde_json::to_vec(request).map_err(|error| PipelineError::Encode {
@@ -51,8 +57,8 @@ fn request_key(
     Ok(cache_key(
         stage,
         version,
-        model,
-        "",
+        model.id(),
+        model.request_form(),
         ContentHash::of(&encoded),
     ))
 }
@@ -62,7 +68,7 @@ pub(crate) fn is_cached(
     store: &Store,
     stage: &str,
     version: u32,
-    model: &str,
+    model: &dyn ChatModel,
     request: &ChatRequest,
 ) -> Result<bool, PipelineError> {
     Ok(store
@@ -96,7 +102,7 @@ pub async fn complete_all(
         std::collections::HashMap::new();
     let mut cache_hits = 0;
     for (index, request) in requests.iter().enumerate() {
-        let key = request_key(stage, version, model.id(), request)?;
+        let key = request_key(stage, version, model, request)?;
         let stored = store
             .get(key)?
             .and_then(|bytes| serde_json::from_slice::<ChatOutcome>(&bytes).ok());
@@ -110,10 +116,11 @@ pub async fn complete_all(
         }
         outcomes.push(stored);
     }
-    let counts = CallCounts {
+    let mut counts = CallCounts {
         cache_hits,
         sent: missing.len() as u64,
         shared: (requests.len() - cache_hits as usize - missing.len()) as u64,
+        ..CallCounts::default()
     };
     let mut in_flight: futures::stream::FuturesUnordered<_> =
         missing
@@ -138,13 +145,14 @@ pub async fn complete_all(
                 continue;
             }
         };
-        if !matches!(
-            outcome,
-            ChatOutcome::Failed {
-                failure: ItemFailure::Exhausted,
-                ..
-            }
-        ) {
+        if let ChatOutcome::Failed {
+            failure: ItemFailure::Exhausted,
+            message,
+        } = &outcome
+        {
+            counts.transport_failures += 1;
+            counts.last_transport_failure = Some(message.clone());
+        } else {
             let bytes = serde_json::to_vec(&outcome).map_err(|error| PipelineError::Encode {
                 stage: stage.to_string(),
                 message: error.to_string(),

@@ -16,6 +16,7 @@ use crate::batches::{Batch, read_in_batches};
 use crate::concern::ConcernScorer;
 use crate::lock::OutputLock;
 use crate::output::{OutputFile, write_file, write_json};
+use crate::readiness::check_models;
 use crate::stage::StageRunner;
 use crate::summary::ModelCaller;
 use crate::vectors::VectorFile;
@@ -86,6 +87,11 @@ pub fn run(
         source,
     })?;
     let _lock = OutputLock::take(out_dir)?;
+    // Before anything of an earlier run is removed: a wrong port or model name leaves it be.
+    let model_checks = match models.embedder {
+        Some(embedder) => check_models(models.chat.or(models.keyword_namer), Some(embedder))?,
+        None => Vec::new(),
+    };
     remove_previous_outputs(out_dir)?;
     let store_path = config
         .store
@@ -231,6 +237,7 @@ pub fn run(
         ingest: ingested.report.totals,
         inputs: ingested.report.files,
         stages: stage_reports,
+        model_checks,
         model_usage: caller.as_ref().map(ModelCaller::usage).unwrap_or_default(),
         release: release_counts,
         outputs: OUTPUT_FILES

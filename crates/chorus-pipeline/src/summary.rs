@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use chorus_facets::summary::{
     CONVERSATION_TOKEN_BUDGET, ClusterName, FacetValue, NAMING_PROMPT_VERSION, SummaryFacet,
-    facet_request, name_keywords_request, parse_cluster_name, parse_keyword_name, parse_reply,
-    render_conversation, with_problem,
+    facet_instructions, facet_request, name_keywords_request, parse_cluster_name,
+    parse_facet_answer, parse_keyword_name, parse_reply, render_conversation, with_problem,
 };
 use chorus_models::{ChatModel, ChatRequest, Pricing, UsageTotals, estimate_tokens};
 use chorus_store::Store;
@@ -18,8 +18,11 @@ use chorus_types::Conversation;
 use crate::embed::model_runtime;
 use crate::{ChatOutcome, PipelineError, complete_all};
 
-/// Bump when the facet stage's handling of replies changes.
+/// Bump when what the facet stage asks changes. Replies are stored as they came and parsed on
+/// every run, so a stricter parser needs no bump (and re-pays nothing).
 const FACET_STAGE_VERSION: u32 = 1;
+/// How the reason of a value missing for an unusable reply begins.
+const UNUSABLE: &str = "unusable after one retry";
 
 /// The facets of one conversation.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -72,8 +75,15 @@ pub struct ModelStageUsage {
     pub shared: u64,
     /// Retries after replies that did not parse.
     pub parse_retries: u64,
-    /// Items left without a value.
+    /// Items left without a value, for any reason.
     pub missing: u64,
+    /// Of the calls sent, those that got no answer from the server (refused or reset
+    /// connections, timeouts, 5xx and 429 after every retry). They are not stored: a rerun
+    /// sends them again.
+    pub transport_failures: u64,
+    /// Items whose reply came but could not be used (did not parse, or echoed the prompt,
+    /// the prefill or the conversation), after the one retry.
+    pub unusable: u64,
     /// Prompt tokens of the calls sent.
     pub input_tokens: u64,
     /// Generated tokens of the calls sent.
@@ -89,6 +99,7 @@ pub(crate) struct ModelCaller<'a> {
     runtime: tokio::runtime::Runtime,
     store: Store,
     usage: BTreeMap<&'static str, ModelStageUsage>,
+    last_transport_failure: Option<String>,
 }
 
 impl<'a> ModelCaller<'a> {
@@ -103,6 +114,7 @@ impl<'a> ModelCaller<'a> {
             runtime: model_runtime("facet")?,
             store,
             usage: BTreeMap::new(),
+            last_transport_failure: None,
         })
     }
 
@@ -137,7 +149,29 @@ impl<'a> ModelCaller<'a> {
         entry.cache_hits += counts.cache_hits;
         entry.sent += counts.sent;
         entry.shared += counts.shared;
+        entry.transport_failures += counts.transport_failures;
+        if counts.last_transport_failure.is_some() {
+            self.last_transport_failure = counts.last_transport_failure;
+        }
+        self.stop_when_mostly_unanswered()?;
         Ok(outcomes)
+    }
+
+    /// Going on when most calls of the run got no answer would only record more missing
+    /// values (and publish a report built from them): the run stops, naming the server, and
+    /// a rerun resumes, since every answered call is stored.
+    fn stop_when_mostly_unanswered(&self) -> Result<(), PipelineError> {
+        let sent: u64 = self.usage.values().map(|u| u.sent).sum();
+        let failed: u64 = self.usage.values().map(|u| u.transport_failures).sum();
+        match &self.last_transport_failure {
+            Some(last) if failed * 2 > sent => Err(PipelineError::Unanswered {
+                model: self.model.id().to_string(),
+                failed,
+                sent,
+                last: last.clone(),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Sends `requests` and parses each reply; where a reply does not parse, asks once more,
@@ -167,7 +201,7 @@ impl<'a> ModelCaller<'a> {
             for (&index, outcome) in retry_at.iter().zip(outcomes) {
                 results[index] = match outcome {
                     ChatOutcome::Reply(reply) => parse(index, &reply.text)
-                        .map_err(|problem| format!("unusable after one retry: {problem}")),
+                        .map_err(|problem| format!("{UNUSABLE}: {problem}")),
                     ChatOutcome::Failed { failure, message } => {
                         Err(format!("{failure}: {message}"))
                     }
@@ -177,6 +211,10 @@ impl<'a> ModelCaller<'a> {
         let entry = self.usage.entry(stage).or_default();
         entry.parse_retries += retries.len() as u64;
         entry.missing += results.iter().filter(|r| r.is_err()).count() as u64;
+        entry.unusable += results
+            .iter()
+            .filter(|r| r.as_ref().is_err_and(|why| why.starts_with(UNUSABLE)))
+            .count() as u64;
         Ok(results)
     }
 
@@ -220,8 +258,10 @@ impl<'a> ModelCaller<'a> {
             .iter()
             .map(|&(c, f)| facet_request(&facets[f], &rendered[c]))
             .collect();
+        let instructions: Vec<_> = facets.iter().map(facet_instructions).collect();
         let answers = self.ask("facet", FACET_STAGE_VERSION, &requests, |slot, text| {
-            parse_reply(&facets[slots[slot].1], text)
+            let (c, f) = slots[slot];
+            parse_facet_answer(&facets[f], text, &rendered[c], &instructions[f])
         })?;
         let mut results = vec![SummaryFacets::default(); conversations.len()];
         for (&(c, f), answer) in slots.iter().zip(answers) {
@@ -258,16 +298,20 @@ impl<'a> ModelCaller<'a> {
         let requests: Vec<ChatRequest> =
             keywords.iter().map(|k| name_keywords_request(k)).collect();
         let outcomes = self.call("name", NAMING_PROMPT_VERSION, &requests)?;
+        let mut unusable = 0;
         let names: Vec<Option<String>> = outcomes
             .into_iter()
             .zip(keywords)
             .map(|(outcome, keywords)| match outcome {
-                ChatOutcome::Reply(reply) => parse_keyword_name(&reply.text, keywords).ok(),
+                ChatOutcome::Reply(reply) => parse_keyword_name(&reply.text, keywords)
+                    .inspect_err(|_| unusable += 1)
+                    .ok(),
                 ChatOutcome::Failed { .. } => None,
             })
             .collect();
         let entry = self.usage.entry("name").or_default();
         entry.missing += names.iter().filter(|n| n.is_none()).count() as u64;
+        entry.unusable += unusable;
         Ok(names)
     }
 
@@ -305,7 +349,7 @@ impl FacetEstimate {
     pub(crate) fn add(
         &mut self,
         conversations: &[Conversation],
-        model: &str,
+        model: &dyn ChatModel,
         store: &Store,
         screener: Option<&SummaryFacet>,
         facets: &[SummaryFacet],

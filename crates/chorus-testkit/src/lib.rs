@@ -3,7 +3,9 @@
 //! It speaks the real wire formats — OpenAI chat completions and embeddings under `/v1`, the
 //! Anthropic Messages API at `/v1/messages` — and can be told, request by request, to be slow,
 //! to answer 429 with `Retry-After`, 500, malformed JSON, a refusal or nothing at all. It counts
-//! requests and the most it ever had in flight, and keeps every request body.
+//! requests and the most it ever had in flight, and keeps every request body. It lists the
+//! models it serves (`GET /v1/models`, and the Anthropic `GET /v1/models/{id}`) when told
+//! which; otherwise those endpoints answer 404, as on a server without them.
 //!
 //! ```
 //! use chorus_testkit::{Fault, Script, TestServer};
@@ -20,10 +22,10 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 /// What the server does instead of answering normally, once, for the next request.
@@ -52,6 +54,7 @@ pub struct Script {
     api_key: Option<String>,
     reply: Box<ReplyFn>,
     dim: usize,
+    models: Option<Vec<String>>,
 }
 
 impl Default for Script {
@@ -69,7 +72,15 @@ impl Script {
             api_key: None,
             reply: Box::new(|body| format!("echo: {}", last_user_text(body))),
             dim: 8,
+            models: None,
         }
+    }
+
+    /// The models the server lists and serves; requests for others are still answered (the
+    /// client's start-up check is what is under test).
+    pub fn models(mut self, names: &[&str]) -> Self {
+        self.models = Some(names.iter().map(|name| name.to_string()).collect());
+        self
     }
 
     /// Every answer takes this long.
@@ -146,6 +157,8 @@ impl TestServer {
             .route("/v1/chat/completions", post(openai_chat))
             .route("/v1/embeddings", post(openai_embeddings))
             .route("/v1/messages", post(anthropic_messages))
+            .route("/v1/models", get(openai_models))
+            .route("/v1/models/{id}", get(anthropic_model))
             .with_state(shared.clone());
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         let (bound, address) = std::sync::mpsc::channel();
@@ -209,6 +222,11 @@ impl TestServer {
     /// Queues one more fault.
     pub fn push_fault(&self, fault: Fault) {
         lock(&self.shared.script).faults.push_back(fault);
+    }
+
+    /// Drops every queued fault: the server answers normally again.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.script).faults.clear();
     }
 }
 
@@ -342,6 +360,37 @@ async fn openai_chat(
         "usage": {"prompt_tokens": prompt_words(&body), "completion_tokens": completion, "total_tokens": prompt_words(&body) + completion}
     }))
     .into_response()
+}
+
+fn served_models(shared: &Shared) -> Option<Vec<String>> {
+    lock(&shared.script).models.clone()
+}
+
+async fn openai_models(State(shared): State<Arc<Shared>>) -> Response {
+    match served_models(&shared) {
+        Some(names) => {
+            let data: Vec<Value> = names
+                .iter()
+                .map(|id| json!({"id": id, "object": "model", "owned_by": "test"}))
+                .collect();
+            Json(json!({"object": "list", "data": data})).into_response()
+        }
+        None => error(StatusCode::NOT_FOUND, "no such endpoint"),
+    }
+}
+
+async fn anthropic_model(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    match served_models(&shared) {
+        Some(names) if names.contains(&id) => {
+            Json(json!({"type": "model", "id": id, "display_name": id})).into_response()
+        }
+        Some(_) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"type": "error", "error": {"type": "not_found_error", "message": format!("model: {id}")}})),
+        )
+            .into_response(),
+        None => error(StatusCode::NOT_FOUND, "no such endpoint"),
+    }
 }
 
 async fn openai_embeddings(

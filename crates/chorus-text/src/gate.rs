@@ -61,6 +61,11 @@ static MARKUP: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|e| panic!("markup pattern: {e}"))
 });
 
+static PROMPT_MARKUP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)</?(answer|conversation|summary|name|groups?|contrast|candidates|categories|cluster|nearby)\b[^>]*>|https?://|www\.")
+        .unwrap_or_else(|e| panic!("prompt markup pattern: {e}"))
+});
+
 static ROLE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(^|[\s>\]])(user|human|assistant|system|ai|gpt|bot)\s*:")
         .unwrap_or_else(|e| panic!("role pattern: {e}"))
@@ -84,6 +89,41 @@ pub fn unusable_reply(text: &str, instructions: &Instructions) -> Option<String>
     if let Some(found) = MARKUP.find(text) {
         return Some(format!("it holds markup ({:?})", found.as_str()));
     }
+    echoed(text, instructions)
+}
+
+/// Why a model's answer about one conversation (a facet's text) cannot be used, if it cannot:
+/// it holds the prompts' own tags or a link, quotes a turn, repeats the `instructions`, or is
+/// mostly a copy of the `conversation` it should describe (more than half of its runs of
+/// [`COPIED_RUN_WORDS`] words are in it). Other markup may be what the conversation was about
+/// ("center a `<div>`"), so it is allowed here, unlike in a published name.
+pub fn unusable_answer(
+    text: &str,
+    instructions: &Instructions,
+    conversation: &str,
+) -> Option<String> {
+    if let Some(found) = PROMPT_MARKUP.find(text) {
+        return Some(format!(
+            "it holds the prompt's markup or a link ({:?})",
+            found.as_str()
+        ));
+    }
+    if let Some(problem) = echoed(text, instructions) {
+        return Some(problem);
+    }
+    let runs = word_runs(text);
+    if runs.len() >= 2 {
+        let source: HashSet<u64> = word_runs(conversation).into_iter().collect();
+        let copied = runs.iter().filter(|run| source.contains(run)).count();
+        if copied * 2 > runs.len() {
+            return Some("it copies the conversation instead of describing it".into());
+        }
+    }
+    None
+}
+
+/// A quoted turn or a repeat of the instructions.
+fn echoed(text: &str, instructions: &Instructions) -> Option<String> {
     if ROLE_PREFIX.is_match(text) {
         return Some("it quotes a conversation turn".into());
     }
@@ -135,5 +175,41 @@ mod tests {
             None
         );
         assert_eq!(unusable_reply("Costs of 3 < 5 items", &prompt), None);
+    }
+
+    #[test]
+    fn answers_may_name_markup_but_not_copy_the_conversation_or_echo_the_prompt() {
+        let prompt = Instructions::new(&[
+            "What is the user's overall request for the assistant in this conversation?",
+        ]);
+        let conversation = "<conversation>\nUser: my landlord Mr Peter Gray at 12 Elm Road keeps the deposit and will not answer my letters\n</conversation>";
+        assert_eq!(
+            unusable_answer(
+                "Help centering a <div> element with CSS.",
+                &prompt,
+                conversation
+            ),
+            None
+        );
+        assert_eq!(
+            unusable_answer(
+                "Advice on getting a rental deposit back from a landlord.",
+                &prompt,
+                conversation
+            ),
+            None
+        );
+        for bad in [
+            "my landlord Mr Peter Gray at 12 Elm Road keeps the deposit",
+            "<answer>The user's overall request for the assistant",
+            "the user's overall request for the assistant in this conversation",
+            "User: my landlord keeps the deposit",
+            "See https://example.invalid for the form.",
+        ] {
+            assert!(
+                unusable_answer(bad, &prompt, conversation).is_some(),
+                "{bad}"
+            );
+        }
     }
 }

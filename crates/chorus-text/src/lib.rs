@@ -7,6 +7,8 @@ mod gate;
 mod keywords;
 mod redact;
 
-pub use gate::{COPIED_RUN_WORDS, Instructions, gated_words, unusable_reply, word_runs, words};
+pub use gate::{
+    COPIED_RUN_WORDS, Instructions, gated_words, unusable_answer, unusable_reply, word_runs, words,
+};
 pub use keywords::{Documents, Keyword, Vocabulary, class_keywords};
 pub use redact::{PiiKind, Redacted, redact};

@@ -11,5 +11,6 @@ mod page;
 mod release;
 mod report;
 mod resume;
+mod servers;
 mod summary;
 mod util;

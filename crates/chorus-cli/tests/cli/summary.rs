@@ -23,7 +23,7 @@ const TOPICS: [(&str, &str); 3] = [
     ),
 ];
 
-fn write_conversations(path: &Path) {
+pub fn write_conversations(path: &Path) {
     let mut lines = Vec::new();
     for i in 0..150 {
         let (_, text) = TOPICS[i % 3];
@@ -44,7 +44,7 @@ fn write_conversations(path: &Path) {
 
 /// A model that answers each facet from the conversation, cannot rate refund conversations
 /// (twice), and gives a name too long to use for the refund cluster.
-fn scripted_reply(body: &Value) -> String {
+pub fn scripted_reply(body: &Value) -> String {
     let prompt = last_user_text(body);
     let topic = TOPICS
         .iter()
