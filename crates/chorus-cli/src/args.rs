@@ -256,6 +256,23 @@ pub(crate) struct InputArgs {
     #[arg(long, value_name = "FIELD")]
     pub(crate) label_field: Option<String>,
 
+    /// Field holding each message's speaker (in a message list or a one-message-per-row table).
+    #[arg(long, value_name = "FIELD")]
+    pub(crate) role_field: Option<String>,
+
+    /// Field holding each message's words.
+    #[arg(long, value_name = "FIELD")]
+    pub(crate) content_field: Option<String>,
+
+    /// Where a wrapping record keeps its list of conversations (e.g. data, export.items).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) records: Option<String>,
+
+    /// A source speaker name as a chorus role (user, assistant, system, tool); repeat or
+    /// separate with commas: --role-map customer=user,agent=assistant.
+    #[arg(long, value_name = "NAME=ROLE", value_delimiter = ',', value_parser = parse_role_map)]
+    pub(crate) role_map: Vec<(String, String)>,
+
     /// Longest message kept, in characters.
     #[arg(long, value_name = "CHARS")]
     pub(crate) max_message_chars: Option<usize>,
@@ -275,6 +292,14 @@ pub(crate) enum OversizeArg {
 
 fn parse_format(text: &str) -> Result<Format, String> {
     text.parse()
+}
+
+/// `NAME=ROLE`; the role is checked with the rest of the configuration.
+fn parse_role_map(text: &str) -> Result<(String, String), String> {
+    let (name, role) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not NAME=ROLE (e.g. customer=user)"))?;
+    Ok((name.trim().to_string(), role.trim().to_ascii_lowercase()))
 }
 
 #[derive(Args)]
@@ -385,11 +410,15 @@ impl InputArgs {
             (&self.time_field, &mut fields.time),
             (&self.text_field, &mut fields.text),
             (&self.label_field, &mut fields.label),
+            (&self.role_field, &mut fields.role),
+            (&self.content_field, &mut fields.content),
+            (&self.records, &mut fields.records),
         ] {
             if flag.is_some() {
                 field.clone_from(flag);
             }
         }
+        fields.role_values.extend(self.role_map.iter().cloned());
         if let Some(chars) = self.max_message_chars {
             ingest.max_message_chars = chars;
         }
@@ -405,8 +434,22 @@ impl InputArgs {
         Ok(config)
     }
 
+    /// The inputs to read; every file of a folder or archive that is not read is named on
+    /// stderr with the reason.
     pub(crate) fn expanded(&self) -> anyhow::Result<Vec<chorus_ingest::Input>> {
-        chorus_ingest::expand_inputs(&self.inputs).context("reading the input list")
+        let expansion =
+            chorus_ingest::expand_inputs(&self.inputs).context("reading the input list")?;
+        const NAMED: usize = 10;
+        for skipped in expansion.skipped.iter().take(NAMED) {
+            eprintln!("chorus: skipped {}: {}", skipped.path, skipped.why);
+        }
+        if expansion.skipped.len() > NAMED {
+            eprintln!(
+                "chorus: skipped {} more files of the folders and archives given",
+                expansion.skipped.len() - NAMED
+            );
+        }
+        Ok(expansion.inputs)
     }
 }
 

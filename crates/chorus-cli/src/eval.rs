@@ -17,7 +17,8 @@ pub(crate) fn eval(args: EvalArgs) -> anyhow::Result<Finished> {
             let mut options = run_ingest_options(&args.run_dir)?;
             options.fields.label = Some(field.clone());
             let inputs = expand_inputs(std::slice::from_ref(&args.truth))
-                .with_context(|| format!("cannot read the truth input {}", args.truth))?;
+                .with_context(|| format!("cannot read the truth input {}", args.truth))?
+                .inputs;
             Truth::from_labels(&inputs, &options, field)
         }
         None => Truth::from_synth_file(args.truth.as_ref())?,

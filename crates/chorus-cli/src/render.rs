@@ -137,6 +137,12 @@ pub(crate) fn print_ingest_summary(summary: &IngestTotals, files: &[FileReport])
             count(summary.empty_messages_removed)
         );
     }
+    if summary.ids_namespaced > 0 {
+        println!(
+            "  {} ids an earlier file used for other conversations kept as FILE/ID",
+            count(summary.ids_namespaced)
+        );
+    }
 }
 
 /// Keeps the end of a long path, where the file name is.

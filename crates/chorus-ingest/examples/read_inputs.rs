@@ -7,7 +7,7 @@ use chorus_ingest::{IngestOptions, Item, expand_inputs, read_inputs};
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let inputs = match expand_inputs(&args) {
-        Ok(inputs) => inputs,
+        Ok(expansion) => expansion.inputs,
         Err(error) => {
             eprintln!("{error}");
             std::process::exit(2);

@@ -24,9 +24,11 @@ pub(crate) enum Container {
 /// What to do with one source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Plan {
-    pub(crate) format: Format,
+    /// `None` until a record is recognised.
+    pub(crate) format: Option<Format>,
     pub(crate) container: Container,
-    /// `None` for Parquet, whose rows are classified once read.
+    /// `None` for Parquet, whose rows are classified once read, and for JSON whose first record
+    /// could not be.
     pub(crate) schema: Option<Schema>,
 }
 
@@ -77,14 +79,14 @@ pub(crate) fn plan(
             _ => json_container(prefix),
         };
         return Ok(Plan {
-            format,
+            format: Some(format),
             container,
             schema: schema_of(format),
         });
     }
     if prefix.starts_with(PARQUET_MAGIC) {
         return Ok(Plan {
-            format: Format::Parquet,
+            format: Some(Format::Parquet),
             container: Container::Parquet,
             schema: None,
         });
@@ -95,20 +97,17 @@ pub(crate) fn plan(
     match first_non_space(prefix) {
         Some(b'[' | b'{') => {
             let container = json_container(prefix);
-            let first = first_json_record(prefix, container).ok_or_else(|| {
-                MapError::new(
-                    Reason::InvalidJson,
-                    "the file starts like JSON but its first record does not parse",
-                )
-            })?;
-            let schema = first
-                .as_object()
-                .and_then(|object| classify(object, fields))
-                .ok_or_else(|| unknown_json_schema(&first))?;
+            // A first record that is broken, odd or longer than the sniffed bytes decides
+            // nothing: each record is then recognised as it is read, and only the bad ones are
+            // rejected.
+            let schema = sniffed_records(prefix, container)
+                .iter()
+                .filter_map(Value::as_object)
+                .find_map(|object| classify(object, fields));
             Ok(Plan {
-                format: format_of(schema),
+                format: schema.map(format_of),
                 container,
-                schema: Some(schema),
+                schema,
             })
         }
         _ => delimited_by_header(prefix, fields).ok_or_else(|| {
@@ -134,23 +133,58 @@ fn first_line(prefix: &[u8]) -> &[u8] {
     &rest[..end]
 }
 
-/// JSON lines when the first line is a whole JSON object; otherwise one document.
+/// Lines looked at to tell JSON lines from a document.
+const LINES_SNIFFED: usize = 16;
+
+/// JSON lines when a line of the first few is shaped like a whole JSON object (a broken
+/// first line costs that line only; the indented objects of a pretty-printed document do not
+/// count), or when an object opens the file and no line ends within the sniffed bytes (a first
+/// record longer than them); otherwise one document, as always when the file opens an array.
 fn json_container(prefix: &[u8]) -> Container {
-    let line = first_line(prefix);
-    let whole_object = line.first() == Some(&b'{')
-        && serde_json::from_slice::<Value>(line).is_ok_and(|v| v.is_object());
-    if whole_object {
+    let start = prefix
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(0);
+    let body = &prefix[start..];
+    // A line shaped like one object (its text may still be bad: that costs the line only).
+    let whole_object = |line: &[u8]| line.first() == Some(&b'{') && line.last() == Some(&b'}');
+    let complete = body.contains(&b'\n');
+    let sniffed: Vec<&[u8]> = body.split(|&b| b == b'\n').take(LINES_SNIFFED).collect();
+    // The last piece may be cut by the sniff limit; only whole lines count.
+    let whole_lines = if complete {
+        sniffed.len().saturating_sub(1).max(1)
+    } else {
+        0
+    };
+    let a_line_is_an_object = sniffed
+        .iter()
+        .take(whole_lines)
+        .any(|line| whole_object(line.trim_ascii_end()));
+    let one_long_line =
+        body.first() == Some(&b'{') && !complete && body.len() as u64 >= SNIFFED_FOR_LINES;
+    if body.first() != Some(&b'[') && (a_line_is_an_object || one_long_line) {
         Container::JsonLines
     } else {
         Container::JsonDocument
     }
 }
 
-fn first_json_record(prefix: &[u8], container: Container) -> Option<Value> {
+/// A sniffed prefix this long without a line end is a JSON line longer than it.
+const SNIFFED_FOR_LINES: u64 = 64 * 1024;
+
+/// The records the sniffed bytes hold whole: the first lines of JSON lines, or a document's
+/// first record.
+fn sniffed_records(prefix: &[u8], container: Container) -> Vec<Value> {
     match container {
-        Container::JsonLines => serde_json::from_slice(first_line(prefix)).ok(),
+        Container::JsonLines => prefix
+            .split(|&b| b == b'\n')
+            .take(LINES_SNIFFED)
+            .filter_map(|line| serde_json::from_slice::<Value>(line.trim_ascii()).ok())
+            .collect(),
         _ => {
-            let start = prefix.iter().position(|b| !b.is_ascii_whitespace())?;
+            let Some(start) = prefix.iter().position(|b| !b.is_ascii_whitespace()) else {
+                return Vec::new();
+            };
             let body = if prefix[start] == b'[' {
                 &prefix[start + 1..]
             } else {
@@ -158,13 +192,16 @@ fn first_json_record(prefix: &[u8], container: Container) -> Option<Value> {
             };
             serde_json::Deserializer::from_slice(body)
                 .into_iter::<Value>()
-                .next()?
-                .ok()
+                .next()
+                .and_then(Result::ok)
+                .into_iter()
+                .collect()
         }
     }
 }
 
-fn unknown_json_schema(first: &Value) -> MapError {
+/// Why a record is of no known layout: its fields, and the flags that name the right ones.
+pub(crate) fn unknown_schema(first: &Value) -> MapError {
     let keys = match first.as_object() {
         Some(object) => object
             .keys()
@@ -177,7 +214,7 @@ fn unknown_json_schema(first: &Value) -> MapError {
     MapError::new(
         Reason::UnknownFormat,
         format!(
-            "JSON records with fields [{keys}] match no known conversation format; \
+            "a record with fields [{keys}] matches no known conversation format; \
              name the text field with --text-field or the format with --format"
         ),
     )
@@ -192,7 +229,7 @@ fn delimited_by_name(name_hint: &str) -> Option<Plan> {
         return None;
     };
     Some(Plan {
-        format,
+        format: Some(format),
         container: Container::Delimited(delimiter),
         schema: Some(Schema::Text),
     })
@@ -217,7 +254,7 @@ fn delimited_by_header(prefix: &[u8], fields: &FieldNames) -> Option<Plan> {
         .iter()
         .any(|candidate| columns.contains(candidate));
     names_text.then_some(Plan {
-        format,
+        format: Some(format),
         container: Container::Delimited(delimiter as u8),
         schema: Some(Schema::Text),
     })
@@ -236,22 +273,22 @@ mod tests {
         let lines = detected("{\"messages\": []}\n{\"messages\": []}\n", "x.jsonl").unwrap();
         assert_eq!(
             (lines.container, lines.format),
-            (Container::JsonLines, Format::Openai)
+            (Container::JsonLines, Some(Format::Openai))
         );
         let array = detected("[\n  {\"chat_messages\": []}\n]", "conversations.json").unwrap();
         assert_eq!(
             (array.container, array.format),
-            (Container::JsonDocument, Format::ClaudeExport)
+            (Container::JsonDocument, Some(Format::ClaudeExport))
         );
         let pretty = detected("{\n \"conversations\": [\n]}\n", "x.json").unwrap();
         assert_eq!(
             (pretty.container, pretty.format),
-            (Container::JsonDocument, Format::Sharegpt)
+            (Container::JsonDocument, Some(Format::Sharegpt))
         );
         let csv = detected("text,category\nhello,a\n", "data").unwrap();
         assert_eq!(csv.container, Container::Delimited(b','));
         let tsv = detected("anything\there\n", "data.tsv").unwrap();
-        assert_eq!(tsv.format, Format::Tsv);
+        assert_eq!(tsv.format, Some(Format::Tsv));
     }
 
     #[test]
@@ -261,10 +298,28 @@ mod tests {
             detected("hello world\n", "x.txt"),
             Err(Reason::UnknownFormat)
         );
+    }
+
+    #[test]
+    fn an_odd_first_record_decides_nothing() {
+        // Unknown or broken first records leave the schema to the records that follow.
+        let unknown = detected("{\"a\": 1}\n{\"messages\": []}\n", "x.jsonl").unwrap();
         assert_eq!(
-            detected("{\"a\": 1}\n", "x.jsonl"),
-            Err(Reason::UnknownFormat)
+            (unknown.container, unknown.format),
+            (Container::JsonLines, Some(Format::Openai))
         );
-        assert_eq!(detected("[{\"a\": ", "x.json"), Err(Reason::InvalidJson));
+        let broken = detected("{\"a\": \n{\"messages\": []}\n{\"messages\": []}\n", "x").unwrap();
+        assert_eq!(broken.container, Container::JsonLines);
+        let long_line = format!(
+            "{{\"messages\": [{{\"role\": \"user\", \"content\": \"{}",
+            "a".repeat(70_000)
+        );
+        let long = detected(&long_line, "x.jsonl").unwrap();
+        assert_eq!((long.container, long.schema), (Container::JsonLines, None));
+        let pretty = detected("[\n  {\"a\": ", "x.json").unwrap();
+        assert_eq!(
+            (pretty.container, pretty.schema),
+            (Container::JsonDocument, None)
+        );
     }
 }

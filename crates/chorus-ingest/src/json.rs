@@ -5,6 +5,7 @@ use std::io::{self, BufRead};
 use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde_json::Value;
 
+use crate::encoding::not_utf8_hint;
 use crate::fields::MapError;
 use crate::quarantine::{Location, Reason};
 
@@ -34,8 +35,9 @@ pub(crate) fn read_lines(
             Err(error) => Err(MapError::new(
                 Reason::InvalidUtf8,
                 format!(
-                    "invalid UTF-8 at byte {} of the line",
-                    error.valid_up_to() + 1
+                    "invalid UTF-8 at byte {} of the line{}",
+                    error.valid_up_to() + 1,
+                    not_utf8_hint(&line)
                 ),
             )),
             Ok(text) => serde_json::from_str(text)

@@ -8,7 +8,7 @@
 //! ```no_run
 //! use chorus_ingest::{read_inputs, IngestOptions, Item};
 //!
-//! let inputs = chorus_ingest::expand_inputs(&["conversations.jsonl.gz".into()]).unwrap();
+//! let inputs = chorus_ingest::expand_inputs(&["conversations.jsonl.gz".into()]).unwrap().inputs;
 //! let report = read_inputs(&inputs, &IngestOptions::default(), &mut |item: Item| match item {
 //!     Item::Accepted(conversation) => println!("{}", conversation.id),
 //!     Item::Rejected(rejection) => eprintln!("{rejection}"),
@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 mod detect;
+mod encoding;
 mod fields;
 mod format;
 mod json;
@@ -25,9 +26,11 @@ mod mapping;
 mod options;
 mod quarantine;
 mod reader;
+mod rows;
 mod source;
 mod tabular;
 mod timestamp;
+mod transcript;
 mod validate;
 
 pub use validate::TRUNCATION_MARK;
@@ -35,5 +38,5 @@ pub use validate::TRUNCATION_MARK;
 pub use format::Format;
 pub use options::{FieldNames, IngestOptions, OversizePolicy};
 pub use quarantine::{Location, Reason, Rejection};
-pub use reader::{FileReport, IngestReport, IngestTotals, Item, Sink, read_inputs};
-pub use source::{ExpandError, Input, expand_inputs};
+pub use reader::{FileReport, IngestReport, IngestTotals, Item, Sink, UnmatchedField, read_inputs};
+pub use source::{ExpandError, Expansion, Input, Skipped, expand_inputs};

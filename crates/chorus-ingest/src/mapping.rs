@@ -1,6 +1,9 @@
 //! JSON records of each schema to conversations. CSV rows and Parquet rows arrive here as JSON
 //! objects too, so every format shares one set of rules for ids, users, times and metadata.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
+
 use serde_json::{Map, Value};
 
 use chorus_types::{Conversation, Message, Part, Role};
@@ -9,6 +12,7 @@ use crate::fields::{CommonFields, FieldCandidates, MapError, first_present, meta
 use crate::options::FieldNames;
 use crate::quarantine::Reason;
 use crate::timestamp::kind_of;
+use crate::transcript::{chat_template, looks_like_transcript, parse_transcript};
 
 /// The shape of one JSON record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,12 +33,12 @@ pub(crate) fn classify(object: &Map<String, Value>, fields: &FieldNames) -> Opti
     if object.get("chat_messages").is_some_and(Value::is_array) {
         return Some(Schema::ClaudeExport);
     }
-    if object.get("messages").is_some_and(Value::is_array) {
+    if holds_messages(object.get("messages")) {
         return Some(Schema::Openai);
     }
     if ["conversations", "conversation"]
         .iter()
-        .any(|key| object.get(*key).is_some_and(Value::is_array))
+        .any(|key| holds_messages(object.get(*key)))
     {
         return Some(Schema::Sharegpt);
     }
@@ -84,12 +88,17 @@ pub(crate) fn map_record(
         error
     };
     let messages = match schema {
-        Schema::Openai => openai_messages(&object, &mut used),
-        Schema::Sharegpt => sharegpt_messages(&object, &mut used),
+        Schema::Openai => listed_messages(&object, &["messages"], fields, &mut used),
+        Schema::Sharegpt => listed_messages(
+            &object,
+            &["conversations", "conversation"],
+            fields,
+            &mut used,
+        ),
         Schema::Transcript => transcript_messages(&object, fields, &mut used),
         Schema::Text => text_messages(&object, fields, &mut used),
         Schema::ChatgptExport => chatgpt_messages(&object, &mut used),
-        Schema::ClaudeExport => claude_messages(&object, &mut used),
+        Schema::ClaudeExport => claude_messages(&object, fields, &mut used),
     }
     .map_err(with_id)?;
     let metadata = metadata(&object, &used);
@@ -104,18 +113,30 @@ pub(crate) fn map_record(
     })
 }
 
-fn required_array<'a>(
+/// The message list: an array, or a JSON string holding one (a Parquet or CSV column of
+/// messages written as JSON).
+fn required_messages<'a>(
     object: &'a Map<String, Value>,
     keys: &[&'static str],
     used: &mut Vec<&str>,
-) -> Result<&'a Vec<Value>, MapError> {
+) -> Result<Cow<'a, [Value]>, MapError> {
     for key in keys {
         match object.get(*key) {
             Some(Value::Array(items)) => {
                 used.push(key);
-                return Ok(items);
+                return Ok(Cow::Borrowed(items));
             }
             Some(Value::Null) | None => {}
+            Some(Value::String(text)) if json_array_text(text) => {
+                let items: Vec<Value> = serde_json::from_str(text).map_err(|error| {
+                    MapError::new(
+                        Reason::InvalidField,
+                        format!("field {key:?} holds JSON that does not parse: {error}"),
+                    )
+                })?;
+                used.push(key);
+                return Ok(Cow::Owned(items));
+            }
             Some(other) => {
                 return Err(MapError::new(
                     Reason::InvalidField,
@@ -128,6 +149,20 @@ fn required_array<'a>(
         Reason::MissingMessages,
         format!("no {} field", keys.join(" or ")),
     ))
+}
+
+/// An array of messages, or text that opens like a JSON array of objects.
+fn holds_messages(value: Option<&Value>) -> bool {
+    match value {
+        Some(Value::Array(_)) => true,
+        Some(Value::String(text)) => json_array_text(text),
+        _ => false,
+    }
+}
+
+fn json_array_text(text: &str) -> bool {
+    let text = text.trim_start();
+    text.starts_with('[') && text[1..].trim_start().starts_with(['{', ']'])
 }
 
 fn message_object(item: &Value, index: usize) -> Result<&Map<String, Value>, MapError> {
@@ -143,41 +178,71 @@ fn message_object(item: &Value, index: usize) -> Result<&Map<String, Value>, Map
     })
 }
 
-fn role_text<'a>(
+/// A message's speaker, from the first of the role fields it has (the formats that keep
+/// messages in a list name it `role`, `from`, `sender`, ...).
+fn speaker<'a>(
     message: &'a Map<String, Value>,
-    key: &str,
+    role_fields: &[&str],
     index: usize,
 ) -> Result<&'a str, MapError> {
-    match message.get(key) {
-        Some(Value::String(role)) => Ok(role),
-        Some(other) => Err(MapError::new(
+    let Some((key, value)) = role_fields
+        .iter()
+        .find_map(|key| message.get(*key).map(|value| (*key, value)))
+    else {
+        return Err(MapError::new(
+            Reason::UnknownRole,
+            format!(
+                "message {} has none of the fields {} (name it with --role-field)",
+                index + 1,
+                role_fields.join(", ")
+            ),
+        ));
+    };
+    // `author: {"role": "user"}` (ChatGPT) or `author: "user"`.
+    let role = match value {
+        Value::Object(author) => author.get("role").unwrap_or(value),
+        _ => value,
+    };
+    role.as_str().ok_or_else(|| {
+        MapError::new(
             Reason::InvalidField,
             format!(
                 "message {}: {key:?} should be a string, found {}",
                 index + 1,
-                kind_of(other)
+                kind_of(role)
             ),
-        )),
-        None => Err(MapError::new(
-            Reason::UnknownRole,
-            format!("message {} has no {key:?} field", index + 1),
-        )),
-    }
+        )
+    })
 }
 
 fn unknown_role(role: &str, index: usize) -> MapError {
     MapError::new(
         Reason::UnknownRole,
-        format!("message {} has role {role:?}", index + 1),
+        format!(
+            "message {} has role {role:?} (map it with --role-map {role}=user, or =assistant, \
+             =system, =tool)",
+            index + 1
+        ),
     )
 }
 
-fn openai_role(role: &str) -> Option<Role> {
+/// A speaker name the user mapped to a role.
+fn mapped_role(fields: &FieldNames, name: &str) -> Option<Role> {
+    fields
+        .role_values
+        .iter()
+        .find(|(source, _)| source.eq_ignore_ascii_case(name))
+        .and_then(|(_, role)| speaker_role(role))
+}
+
+/// Every speaker name the list formats use, to one role.
+fn speaker_role(role: &str) -> Option<Role> {
     match role.to_ascii_lowercase().as_str() {
         "system" | "developer" => Some(Role::System),
-        "user" | "human" => Some(Role::User),
-        "assistant" | "model" => Some(Role::Assistant),
-        "tool" | "function" | "ipython" => Some(Role::Tool),
+        "user" | "human" | "prompter" => Some(Role::User),
+        "assistant" | "model" | "gpt" | "chatgpt" | "bard" | "bing" | "bot" | "ai"
+        | "function_call" => Some(Role::Assistant),
+        "tool" | "function" | "ipython" | "function_response" | "observation" => Some(Role::Tool),
         _ => None,
     }
 }
@@ -228,17 +293,38 @@ fn content_part(part: &Value, index: usize) -> Result<Part, MapError> {
     }
 }
 
-fn openai_messages(
+/// A list of message objects (`messages`, `conversations`, `conversation`), whatever the
+/// fields its format names the speaker and the words with.
+fn listed_messages(
     object: &Map<String, Value>,
+    keys: &[&'static str],
+    fields: &FieldNames,
     used: &mut Vec<&str>,
 ) -> Result<Vec<Message>, MapError> {
-    let items = required_array(object, &["messages"], used)?;
+    let items = required_messages(object, keys, used)?;
+    let (role_fields, content_fields) = (fields.role_candidates(), fields.content_candidates());
     let mut messages = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         let message = message_object(item, index)?;
-        let role_name = role_text(message, "role", index)?;
-        let role = openai_role(role_name).ok_or_else(|| unknown_role(role_name, index))?;
-        let mut parts = content_parts(message.get("content"), index)?;
+        let role_name = speaker(message, &role_fields, index)?;
+        let mut role = mapped_role(fields, role_name)
+            .or_else(|| speaker_role(role_name))
+            .ok_or_else(|| unknown_role(role_name, index))?;
+        // Claude.ai keeps an empty `content` list beside the `text` of older messages.
+        let content = content_fields
+            .iter()
+            .filter_map(|key| message.get(*key))
+            .find(|value| !value.is_null() && value.as_array().is_none_or(|a| !a.is_empty()));
+        let mut parts = content_parts(content, index)?;
+        for key in ["attachments", "files"] {
+            let count = message
+                .get(key)
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            parts.extend((0..count).map(|_| Part::Placeholder {
+                kind: key.trim_end_matches('s').to_string(),
+            }));
+        }
         if message
             .get("tool_calls")
             .is_some_and(|calls| !calls.is_null())
@@ -247,37 +333,21 @@ fn openai_messages(
                 kind: "tool_calls".into(),
             });
         }
-        messages.push(Message { role, parts });
-    }
-    Ok(messages)
-}
-
-fn sharegpt_role(role: &str) -> Option<Role> {
-    match role.to_ascii_lowercase().as_str() {
-        "system" => Some(Role::System),
-        "human" | "user" => Some(Role::User),
-        "gpt" | "assistant" | "chatgpt" | "bard" | "bing" | "model" | "function_call" => {
-            Some(Role::Assistant)
+        if role == Role::User && only_tool_results(&parts) {
+            role = Role::Tool;
         }
-        "tool" | "function" | "function_response" | "observation" => Some(Role::Tool),
-        _ => None,
-    }
-}
-
-fn sharegpt_messages(
-    object: &Map<String, Value>,
-    used: &mut Vec<&str>,
-) -> Result<Vec<Message>, MapError> {
-    let items = required_array(object, &["conversations", "conversation"], used)?;
-    let mut messages = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        let message = message_object(item, index)?;
-        let role_name = role_text(message, "from", index)?;
-        let role = sharegpt_role(role_name).ok_or_else(|| unknown_role(role_name, index))?;
-        let parts = content_parts(message.get("value"), index)?;
         messages.push(Message { role, parts });
     }
     Ok(messages)
+}
+
+/// A "user" message that only hands back tool results (the Messages API's `tool_result`
+/// blocks) holds no words of the person.
+fn only_tool_results(parts: &[Part]) -> bool {
+    !parts.is_empty()
+        && parts
+            .iter()
+            .all(|part| matches!(part, Part::Placeholder { kind } if kind == "tool_result"))
 }
 
 fn text_field<'a>(
@@ -313,18 +383,9 @@ fn text_messages<'a>(
     used: &mut Vec<&'a str>,
 ) -> Result<Vec<Message>, MapError> {
     let text = text_field(object, &fields.text_candidates(), used)?;
-    Ok(vec![Message::text(Role::User, text)])
-}
-
-const TRANSCRIPT_SPEAKERS: [(&str, Role); 4] = [
-    ("Human:", Role::User),
-    ("Assistant:", Role::Assistant),
-    ("User:", Role::User),
-    ("System:", Role::System),
-];
-
-fn looks_like_transcript(text: &str) -> bool {
-    text.trim_start().starts_with("Human:") || text.contains("\n\nHuman:")
+    // A chat template in a text column holds the assistant's turns too: they must not count
+    // as the user's words.
+    chat_template(text).unwrap_or_else(|| Ok(vec![Message::text(Role::User, text)]))
 }
 
 fn transcript_messages<'a>(
@@ -334,43 +395,6 @@ fn transcript_messages<'a>(
 ) -> Result<Vec<Message>, MapError> {
     let text = text_field(object, &fields.transcript_candidates(), used)?;
     parse_transcript(text)
-}
-
-/// Splits `Human: ... Assistant: ...` text into messages. A speaker label counts only at the
-/// start of the text or after a blank line, so "Human:" inside a sentence stays text.
-pub(crate) fn parse_transcript(text: &str) -> Result<Vec<Message>, MapError> {
-    let mut boundaries: Vec<(usize, usize, Role)> = Vec::new();
-    let mut search_from = 0;
-    let starts = std::iter::once(0).chain(text.match_indices("\n\n").map(|(at, _)| at + 2));
-    for start in starts {
-        if start < search_from {
-            continue;
-        }
-        let rest = &text[start..];
-        if let Some((label, role)) = TRANSCRIPT_SPEAKERS
-            .iter()
-            .find(|(label, _)| rest.starts_with(label))
-        {
-            boundaries.push((start, start + label.len(), *role));
-            search_from = start + label.len();
-        }
-    }
-    if !boundaries.iter().any(|(_, _, role)| *role == Role::User) {
-        return Err(MapError::new(
-            Reason::MalformedTranscript,
-            "no \"Human:\" turn found at the start of the text or after a blank line",
-        ));
-    }
-    let mut messages = Vec::with_capacity(boundaries.len() + 1);
-    let preamble = text[..boundaries[0].0].trim();
-    if !preamble.is_empty() {
-        messages.push(Message::text(Role::System, preamble));
-    }
-    for (i, (_, body_start, role)) in boundaries.iter().enumerate() {
-        let body_end = boundaries.get(i + 1).map_or(text.len(), |next| next.0);
-        messages.push(Message::text(*role, text[*body_start..body_end].trim()));
-    }
-    Ok(messages)
 }
 
 fn chatgpt_role(role: &str) -> Option<Role> {
@@ -395,10 +419,14 @@ fn chatgpt_messages(
         .get("mapping")
         .and_then(Value::as_object)
         .ok_or_else(|| broken("no \"mapping\" object".into()))?;
-    let mut node_id = match object.get("current_node").and_then(Value::as_str) {
+    let current = object
+        .get("current_node")
+        .and_then(Value::as_str)
+        .filter(|id| mapping.contains_key(*id));
+    let mut node_id = match current {
         Some(id) => id.to_string(),
         None => {
-            last_leaf(mapping).ok_or_else(|| broken("no \"current_node\" and no leaf".into()))?
+            latest_leaf(mapping).ok_or_else(|| broken("no \"current_node\" and no leaf".into()))?
         }
     };
     let mut chain = Vec::new();
@@ -427,7 +455,12 @@ fn chatgpt_messages(
             .and_then(|author| author.get("role"))
             .and_then(Value::as_str)
             .unwrap_or("");
-        let role = chatgpt_role(role_name).ok_or_else(|| unknown_role(role_name, index))?;
+        let mut role = chatgpt_role(role_name).ok_or_else(|| unknown_role(role_name, index))?;
+        // Custom instructions and other context the app adds travel as hidden "user" messages:
+        // the person did not write them in this conversation.
+        if role == Role::User && hidden_from_conversation(message) {
+            role = Role::System;
+        }
         messages.push(Message {
             role,
             parts: chatgpt_parts(message.get("content")),
@@ -436,16 +469,38 @@ fn chatgpt_messages(
     Ok(messages)
 }
 
-fn last_leaf(mapping: &Map<String, Value>) -> Option<String> {
+fn hidden_from_conversation(message: &Map<String, Value>) -> bool {
+    let flagged = message
+        .get("metadata")
+        .and_then(|metadata| metadata.get("is_visually_hidden_from_conversation"))
+        .and_then(Value::as_bool)
+        == Some(true);
+    let context = message
+        .get("content")
+        .and_then(|content| content.get("content_type"))
+        .and_then(Value::as_str)
+        .is_some_and(|kind| kind == "user_editable_context");
+    flagged || context
+}
+
+/// Without `current_node`: the leaf (a node no other node names as its parent, so `children`
+/// lists are not needed) whose message was written last; the last such leaf on a tie.
+fn latest_leaf(mapping: &Map<String, Value>) -> Option<String> {
+    let parents: HashSet<&str> = mapping
+        .values()
+        .filter_map(|node| node.get("parent").and_then(Value::as_str))
+        .collect();
+    let written_at = |node: &Value| {
+        node.get("message")
+            .and_then(|message| message.get("create_time"))
+            .and_then(Value::as_f64)
+            .unwrap_or(f64::NEG_INFINITY)
+    };
     mapping
         .iter()
-        .filter(|(_, node)| {
-            node.get("children")
-                .and_then(Value::as_array)
-                .is_none_or(|children| children.is_empty())
-        })
+        .filter(|(id, _)| !parents.contains(id.as_str()))
+        .max_by(|(_, a), (_, b)| written_at(a).total_cmp(&written_at(b)))
         .map(|(id, _)| id.clone())
-        .next_back()
 }
 
 fn chatgpt_parts(content: Option<&Value>) -> Vec<Part> {
@@ -484,62 +539,17 @@ fn chatgpt_parts(content: Option<&Value>) -> Vec<Part> {
 
 fn claude_messages(
     object: &Map<String, Value>,
+    fields: &FieldNames,
     used: &mut Vec<&str>,
 ) -> Result<Vec<Message>, MapError> {
-    let items = required_array(object, &["chat_messages"], used)?;
     used.push("account");
-    let mut messages = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        let message = message_object(item, index)?;
-        let role_name = role_text(message, "sender", index)?;
-        let role = match role_name {
-            "human" => Role::User,
-            "assistant" => Role::Assistant,
-            other => return Err(unknown_role(other, index)),
-        };
-        let mut parts = match message.get("content") {
-            Some(Value::Array(content)) if !content.is_empty() => content
-                .iter()
-                .map(|part| content_part(part, index))
-                .collect::<Result<Vec<_>, _>>()?,
-            _ => content_parts(message.get("text"), index)?,
-        };
-        for key in ["attachments", "files"] {
-            let count = message
-                .get(key)
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len);
-            parts.extend((0..count).map(|_| Part::Placeholder {
-                kind: key.trim_end_matches('s').to_string(),
-            }));
-        }
-        messages.push(Message { role, parts });
-    }
-    Ok(messages)
+    listed_messages(object, &["chat_messages"], fields, used)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn transcript_splits_on_labels_after_blank_lines_only() {
-        let messages = parse_transcript(
-            "\n\nHuman: Say \"Human: hi\" please\n\nAssistant: Human: hi\n\nHuman: thanks",
-        )
-        .unwrap();
-        let roles: Vec<Role> = messages.iter().map(|m| m.role).collect();
-        assert_eq!(roles, [Role::User, Role::Assistant, Role::User]);
-        assert_eq!(messages[0].rendered_text(), "Say \"Human: hi\" please");
-        assert_eq!(messages[1].rendered_text(), "Human: hi");
-    }
-
-    #[test]
-    fn transcript_without_human_is_malformed() {
-        let error = parse_transcript("just some text").unwrap_err();
-        assert_eq!(error.reason, Reason::MalformedTranscript);
-    }
 
     #[test]
     fn classify_each_schema() {

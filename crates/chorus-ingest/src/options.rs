@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::Format;
@@ -28,6 +30,16 @@ pub struct FieldNames {
     pub text: Option<String>,
     /// A label kept as metadata for evaluation only (e.g. Banking77's `category`).
     pub label: Option<String>,
+    /// The speaker of each message in a message list or a one-message-per-row table.
+    pub role: Option<String>,
+    /// The words of each message in a message list or a one-message-per-row table.
+    pub content: Option<String>,
+    /// Where a wrapping record keeps its list of conversation records (`data`,
+    /// `export.conversations`).
+    pub records: Option<String>,
+    /// Speaker names of the source to chorus roles (`customer = "user"`, `agent =
+    /// "assistant"`), tried before the names chorus knows; matched ignoring case.
+    pub role_values: BTreeMap<String, String>,
 }
 
 /// How inputs are read.
@@ -57,17 +69,45 @@ impl Default for IngestOptions {
 
 impl FieldNames {
     pub(crate) fn id_candidates(&self) -> Vec<&str> {
-        candidates(&self.id, &["id", "conversation_id", "uuid"])
+        candidates(
+            &self.id,
+            &[
+                "id",
+                "conversation_id",
+                "uuid",
+                "conversation_hash",
+                "conversationId",
+            ],
+        )
     }
 
     pub(crate) fn user_candidates(&self) -> Vec<&str> {
-        candidates(&self.user, &["user_id", "user", "account_id", "account"])
+        // WildChat's only account-like field is the hashed IP address.
+        candidates(
+            &self.user,
+            &[
+                "user_id",
+                "user",
+                "account_id",
+                "account",
+                "userId",
+                "accountId",
+                "hashed_ip",
+            ],
+        )
     }
 
     pub(crate) fn time_candidates(&self) -> Vec<&str> {
         candidates(
             &self.time,
-            &["created_at", "create_time", "timestamp", "time", "date"],
+            &[
+                "created_at",
+                "create_time",
+                "createdAt",
+                "timestamp",
+                "time",
+                "date",
+            ],
         )
     }
 
@@ -86,6 +126,14 @@ impl FieldNames {
                 "instruction",
             ],
         )
+    }
+
+    pub(crate) fn role_candidates(&self) -> Vec<&str> {
+        candidates(&self.role, &["role", "from", "sender", "speaker", "author"])
+    }
+
+    pub(crate) fn content_candidates(&self) -> Vec<&str> {
+        candidates(&self.content, &["content", "value", "text", "message"])
     }
 
     pub(crate) fn transcript_candidates(&self) -> Vec<&str> {

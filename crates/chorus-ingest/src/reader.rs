@@ -1,6 +1,6 @@
 //! Reads a list of inputs end to end: open, recognise, parse, map, validate, de-duplicate.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, BufRead, Cursor, Read};
 
 use serde::Serialize;
@@ -8,12 +8,13 @@ use serde_json::Value;
 
 use chorus_types::{ContentHash, Conversation};
 
-use crate::detect::{Container, Plan, plan};
-use crate::fields::MapError;
+use crate::detect::{Container, Plan, plan, unknown_schema};
+use crate::fields::{MapError, get_path};
 use crate::json::{JsonRecord, read_document, read_lines};
 use crate::mapping::{Origin, Schema, classify, map_record};
 use crate::options::IngestOptions;
 use crate::quarantine::{Location, Reason, Rejection};
+use crate::rows::{PendingRows, is_message_row};
 use crate::source::{Input, RawDigest, open};
 use crate::tabular::{ends_lines_with_crlf, read_delimited};
 use crate::validate::validate;
@@ -37,6 +38,9 @@ pub struct FileReport {
     pub format: Option<Format>,
     /// `gzip` or `zstd` when the bytes were compressed.
     pub compression: Option<String>,
+    /// `utf-16le` or `utf-16be` when the text was decoded from UTF-16 (absent for UTF-8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
     /// Raw bytes read.
     pub bytes: u64,
     /// BLAKE3 of the raw bytes.
@@ -58,6 +62,103 @@ pub struct IngestReport {
     pub files: Vec<FileReport>,
     /// Totals over all inputs.
     pub totals: IngestTotals,
+    /// Fields named by a flag that no record has: a typo that would otherwise go unseen.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmatched_fields: Vec<UnmatchedField>,
+}
+
+/// A field a flag names that no record holds.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct UnmatchedField {
+    /// The flag (`--user-field`), or the config key's flag.
+    pub flag: &'static str,
+    /// The field it names.
+    pub field: String,
+    /// Fields the records do have (top level, and one level into nested objects as `a.b`).
+    pub fields_seen: Vec<String>,
+}
+
+impl std::fmt::Display for UnmatchedField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {:?} matches no field of any record; the records have: {} (dotted paths reach \
+             into nested objects)",
+            self.flag,
+            self.field,
+            self.fields_seen.join(", ")
+        )
+    }
+}
+
+/// How many field names are kept to show beside an unmatched field.
+const FIELDS_SHOWN: usize = 60;
+
+/// The records' fields a flag was checked against.
+struct FieldCheck {
+    named: Vec<(&'static str, String, u64)>,
+    seen: BTreeSet<String>,
+}
+
+impl FieldCheck {
+    fn new(fields: &crate::FieldNames) -> Self {
+        let named = [
+            ("--id-field", &fields.id),
+            ("--user-field", &fields.user),
+            ("--time-field", &fields.time),
+            ("--text-field", &fields.text),
+            ("--label-field", &fields.label),
+            ("--records", &fields.records),
+        ]
+        .into_iter()
+        .filter_map(|(flag, field)| field.clone().map(|field| (flag, field, 0)))
+        .collect();
+        Self {
+            named,
+            seen: BTreeSet::new(),
+        }
+    }
+
+    fn record(&mut self, object: &serde_json::Map<String, Value>) {
+        if self.named.is_empty() {
+            return;
+        }
+        for (_, field, hits) in &mut self.named {
+            if get_path(object, field).is_some() {
+                *hits += 1;
+            }
+        }
+        for (key, value) in object {
+            let nested = value
+                .as_object()
+                .into_iter()
+                .flat_map(|nested| nested.keys());
+            for name in
+                std::iter::once(key.clone()).chain(nested.map(|inner| format!("{key}.{inner}")))
+            {
+                if self.seen.len() >= FIELDS_SHOWN {
+                    return;
+                }
+                self.seen.insert(name);
+            }
+        }
+    }
+
+    fn unmatched(self, records: u64) -> Vec<UnmatchedField> {
+        if records == 0 {
+            return Vec::new();
+        }
+        let seen: Vec<String> = self.seen.into_iter().collect();
+        self.named
+            .into_iter()
+            .filter(|(_, _, hits)| *hits == 0)
+            .map(|(flag, field, _)| UnmatchedField {
+                flag,
+                field,
+                fields_seen: seen.clone(),
+            })
+            .collect()
+    }
 }
 
 /// Totals over all inputs. `records_read == accepted + duplicates + rejected`.
@@ -79,6 +180,8 @@ pub struct IngestTotals {
     pub messages_truncated: u64,
     /// Blank lines skipped in line-oriented files.
     pub blank_lines: u64,
+    /// Conversations whose id an earlier file used for other content, kept as `FILE/ID`.
+    pub ids_namespaced: u64,
 }
 
 /// Receives what reading yields.
@@ -103,7 +206,9 @@ pub fn read_inputs(inputs: &[Input], options: &IngestOptions, sink: &mut dyn Sin
     let mut state = ReadState {
         options,
         report: IngestReport::default(),
+        field_check: FieldCheck::new(&options.fields),
         seen_ids: HashMap::new(),
+        objects_read: 0,
         sink,
         bytes_before: 0,
         digest: None,
@@ -111,7 +216,10 @@ pub fn read_inputs(inputs: &[Input], options: &IngestOptions, sink: &mut dyn Sin
     for input in inputs {
         state.read_input(input);
     }
-    state.report
+    let objects_read = state.objects_read;
+    let mut report = state.report;
+    report.unmatched_fields = state.field_check.unmatched(objects_read);
+    report
 }
 
 const SNIFF_BYTES: u64 = 1 << 20;
@@ -120,8 +228,13 @@ const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 struct ReadState<'a> {
     options: &'a IngestOptions,
     report: IngestReport,
-    /// Id hash to content hash, to tell exact duplicates from conflicting reuse of an id.
-    seen_ids: HashMap<ContentHash, ContentHash>,
+    /// Which named fields the records hold.
+    field_check: FieldCheck,
+    /// Records that were JSON objects (rows included), the ones a field can be looked up in.
+    objects_read: u64,
+    /// Id hash to content hash and the index of the file it came from, to tell exact
+    /// duplicates from conflicting reuse of an id.
+    seen_ids: HashMap<ContentHash, (ContentHash, usize)>,
     sink: &'a mut dyn Sink,
     /// Raw bytes of the inputs before the current one.
     bytes_before: u64,
@@ -135,6 +248,8 @@ struct FileContext {
     source: String,
     id_prefix: String,
     file: FileReport,
+    /// One-message-per-row records, grouped when the file is read.
+    rows: PendingRows,
 }
 
 impl ReadState<'_> {
@@ -146,6 +261,7 @@ impl ReadState<'_> {
                 source: input.label(),
                 ..FileReport::default()
             },
+            rows: PendingRows::default(),
         };
         match open(input) {
             Err(error) => {
@@ -163,6 +279,7 @@ impl ReadState<'_> {
             }
             Ok(mut opened) => {
                 context.file.compression = opened.compression.map(str::to_string);
+                context.file.encoding = opened.encoding.map(str::to_string);
                 self.digest = Some(opened.digest.clone());
                 self.read_stream(&mut context, input, &mut opened.stream);
                 // Reading the rest completes the raw digest when parsing stopped early.
@@ -205,12 +322,13 @@ impl ReadState<'_> {
                 return;
             }
         };
-        context.file.format = Some(plan.format);
+        context.file.format = plan.format;
         let crlf = ends_lines_with_crlf(body);
         let skip = prefix.len() - body.len();
         let mut whole = Cursor::new(prefix).chain(stream);
         whole.consume(skip);
         self.read_planned(context, plan, crlf, &mut whole);
+        self.finish_rows(context);
         if context.file.records == 0 && context.file.rejected == 0 {
             self.reject(
                 context,
@@ -318,37 +436,148 @@ impl ReadState<'_> {
         location: Location,
         record: JsonRecord,
     ) {
-        let result = record.and_then(|value| {
-            let schema = match schema {
-                Some(schema) => *schema,
-                None => {
-                    let found = resolve_row_schema(&value, &self.options.fields)?;
-                    context.file.format.get_or_insert(detect::format_of(found));
-                    *schema = Some(found);
-                    found
+        if let Ok(Value::Object(object)) = &record {
+            self.field_check.record(object);
+            self.objects_read += 1;
+        }
+        let record = match record {
+            Ok(Value::Object(object)) => match self.unwrapped(object) {
+                Ok(items) => {
+                    for (index, item) in items.into_iter().enumerate() {
+                        let inner = Location {
+                            line: location.line,
+                            record: Some(index as u64 + 1),
+                        };
+                        self.record(context, schema, inner, Ok(item));
+                    }
+                    return;
                 }
-            };
-            let origin = Origin {
-                id_prefix: &context.id_prefix,
-                position: match (location.line, location.record) {
-                    (Some(line), _) => format!(":{line}"),
-                    (None, Some(record)) => format!("#{record}"),
-                    (None, None) => String::new(),
-                },
-            };
-            let mut conversation = map_record(schema, value, &self.options.fields, &origin)?;
-            let adjustments = validate(&mut conversation, self.options).map_err(|mut error| {
-                error.id = Some(conversation.id.clone());
-                error
-            })?;
-            self.report.totals.empty_messages_removed += adjustments.empty_messages_removed;
-            self.report.totals.messages_truncated += adjustments.messages_truncated;
-            Ok(conversation)
+                Err(object) => Ok(Value::Object(object)),
+            },
+            other => other,
+        };
+        let reads_rows = self.reads_message_rows();
+        let result = record.and_then(|value| match value {
+            Value::Object(row) if reads_rows && is_message_row(&row, &self.options.fields) => {
+                context
+                    .rows
+                    .push(location.clone(), row, &self.options.fields);
+                Ok(None)
+            }
+            value => {
+                let schema = self.schema_of(context, schema, &value)?;
+                self.conversation(context, schema, &location, value)
+                    .map(Some)
+            }
         });
         match result {
-            Ok(conversation) => self.accept(context, location, conversation),
+            Ok(Some(conversation)) => self.accept(context, location, conversation),
+            Ok(None) => {}
             Err(error) => self.reject(context, location, error),
         }
+        self.report_progress();
+    }
+
+    /// The records a wrapping object holds (`{"data": [...]}`): at the `--records` path, or
+    /// under a common key whose list holds conversations. Not a wrapper: the object back.
+    fn unwrapped(
+        &self,
+        mut object: serde_json::Map<String, Value>,
+    ) -> Result<Vec<Value>, serde_json::Map<String, Value>> {
+        let path = match &self.options.fields.records {
+            Some(path) => path.as_str(),
+            None => match WRAPPER_KEYS
+                .iter()
+                .find(|key| holds_conversations(object.get(**key)))
+            {
+                Some(key) => key,
+                None => return Err(object),
+            },
+        };
+        if !get_path(&object, path).is_some_and(Value::is_array) {
+            return Err(object);
+        }
+        match take_path(&mut object, path) {
+            Some(Value::Array(items)) => Ok(items),
+            _ => Err(object),
+        }
+    }
+
+    /// Rows are grouped unless a conversation format was forced.
+    fn reads_message_rows(&self) -> bool {
+        matches!(
+            self.options.format,
+            None | Some(Format::Csv | Format::Tsv | Format::Parquet)
+        )
+    }
+
+    /// The conversations of a file's message rows, once the file is read.
+    fn finish_rows(&mut self, context: &mut FileContext) {
+        // The options outlive `self`'s borrow, so the field names need no copy.
+        let options = self.options;
+        for (location, record) in std::mem::take(&mut context.rows).into_records(&options.fields) {
+            match self.conversation(context, Schema::Openai, &location, record) {
+                Ok(conversation) => self.accept(context, location, conversation),
+                Err(error) => self.reject(context, location, error),
+            }
+            self.report_progress();
+        }
+    }
+
+    /// Unless a format was forced, each record is recognised on its own: one file may mix
+    /// layouts, and its first record is no better a guide than any other.
+    fn schema_of(
+        &self,
+        context: &mut FileContext,
+        schema: &mut Option<Schema>,
+        value: &Value,
+    ) -> Result<Schema, MapError> {
+        let own = match (self.options.format, value.as_object()) {
+            (None, Some(object)) => classify(object, &self.options.fields),
+            _ => None,
+        };
+        Ok(match (own, &mut *schema) {
+            (Some(own), _) => {
+                context.file.format.get_or_insert(detect::format_of(own));
+                own
+            }
+            (None, Some(schema)) => *schema,
+            (None, None) => {
+                let found = resolve_row_schema(value, &self.options.fields)?;
+                context.file.format.get_or_insert(detect::format_of(found));
+                *schema = Some(found);
+                found
+            }
+        })
+    }
+
+    fn conversation(
+        &mut self,
+        context: &FileContext,
+        schema: Schema,
+        location: &Location,
+        value: Value,
+    ) -> Result<Conversation, MapError> {
+        let origin = Origin {
+            id_prefix: &context.id_prefix,
+            position: match (location.line, location.record) {
+                (Some(line), Some(record)) => format!(":{line}#{record}"),
+                (Some(line), None) => format!(":{line}"),
+                (None, Some(record)) => format!("#{record}"),
+                (None, None) => String::new(),
+            },
+        };
+        let mut conversation = map_record(schema, value, &self.options.fields, &origin)?;
+        let adjustments = validate(&mut conversation, self.options).map_err(|mut error| {
+            error.id = Some(conversation.id.clone());
+            error
+        })?;
+        self.report.totals.empty_messages_removed += adjustments.empty_messages_removed;
+        self.report.totals.messages_truncated += adjustments.messages_truncated;
+        Ok(conversation)
+    }
+
+    fn report_progress(&mut self) {
         if self
             .report
             .totals
@@ -364,12 +593,23 @@ impl ReadState<'_> {
         &mut self,
         context: &mut FileContext,
         location: Location,
-        conversation: Conversation,
+        mut conversation: Conversation,
     ) {
-        let id_hash = ContentHash::of(conversation.id.as_bytes());
+        let file = self.report.files.len();
         let content = conversation.content_hash();
+        let mut id_hash = ContentHash::of(conversation.id.as_bytes());
+        // Shards often number their records from 0 each: an id another file used for other
+        // content is this file's own, so it is kept under the file's name.
+        if let Some(&(previous, earlier_file)) = self.seen_ids.get(&id_hash)
+            && previous != content
+            && earlier_file != file
+        {
+            conversation.id = format!("{}/{}", context.id_prefix, conversation.id);
+            id_hash = ContentHash::of(conversation.id.as_bytes());
+            self.report.totals.ids_namespaced += 1;
+        }
         match self.seen_ids.get(&id_hash) {
-            Some(previous) if *previous == content => {
+            Some((previous, _)) if *previous == content => {
                 context.file.records += 1;
                 context.file.duplicates += 1;
                 self.report.totals.records_read += 1;
@@ -378,13 +618,15 @@ impl ReadState<'_> {
             Some(_) => {
                 let error = MapError {
                     reason: Reason::DuplicateIdConflict,
-                    detail: "an earlier conversation has this id and different content".into(),
+                    detail:
+                        "an earlier conversation of this file has this id and different content"
+                            .into(),
                     id: Some(conversation.id),
                 };
                 self.reject(context, location, error);
             }
             None => {
-                self.seen_ids.insert(id_hash, content);
+                self.seen_ids.insert(id_hash, (content, file));
                 context.file.records += 1;
                 context.file.accepted += 1;
                 self.report.totals.records_read += 1;
@@ -415,15 +657,58 @@ impl ReadState<'_> {
     }
 }
 
-/// Parquet rows carry no schema hint in their bytes: the first row decides.
+/// Keys under which a wrapping record commonly keeps its conversations.
+const WRAPPER_KEYS: [&str; 8] = [
+    "data",
+    "conversations",
+    "records",
+    "items",
+    "chats",
+    "dialogs",
+    "sessions",
+    "threads",
+];
+
+/// A list whose first item is a conversation (it holds a message list or tree), not a message.
+fn holds_conversations(value: Option<&Value>) -> bool {
+    let Some(Value::Array(items)) = value else {
+        return false;
+    };
+    items
+        .first()
+        .and_then(Value::as_object)
+        .is_some_and(|item| {
+            [
+                "messages",
+                "conversation",
+                "conversations",
+                "chat_messages",
+                "mapping",
+            ]
+            .iter()
+            .any(|key| {
+                item.get(*key)
+                    .is_some_and(|v| v.is_array() || v.is_object())
+            })
+        })
+}
+
+/// Removes the value at a dotted path.
+fn take_path(object: &mut serde_json::Map<String, Value>, path: &str) -> Option<Value> {
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let last = parts.pop()?;
+    let mut current = object;
+    for part in parts {
+        current = current.get_mut(part)?.as_object_mut()?;
+    }
+    current.remove(last)
+}
+
+/// Parquet rows carry no schema hint in their bytes, and a JSON file's first record may not
+/// be recognisable: the first record that is decides.
 fn resolve_row_schema(value: &Value, fields: &crate::FieldNames) -> Result<Schema, MapError> {
     value
         .as_object()
         .and_then(|object| classify(object, fields))
-        .ok_or_else(|| {
-            MapError::new(
-                Reason::UnknownFormat,
-                "the first row matches no known conversation format; name the text column with --text-field",
-            )
-        })
+        .ok_or_else(|| unknown_schema(value))
 }

@@ -5,6 +5,7 @@ use std::io::BufRead;
 
 use serde_json::{Map, Value};
 
+use crate::encoding::not_utf8_hint;
 use crate::fields::MapError;
 use crate::json::JsonRecord;
 use crate::options::FieldNames;
@@ -91,8 +92,9 @@ fn row_object(columns: &[String], row: &csv::ByteRecord) -> JsonRecord {
             MapError::new(
                 Reason::InvalidUtf8,
                 format!(
-                    "column {column:?}: invalid UTF-8 at byte {}",
-                    error.valid_up_to() + 1
+                    "column {column:?}: invalid UTF-8 at byte {}{}",
+                    error.valid_up_to() + 1,
+                    not_utf8_hint(cell)
                 ),
             )
         })?;

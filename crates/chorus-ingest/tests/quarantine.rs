@@ -180,7 +180,8 @@ fn cases() -> Vec<Case> {
             "JSON of an unknown shape",
             "a.jsonl",
             "{\"sku\": 1, \"price\": 2}\n",
-            vec![(Reason::UnknownFormat, 0)],
+            // Each record of no known layout is rejected on its own line.
+            vec![(Reason::UnknownFormat, 1)],
             0,
         ),
         case(
@@ -343,4 +344,116 @@ fn duplicates_are_counted_across_files() {
         (1, 1)
     );
     assert_eq!(read.report.files[1].duplicates, 1);
+}
+
+#[test]
+fn ids_repeated_across_shards_are_kept_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let shard = |name: &str, words: &str| {
+        let path = dir.path().join(name);
+        let lines: Vec<String> = (0..5)
+            .map(|i| {
+                format!(
+                    r#"{{"id": {i}, "messages": [{{"role": "user", "content": "{words} {i}"}}]}}"#
+                )
+            })
+            .collect();
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        path
+    };
+    let first = shard("part-0.jsonl", "bread");
+    let second = shard("part-1.jsonl", "cars");
+    let read = read_paths(&[first, second], &IngestOptions::default());
+    assert_eq!(read.report.totals.accepted, 10, "{:?}", read.rejections);
+    assert_eq!(read.report.totals.ids_namespaced, 5);
+    assert_eq!(read.conversations[5].id, "part-1.jsonl/0");
+    // Within one file, a reused id with other content is still a conflict.
+    let same = dir.path().join("same.jsonl");
+    std::fs::write(
+        &same,
+        "{\"id\": \"x\", \"messages\": [{\"role\": \"user\", \"content\": \"a\"}]}\n{\"id\": \"x\", \"messages\": [{\"role\": \"user\", \"content\": \"b\"}]}\n",
+    )
+    .unwrap();
+    let read = read_paths(&[same], &IngestOptions::default());
+    assert_eq!(read.report.totals.rejected, 1);
+}
+
+#[test]
+fn a_field_flag_no_record_has_is_reported_with_the_fields_seen() {
+    let options = IngestOptions {
+        fields: chorus_ingest::FieldNames {
+            user: Some("metadata.contry".into()),
+            time: Some("created_at".into()),
+            ..chorus_ingest::FieldNames::default()
+        },
+        ..IngestOptions::default()
+    };
+    let read = read_paths(&[common::fixture("openai.jsonl")], &options);
+    let [unmatched] = &read.report.unmatched_fields[..] else {
+        panic!("{:?}", read.report.unmatched_fields)
+    };
+    assert_eq!(
+        (unmatched.flag, unmatched.field.as_str()),
+        ("--user-field", "metadata.contry")
+    );
+    assert!(unmatched.fields_seen.contains(&"user_id".to_string()));
+    assert!(
+        unmatched
+            .to_string()
+            .contains("matches no field of any record")
+    );
+}
+
+#[test]
+fn a_broken_or_huge_first_record_costs_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = "{\"id\": \"g\", \"messages\": [{\"role\": \"user\", \"content\": \"hello\"}]}";
+    let broken = dir.path().join("broken.jsonl");
+    std::fs::write(&broken, format!("{{\"id\": \"b\", \"messa\n{good}\n")).unwrap();
+    let read = read_paths(&[broken], &IngestOptions::default());
+    assert_eq!(
+        (read.report.totals.accepted, read.report.totals.rejected),
+        (1, 1)
+    );
+    assert_eq!(read.rejections[0].location.line, Some(1));
+    // A first record of 1.5 MiB: longer than the bytes sniffed for the format.
+    let huge = dir.path().join("huge.jsonl");
+    let words = "lorem ipsum ".repeat(130_000);
+    let first = format!(
+        "{{\"id\": \"h\", \"messages\": [{{\"role\": \"user\", \"content\": \"{words}\"}}]}}"
+    );
+    std::fs::write(&huge, format!("{first}\n{good}\n")).unwrap();
+    let read = read_paths(&[huge], &IngestOptions::default());
+    assert_eq!(read.report.totals.accepted, 2, "{:?}", read.rejections);
+    assert_eq!(
+        read.report.files[0].format,
+        Some(chorus_ingest::Format::Openai)
+    );
+}
+
+#[test]
+fn utf16_is_decoded_and_latin1_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "text,category\nWo ist meine Überweisung?,transfer\n¿Dónde está mi tarjeta?,card\n";
+    let mut bytes = vec![0xff, 0xfe];
+    for unit in text.encode_utf16() {
+        bytes.extend(unit.to_le_bytes());
+    }
+    let utf16 = dir.path().join("windows-export.csv");
+    std::fs::write(&utf16, bytes).unwrap();
+    let read = read_paths(&[utf16], &IngestOptions::default());
+    assert_eq!(read.report.totals.accepted, 2, "{:?}", read.rejections);
+    assert_eq!(read.report.files[0].encoding.as_deref(), Some("utf-16le"));
+    assert_eq!(
+        read.conversations[0].messages[0].rendered_text(),
+        "Wo ist meine Überweisung?"
+    );
+    let latin1 = dir.path().join("latin1.jsonl");
+    std::fs::write(&latin1, b"{\"text\": \"caf\xe9 cr\xe8me\"}\n").unwrap();
+    let read = read_paths(&[latin1], &IngestOptions::default());
+    assert!(
+        read.rejections[0].detail.contains("Latin-1"),
+        "{:?}",
+        read.rejections
+    );
 }

@@ -44,6 +44,9 @@ pub(crate) fn read_in_batches(
         progress,
         consume,
     )?;
+    if let Some(unmatched) = report.unmatched_fields.first() {
+        return Err(PipelineError::FieldNotFound(unmatched.to_string()));
+    }
     let records = report.totals.records_read;
     let stage = StageReport {
         name: "ingest".into(),
@@ -58,15 +61,9 @@ pub(crate) fn read_in_batches(
     Ok(Ingested { report, stage })
 }
 
-/// Total raw bytes when every input is a file whose size is known; standard input has none.
+/// Total raw bytes when every input is a file whose size is known.
 fn total_bytes(inputs: &[Input]) -> Option<u64> {
-    inputs
-        .iter()
-        .map(|input| match input {
-            Input::Path(path) => std::fs::metadata(path).ok().map(|m| m.len()),
-            Input::Stdin => None,
-        })
-        .sum()
+    inputs.iter().map(Input::file_bytes).sum()
 }
 
 fn read_on_a_thread(

@@ -504,6 +504,19 @@ impl Config {
         if self.ingest.max_message_chars == 0 {
             return Err("ingest.max_message_chars must be at least 1".into());
         }
+        const ROLES: [&str; 4] = ["user", "assistant", "system", "tool"];
+        if let Some((name, role)) = self
+            .ingest
+            .fields
+            .role_values
+            .iter()
+            .find(|(_, role)| !ROLES.contains(&role.to_ascii_lowercase().as_str()))
+        {
+            return Err(format!(
+                "ingest.fields.role_values: {name} = {role:?} is not one of {}",
+                ROLES.join(", ")
+            ));
+        }
         if self.cluster.k == Some(0) {
             return Err(
                 "cluster.k must be at least 1 (leave it out to choose from the data)".into(),

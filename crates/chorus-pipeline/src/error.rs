@@ -4,6 +4,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PipelineError {
+    /// A field named by a flag or config key is in no record (a typo, or the wrong file).
+    #[error("{0}")]
+    FieldNotFound(String),
     /// The run store failed.
     #[error(transparent)]
     Store(#[from] chorus_store::StoreError),

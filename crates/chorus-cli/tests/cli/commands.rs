@@ -45,8 +45,16 @@ fn inspect_reads_stdin_and_folders() {
 
     let output = run_ok(&["inspect", &fixture(""), "--json"]);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(report["inputs"].as_array().unwrap().len(), 8);
+    // Every fixture of every layout (the folder holds an export, whose folder reads only its
+    // conversations.json), none rejected.
+    assert_eq!(report["inputs"].as_array().unwrap().len(), 14);
     assert_eq!(report["ingest"]["rejected"], 0);
+    // The script that wrote the Parquet fixtures is named as skipped, not passed over.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("skipped") && stderr.contains("make_parquet.py: not a data file"),
+        "{stderr}"
+    );
 }
 
 #[test]

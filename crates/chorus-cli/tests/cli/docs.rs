@@ -57,3 +57,43 @@ fn configuration_reference_matches_the_default() {
     );
     check("configuration.md", text);
 }
+
+/// The README's first command, taken from the README itself and run as written (from a folder
+/// that has the repository's `examples/`): it must show a tree of named clusters.
+#[test]
+fn readme_quick_start_runs_as_written() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let prefix = "cargo run --release -p chorus-cli -- ";
+    let line = readme
+        .lines()
+        .find(|line| line.starts_with(prefix))
+        .expect("the Quick start runs chorus through cargo");
+    let command = line[prefix.len()..].split('#').next().unwrap();
+    let args: Vec<&str> = command.split_whitespace().collect();
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(root.join("examples"), dir.path().join("examples")).unwrap();
+    let output = chorus()
+        .args(&args)
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{command}: {stderr}");
+    let out = args[args.iter().position(|a| *a == "-o").unwrap() + 1];
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join(out).join("report.json")).unwrap())
+            .unwrap();
+    let top = report["tree"]["children"].as_array().unwrap();
+    assert!(top.len() >= 3, "{command} published {} clusters", top.len());
+    assert!(
+        top.iter()
+            .all(|node| node["name"].as_str().is_some_and(|n| !n.is_empty()))
+    );
+    assert!(
+        !stderr.contains("--distinct-unknown-users"),
+        "no hint for a flag given: {stderr}"
+    );
+    assert!(dir.path().join(out).join("index.html").exists());
+}
