@@ -137,6 +137,14 @@ pub(crate) fn print_ingest_summary(summary: &IngestTotals, files: &[FileReport])
             count(summary.empty_messages_removed)
         );
     }
+    if summary.times_before_2000 > 0 {
+        println!(
+            "  warning: {} conversations are dated before 2000; is the time field a time, and \
+             in the unit read (numbers below 1e11 are Unix seconds, then milliseconds, then \
+             microseconds)?",
+            count(summary.times_before_2000)
+        );
+    }
     if summary.ids_namespaced > 0 {
         println!(
             "  {} ids an earlier file used for other conversations kept as FILE/ID",

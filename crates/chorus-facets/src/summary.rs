@@ -184,12 +184,26 @@ pub fn parse_facet_answer(
     instructions: &Instructions,
 ) -> Result<FacetValue, String> {
     let value = parse_reply(facet, reply)?;
-    if let FacetValue::Text(text) = &value
-        && let Some(problem) = unusable_answer(text, instructions, rendered)
-    {
-        return Err(format!("the answer is unusable: {problem}"));
+    if let FacetValue::Text(text) = &value {
+        let problem = unusable_answer(text, instructions, rendered)
+            .or_else(|| restates_the_opening(text, &facet.prefill));
+        if let Some(problem) = problem {
+            return Err(format!("the answer is unusable: {problem}"));
+        }
     }
     Ok(value)
+}
+
+/// An answer made only of the words of its own opening ("The user's request is to") says
+/// nothing: weak models restate the prefill and stop.
+fn restates_the_opening(text: &str, prefill: &str) -> Option<String> {
+    let opening: std::collections::HashSet<String> =
+        chorus_text::words(prefill).into_iter().collect();
+    let answer = chorus_text::words(text);
+    answer
+        .iter()
+        .all(|word| opening.contains(word))
+        .then(|| "it only restates the answer's opening".to_string())
 }
 
 /// A request again, told what was wrong with the earlier reply (the one retry).
@@ -412,6 +426,10 @@ mod tests {
             " write to my neighbour John Smith at 4 Oak Lane about the broken fence</answer>",
             " User: please write a letter</answer>",
             " leave out every name, place, contact detail and identifying specific</answer>",
+            // What SmolLM2 wrote against a real llama.cpp server: the opening restated, and a
+            // template's tag.
+            "The user's request is to</answer>",
+            "<response>The user's request is to</answer>",
         ] {
             assert!(
                 parse_facet_answer(&facet, bad, rendered, &instructions).is_err(),

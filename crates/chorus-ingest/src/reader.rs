@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, BufRead, Cursor, Read};
 
+use chrono::Datelike;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -182,6 +183,9 @@ pub struct IngestTotals {
     pub blank_lines: u64,
     /// Conversations whose id an earlier file used for other content, kept as `FILE/ID`.
     pub ids_namespaced: u64,
+    /// Accepted conversations dated before 2000: almost always a time field read in the wrong
+    /// unit (small integers taken as Unix seconds), or not a time at all.
+    pub times_before_2000: u64,
 }
 
 /// Receives what reading yields.
@@ -243,6 +247,9 @@ struct ReadState<'a> {
 }
 
 const PROGRESS_EVERY_RECORDS: u64 = 256;
+
+/// Chat logs begin long after this year; earlier times are counted as implausible.
+const PLAUSIBLE_FROM_YEAR: i32 = 2000;
 
 struct FileContext {
     source: String,
@@ -574,6 +581,12 @@ impl ReadState<'_> {
         })?;
         self.report.totals.empty_messages_removed += adjustments.empty_messages_removed;
         self.report.totals.messages_truncated += adjustments.messages_truncated;
+        if conversation
+            .created_at
+            .is_some_and(|time| time.year() < PLAUSIBLE_FROM_YEAR)
+        {
+            self.report.totals.times_before_2000 += 1;
+        }
         Ok(conversation)
     }
 

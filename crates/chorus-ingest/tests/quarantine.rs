@@ -457,3 +457,26 @@ fn utf16_is_decoded_and_latin1_is_named() {
         read.rejections
     );
 }
+
+#[test]
+fn times_before_2000_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("turns.jsonl");
+    // A turn counter taken for the time: 1, 2, 3 seconds after 1970.
+    let lines: Vec<String> = (1..=3)
+        .map(|turn| {
+            format!(r#"{{"id": "t{turn}", "turn": {turn}, "messages": [{{"role": "user", "content": "hi {turn}"}}]}}"#)
+        })
+        .collect();
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let options = IngestOptions {
+        fields: chorus_ingest::FieldNames {
+            time: Some("turn".into()),
+            ..chorus_ingest::FieldNames::default()
+        },
+        ..IngestOptions::default()
+    };
+    let read = read_paths(&[path], &options);
+    assert_eq!(read.report.totals.accepted, 3);
+    assert_eq!(read.report.totals.times_before_2000, 3);
+}

@@ -66,6 +66,13 @@ static PROMPT_MARKUP: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|e| panic!("prompt markup pattern: {e}"))
 });
 
+/// A tag the answer opens with (`<response>`, `</s>`): a model's template leaking, never the
+/// start of a description.
+static OPENING_TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*</?[A-Za-z_|][A-Za-z0-9_|-]*[^<>]{0,40}>")
+        .unwrap_or_else(|e| panic!("opening tag pattern: {e}"))
+});
+
 static ROLE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(^|[\s>\]])(user|human|assistant|system|ai|gpt|bot)\s*:")
         .unwrap_or_else(|e| panic!("role pattern: {e}"))
@@ -96,7 +103,8 @@ pub fn unusable_reply(text: &str, instructions: &Instructions) -> Option<String>
 /// it holds the prompts' own tags or a link, quotes a turn, repeats the `instructions`, or is
 /// mostly a copy of the `conversation` it should describe (more than half of its runs of
 /// [`COPIED_RUN_WORDS`] words are in it). Other markup may be what the conversation was about
-/// ("center a `<div>`"), so it is allowed here, unlike in a published name.
+/// ("center a `<div>`"), so it is allowed inside the answer, unlike in a published name, but
+/// not as its opening (`<response>…`).
 pub fn unusable_answer(
     text: &str,
     instructions: &Instructions,
@@ -106,6 +114,12 @@ pub fn unusable_answer(
         return Some(format!(
             "it holds the prompt's markup or a link ({:?})",
             found.as_str()
+        ));
+    }
+    if let Some(found) = OPENING_TAG.find(text) {
+        return Some(format!(
+            "it opens with markup ({:?})",
+            found.as_str().trim()
         ));
     }
     if let Some(problem) = echoed(text, instructions) {
@@ -183,6 +197,10 @@ mod tests {
             "What is the user's overall request for the assistant in this conversation?",
         ]);
         let conversation = "<conversation>\nUser: my landlord Mr Peter Gray at 12 Elm Road keeps the deposit and will not answer my letters\n</conversation>";
+        assert!(
+            unusable_answer("<response>The user's request is to", &prompt, conversation)
+                .is_some_and(|why| why.contains("opens with markup"))
+        );
         assert_eq!(
             unusable_answer(
                 "Help centering a <div> element with CSS.",
