@@ -124,11 +124,7 @@ fn first_non_space(bytes: &[u8]) -> Option<u8> {
 }
 
 fn first_line(prefix: &[u8]) -> &[u8] {
-    let start = prefix
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(0);
-    let rest = &prefix[start..];
+    let rest = prefix.trim_ascii_start();
     let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
     &rest[..end]
 }
@@ -141,11 +137,7 @@ const LINES_SNIFFED: usize = 16;
 /// count), or when an object opens the file and no line ends within the sniffed bytes (a first
 /// record longer than them); otherwise one document, as always when the file opens an array.
 fn json_container(prefix: &[u8]) -> Container {
-    let start = prefix
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(0);
-    let body = &prefix[start..];
+    let body = prefix.trim_ascii_start();
     // A line shaped like one object (its text may still be bad: that costs the line only).
     let whole_object = |line: &[u8]| line.first() == Some(&b'{') && line.last() == Some(&b'}');
     let complete = body.contains(&b'\n');
@@ -182,14 +174,8 @@ fn sniffed_records(prefix: &[u8], container: Container) -> Vec<Value> {
             .filter_map(|line| serde_json::from_slice::<Value>(line.trim_ascii()).ok())
             .collect(),
         _ => {
-            let Some(start) = prefix.iter().position(|b| !b.is_ascii_whitespace()) else {
-                return Vec::new();
-            };
-            let body = if prefix[start] == b'[' {
-                &prefix[start + 1..]
-            } else {
-                &prefix[start..]
-            };
+            let start = prefix.trim_ascii_start();
+            let body = start.strip_prefix(b"[").unwrap_or(start);
             serde_json::Deserializer::from_slice(body)
                 .into_iter::<Value>()
                 .next()

@@ -184,14 +184,24 @@ fn turn_starts(text: &str, boundary: Boundary) -> Vec<usize> {
     starts
 }
 
-fn split_tagged(text: &str, style: &Tagged) -> Result<Vec<Message>, MapError> {
-    let mut chunks = text.split(style.open);
+/// The text before the first `open`, as a system turn when it holds words, and the chunks
+/// each `open` starts.
+fn preamble_and_turns<'t>(
+    text: &'t str,
+    open: &'t str,
+) -> (Vec<Message>, std::str::Split<'t, &'t str>) {
+    let mut chunks = text.split(open);
     let mut messages = Vec::new();
     push_turn(
         &mut messages,
         Role::System,
         chunks.next().unwrap_or_default(),
     );
+    (messages, chunks)
+}
+
+fn split_tagged(text: &str, style: &Tagged) -> Result<Vec<Message>, MapError> {
+    let (mut messages, chunks) = preamble_and_turns(text, style.open);
     for chunk in chunks {
         let (name, rest) = chunk.split_once(style.header_end).unwrap_or((chunk, ""));
         let body = rest.split(style.close).next().unwrap_or_default();
@@ -218,13 +228,7 @@ fn split_tagged(text: &str, style: &Tagged) -> Result<Vec<Message>, MapError> {
 
 /// `<s>[INST] <<SYS>>\nsystem\n<</SYS>>\n\nquestion [/INST] answer </s><s>[INST] ...`
 fn split_llama2(text: &str) -> Vec<Message> {
-    let mut chunks = text.split("[INST]");
-    let mut messages = Vec::new();
-    push_turn(
-        &mut messages,
-        Role::System,
-        chunks.next().unwrap_or_default(),
-    );
+    let (mut messages, chunks) = preamble_and_turns(text, "[INST]");
     for chunk in chunks {
         let (question, answer) = chunk.split_once("[/INST]").unwrap_or((chunk, ""));
         let question = match question.split_once("<<SYS>>") {
