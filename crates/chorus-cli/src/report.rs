@@ -5,6 +5,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use chorus_report::{REPORT_SCHEMA_VERSION, Report};
+
 use crate::Finished;
 use crate::args::{ReportArgs, ServeArgs};
 
@@ -12,7 +14,8 @@ pub(crate) fn report(args: ReportArgs) -> anyhow::Result<Finished> {
     let report = read_report(&args.run_dir)?;
     let page = args.run_dir.join(chorus_pipeline::PAGE_FILE);
     let partial = page.with_extension("html.partial");
-    std::fs::write(&partial, chorus_page::render(&report.to_string()))
+    let html = chorus_page::render(&report).context("cannot encode the report for the page")?;
+    std::fs::write(&partial, html)
         .with_context(|| format!("cannot write {}", partial.display()))?;
     std::fs::rename(&partial, &page)
         .with_context(|| format!("cannot move the page to {}", page.display()))?;
@@ -43,8 +46,8 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<Finished> {
     Ok(Finished::Clean)
 }
 
-/// A finished run's report.json, checked to be a chorus report.
-fn read_report(run_dir: &Path) -> anyhow::Result<serde_json::Value> {
+/// A finished run's report.json, read as the report schema of this version.
+fn read_report(run_dir: &Path) -> anyhow::Result<Report> {
     let source = run_dir.join("report.json");
     let text = std::fs::read_to_string(&source).with_context(|| {
         format!(
@@ -53,12 +56,26 @@ fn read_report(run_dir: &Path) -> anyhow::Result<serde_json::Value> {
             run_dir.display()
         )
     })?;
-    let report: serde_json::Value =
+    let value: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", source.display()))?;
     anyhow::ensure!(
-        report.get("tree").is_some(),
+        value.get("tree").is_some(),
         "{} has no cluster tree; it is not a chorus report",
         source.display()
     );
-    Ok(report)
+    let version = value
+        .get("schema_version")
+        .and_then(serde_json::Value::as_u64);
+    anyhow::ensure!(
+        version == Some(u64::from(REPORT_SCHEMA_VERSION)),
+        "{} has report schema version {}, and this chorus reads version {REPORT_SCHEMA_VERSION}; run `chorus run` again to write it anew",
+        source.display(),
+        version.map_or_else(|| "none".to_string(), |v| v.to_string())
+    );
+    serde_json::from_value(value).with_context(|| {
+        format!(
+            "{} does not match the report schema (docs/outputs.md); run `chorus run` again to write it anew",
+            source.display()
+        )
+    })
 }

@@ -2,6 +2,8 @@
 //! form of the answer per kind, the conversation kept as data), and the parsers of the kinds
 //! only custom facets have.
 
+use serde::{Deserialize, Serialize};
+
 use crate::facet::{FacetKind, SummaryFacet};
 
 /// The frame around an operator's question, one part per kind of answer.
@@ -61,6 +63,120 @@ pub fn custom_facet(
 
 /// The allowed value the answer names (ignoring case and punctuation; the answer may say more
 /// around it if it names exactly one value).
+/// The kind of answer a custom facet takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomKind {
+    /// Two sentences of free text.
+    Text,
+    /// One of `values`.
+    Categorical,
+    /// A number from `min` to `max`.
+    Number,
+    /// Yes or no.
+    YesNo,
+}
+
+/// One custom facet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomFacetConfig {
+    /// Its name in reports (letters, digits and `_`).
+    pub name: String,
+    /// What the model is asked about each conversation.
+    pub question: String,
+    /// The kind of answer.
+    pub kind: CustomKind,
+    /// Categorical: the allowed values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    /// Number: the lowest allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Number: the highest allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Text the answer is made to start with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefill: Option<String>,
+    /// Text facets: cluster on this answer instead of the `request` summary.
+    #[serde(default)]
+    pub cluster: bool,
+}
+
+/// Facet names the built-in and computed facets already use.
+const RESERVED_FACET_NAMES: [&str; 8] = [
+    "request",
+    "task",
+    "language",
+    "concern",
+    "model_language",
+    "turns",
+    "day",
+    "week",
+];
+
+impl CustomFacetConfig {
+    /// The facet as the model is asked it.
+    pub fn facet(&self) -> SummaryFacet {
+        let kind = match self.kind {
+            CustomKind::Text => FacetKind::Text,
+            CustomKind::Categorical => FacetKind::Categorical(self.values.clone()),
+            CustomKind::Number => FacetKind::Number {
+                min: self.min.unwrap_or(0.0),
+                max: self.max.unwrap_or(0.0),
+            },
+            CustomKind::YesNo => FacetKind::YesNo,
+        };
+        custom_facet(&self.name, &self.question, kind, self.prefill.as_deref())
+    }
+
+    /// Checks the definition; the message names the facet and the fix.
+    pub fn validate(&self) -> Result<(), String> {
+        let name = &self.name;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!(
+                "facets.custom name {name:?} must be letters, digits and _ only"
+            ));
+        }
+        if RESERVED_FACET_NAMES.contains(&name.as_str()) {
+            return Err(format!(
+                "facets.custom name {name:?} is a built-in facet; choose another name"
+            ));
+        }
+        if self.question.trim().is_empty() {
+            return Err(format!("facets.custom {name}: the question is empty"));
+        }
+        match self.kind {
+            CustomKind::Categorical => {
+                let mut values = self.values.clone();
+                values.sort();
+                values.dedup();
+                if values.len() < 2 || values.len() != self.values.len() {
+                    return Err(format!(
+                        "facets.custom {name}: a categorical facet needs at least two distinct values (values = [\"a\", \"b\"])"
+                    ));
+                }
+            }
+            CustomKind::Number => match (self.min, self.max) {
+                (Some(min), Some(max)) if min < max => {}
+                _ => {
+                    return Err(format!(
+                        "facets.custom {name}: a number facet needs min and max, min below max"
+                    ));
+                }
+            },
+            CustomKind::Text | CustomKind::YesNo => {}
+        }
+        if self.cluster && self.kind != CustomKind::Text {
+            return Err(format!(
+                "facets.custom {name}: only a text facet can be clustered on"
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

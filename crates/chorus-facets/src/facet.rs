@@ -1,6 +1,8 @@
 //! What a facet is, and how a model's answer to one is parsed and validated: shared by the
 //! built-in facets and the ones an operator defines.
 
+use std::collections::BTreeMap;
+
 /// What kind of value a facet has.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FacetKind {
@@ -227,5 +229,40 @@ fn parse_yes_no(text: &str) -> Result<FacetValue, String> {
         "yes" => Ok(FacetValue::YesNo(true)),
         "no" => Ok(FacetValue::YesNo(false)),
         _ => Err(format!("{text:?} is neither yes nor no")),
+    }
+}
+
+/// The facets of one conversation.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SummaryFacets {
+    /// Facet → its answer.
+    pub values: BTreeMap<String, FacetValue>,
+    /// Facet → why it has no value.
+    pub missing: BTreeMap<String, String>,
+}
+
+impl SummaryFacets {
+    /// A text facet's answer.
+    pub fn text(&self, facet: &str) -> Option<&str> {
+        match self.values.get(facet) {
+            Some(FacetValue::Text(text)) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// A scale facet's answer.
+    pub fn scale(&self, facet: &str) -> Option<u8> {
+        match self.values.get(facet) {
+            Some(FacetValue::Scale(value)) => Some(*value),
+            _ => None,
+        }
+    }
+
+    /// A language facet's answer (none when missing).
+    pub fn languages(&self, facet: &str) -> &[String] {
+        match self.values.get(facet) {
+            Some(FacetValue::Languages(names)) => names,
+            _ => &[],
+        }
     }
 }

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use chorus_models::{ChatMessage, ChatRequest, estimate_tokens};
 use chorus_text::{Instructions, unusable_answer, unusable_reply};
 
-pub use crate::facet::{FacetKind, FacetValue, SummaryFacet, parse_reply};
+pub use crate::facet::{FacetKind, FacetValue, SummaryFacet, SummaryFacets, parse_reply};
 use chorus_types::{Conversation, Role};
 
 /// Shared instructions: the conversation is data, identifying details stay out.

@@ -4,6 +4,8 @@
 //! as text, never as markup.
 #![warn(missing_docs)]
 
+use chorus_report::Report;
+
 /// The page, with `<!--POLICY-->` where its content security policy goes and `<!--REPORT-->`
 /// where the data goes.
 const TEMPLATE: &str = include_str!("../assets/explorer.html");
@@ -17,12 +19,17 @@ const EMBEDDED_POLICY: &str =
 /// nothing else.
 pub const SERVED_POLICY: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'";
 
-/// The page for a report (the JSON text of `report.json`), with the data embedded.
+/// The page for a report, with the data embedded.
 ///
-/// The JSON sits in a `<script type="application/json">` element; every `<`, `>` and `&` in it is
-/// written as a JSON escape, so no text in the data can close that element or open another,
-/// whatever it contains.
-pub fn render(report_json: &str) -> String {
+/// The report's JSON sits in a `<script type="application/json">` element; every `<`, `>` and
+/// `&` in it is written as a JSON escape, so no text in the data can close that element or open
+/// another, whatever it contains.
+pub fn render(report: &Report) -> Result<String, serde_json::Error> {
+    Ok(render_json(&serde_json::to_string(report)?))
+}
+
+/// [`render`] for the JSON text of a report.
+fn render_json(report_json: &str) -> String {
     let data = format!(
         "<script id=\"report-data\" type=\"application/json\">{}</script>",
         escape_for_script(report_json)
@@ -64,7 +71,7 @@ mod tests {
     #[test]
     fn data_cannot_close_its_script_element() {
         let report = r#"{"name": "</script><script>alert(1)</script>", "d": "\"><img src=x onerror=alert(2)> & co"}"#;
-        let page = render(report);
+        let page = render_json(report);
         assert_eq!(page.matches("<script id=\"report-data\"").count(), 1);
         let start = page.find("<script id=\"report-data\"").unwrap();
         let end = start + page[start..].find("</script>").unwrap();
@@ -77,7 +84,7 @@ mod tests {
 
     #[test]
     fn the_page_is_self_contained() {
-        let page = render("{}");
+        let page = render(&Report::default()).unwrap();
         // The policy forbids every request, whatever a later edit adds.
         assert!(page.contains(&format!("content=\"{EMBEDDED_POLICY}\"")));
         assert!(!page.contains("connect-src"));

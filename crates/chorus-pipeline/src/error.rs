@@ -86,15 +86,19 @@ pub enum PipelineError {
     },
 }
 
-impl PipelineError {
-    /// The error of a numeric step (k-means, the tree, the map…) that could not run, named
-    /// after the run's stage.
-    pub(crate) fn numeric_step(
-        stage: &'static str,
-    ) -> impl FnOnce(chorus_cluster::ClusterError) -> PipelineError {
-        move |error| PipelineError::Cluster {
-            stage: stage.into(),
-            message: error.to_string(),
+impl From<chorus_analysis::AnalysisError> for PipelineError {
+    /// A model step's error comes back as the run's own error it was; the rest keep their
+    /// kind.
+    fn from(error: chorus_analysis::AnalysisError) -> Self {
+        use chorus_analysis::AnalysisError;
+        match error {
+            AnalysisError::Cluster { stage, message } => PipelineError::Cluster { stage, message },
+            AnalysisError::Write { path, source } => PipelineError::Write { path, source },
+            AnalysisError::Model(inner) => match inner.downcast::<PipelineError>() {
+                Ok(own) => *own,
+                Err(other) => PipelineError::Setup(other.to_string()),
+            },
+            other => PipelineError::Setup(other.to_string()),
         }
     }
 }

@@ -6,9 +6,9 @@ use chorus_ingest::Input;
 use chorus_models::{ChatModel, Pricing};
 use chorus_store::Store;
 
-use crate::analysis::level_sizes;
+use chorus_analysis::{NEIGHBOURHOOD_SIZE, level_sizes};
+
 use crate::batches::{Batch, read_in_batches};
-use crate::hierarchy::NEIGHBOURHOOD_SIZE;
 use crate::{Config, FacetEstimate, PipelineError, Progress, default_store_path};
 
 /// Prompt tokens a naming call is expected to take (24 one-to-two-sentence summaries and the

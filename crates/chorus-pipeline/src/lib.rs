@@ -6,14 +6,12 @@
 //! supplies. The library never prints: the CLI renders progress.
 #![warn(missing_docs)]
 
-mod analysis;
 mod batches;
 mod concern;
 mod config;
 mod embed;
 mod error;
 mod estimate;
-mod hierarchy;
 mod inspect;
 mod lock;
 mod manifest;
@@ -25,14 +23,15 @@ mod run;
 mod stage;
 mod stages;
 mod summary;
-mod vectors;
 
-pub use analysis::{OTHER_VALUES, PublishedReport, ReleaseCounts};
+pub use chorus_analysis::{
+    Centering, ClusterConfig, HierarchyConfig, MapConfig, OTHER_VALUES, PrivacyConfig,
+    PublishedReport, ReleaseCounts, UnknownUsers,
+};
+pub use chorus_facets::custom::{CustomFacetConfig, CustomKind};
 pub use chorus_report::{Investigation, Report, ReportNode, escape_markdown};
 pub use config::{
-    Centering, ClusterConfig, Config, CustomFacetConfig, CustomKind, DEFAULT_CONFIG_TOML,
-    EmbedConfig, FacetsConfig, HierarchyConfig, MapConfig, ModelsConfig, PrivacyConfig, RunConfig,
-    StoreConfig, UnknownUsers,
+    Config, DEFAULT_CONFIG_TOML, EmbedConfig, FacetsConfig, ModelsConfig, RunConfig, StoreConfig,
 };
 pub use embed::{EmbedStage, Embedded};
 pub use error::PipelineError;

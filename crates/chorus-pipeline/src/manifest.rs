@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use chorus_ingest::{FileReport, IngestTotals};
 
-use crate::analysis::ReleaseCounts;
+use chorus_analysis::ReleaseCounts;
+
 use crate::readiness::ModelCheck;
 use crate::summary::ModelStageUsage;
 use crate::{Config, StageReport};

@@ -10,16 +10,18 @@ use chorus_store::Store;
 use chorus_text::Redacted;
 use chorus_types::Conversation;
 
-use crate::analysis::PublishedReport;
-use crate::analysis::{Analysis, Collected, Mode, Observation, analyse, keyword_text};
+use chorus_analysis::{
+    Analysis, Collected, Mode, Models as AnalysisSteps, Observation, Plan, PublishedReport, Steps,
+    VectorFile, analyse, keyword_text,
+};
+
 use crate::batches::{Batch, read_in_batches};
 use crate::concern::ConcernScorer;
 use crate::lock::OutputLock;
 use crate::output::{OutputFile, write_file, write_json};
 use crate::readiness::check_models;
 use crate::stage::StageRunner;
-use crate::summary::ModelCaller;
-use crate::vectors::VectorFile;
+use crate::summary::{AnalysisModels, ModelCaller};
 use crate::{Config, EmbedStage, Embedded, PipelineError, ProfileStage, Progress, RunManifest};
 use chorus_report::render_markdown;
 
@@ -104,12 +106,8 @@ pub fn run(
     let embed_stage = models.embedder.map(EmbedStage::new).transpose()?;
     // Summary mode when a chat model is given: it answers facets and names clusters, at the
     // configured prices. Otherwise the local namer, if any, names keyword clusters for free.
-    let mode = if models.chat.is_some() {
-        Mode::Summary
-    } else {
-        Mode::Keyword
-    };
-    let summary_mode = mode == Mode::Summary;
+    let plan = plan(config, &models, embed_stage.is_some());
+    let summary_mode = plan.steps.mode == Mode::Summary;
     if !summary_mode && config.facets.needs_chat_model() {
         return Err(PipelineError::Setup(
             "facets.screener and facets.custom are questions for the chat model, and none is configured: add [models] chat = {...} to chorus.toml, or remove them to run in keyword mode".into(),
@@ -142,17 +140,7 @@ pub fn run(
         Some(_) => VectorFile::create(&out_dir.join(VECTORS_FILE))?,
         None => VectorFile::default(),
     };
-    let mut collected = Collected::new(
-        mode,
-        vectors,
-        if summary_mode {
-            config.facets.custom.clone()
-        } else {
-            Vec::new()
-        },
-        config.privacy.investigation,
-        naming_model.is_some(),
-    );
+    let mut collected = Collected::new(&plan, vectors);
     let ingested = read_in_batches(inputs, config, progress, &mut |batch| {
         match batch {
             Batch::Conversations(conversations) => {
@@ -189,7 +177,8 @@ pub fn run(
     let report = match &embed_stage {
         Some(stage) => {
             if !summary_mode {
-                collected.score_concern(&ConcernScorer::new(stage)?);
+                let scorer = ConcernScorer::new(stage)?;
+                collected.score_concern(|vector| scorer.level(vector));
             }
             collected.center(config.cluster.center)?;
             progress.stage_started("cluster", "conversations", Some(collected.len() as u64));
@@ -199,7 +188,16 @@ pub fn run(
                 paths,
                 coordinates,
                 stage_seconds,
-            } = analyse(&collected, config, caller.as_mut(), Some(stage))?;
+            } = match caller.as_mut() {
+                Some(caller) => {
+                    let mut access = AnalysisModels {
+                        caller,
+                        embedder: stage,
+                    };
+                    analyse(&collected, &plan, AnalysisSteps::new(&mut access))?
+                }
+                None => analyse(&collected, &plan, AnalysisSteps::none())?,
+            };
             release_counts = Some(release);
             for (name, seconds) in stage_seconds {
                 let stage = crate::StageReport {
@@ -258,6 +256,34 @@ pub fn run(
     })
 }
 
+/// The steps after embedding, decided once: the mode and namer from the models the run has
+/// (a namer only counts with an embedder, which every model step needs), the settings from
+/// `config`.
+fn plan(config: &Config, models: &Models<'_>, embeds: bool) -> Plan {
+    let steps = Steps::decide(
+        models.chat.is_some(),
+        models.keyword_namer.is_some() && embeds,
+    );
+    Plan {
+        steps,
+        seed: config.run.seed,
+        cluster: config.cluster.clone(),
+        hierarchy: config.hierarchy.clone(),
+        map: config.map.clone(),
+        privacy: config.privacy.clone(),
+        label_field: config.ingest.fields.label.clone(),
+        embed_model: config
+            .models
+            .embed
+            .as_ref()
+            .map_or_else(|| config.embed.model.clone(), |server| server.model.clone()),
+        custom_facets: match steps.mode {
+            Mode::Summary => config.facets.custom.clone(),
+            Mode::Keyword => Vec::new(),
+        },
+    }
+}
+
 /// The files written for analysts: report.json, report.md and the explorer page, all from what
 /// the release door let out.
 fn write_analyst_files(out_dir: &Path, report: &PublishedReport) -> Result<(), PipelineError> {
@@ -266,14 +292,11 @@ fn write_analyst_files(out_dir: &Path, report: &PublishedReport) -> Result<(), P
         &out_dir.join(REPORT_MD_FILE),
         render_markdown(report).as_bytes(),
     )?;
-    let compact = serde_json::to_string(report).map_err(|error| PipelineError::Output {
+    let page = chorus_page::render(report).map_err(|error| PipelineError::Output {
         path: out_dir.join(PAGE_FILE),
         message: error.to_string(),
     })?;
-    write_file(
-        &out_dir.join(PAGE_FILE),
-        chorus_page::render(&compact).as_bytes(),
-    )
+    write_file(&out_dir.join(PAGE_FILE), page.as_bytes())
 }
 
 /// What summary mode asks of each conversation.

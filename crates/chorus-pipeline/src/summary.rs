@@ -6,54 +6,23 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use chorus_analysis::{AnalysisError, ModelAccess, ReplyCheck};
 use chorus_facets::summary::{
-    CONVERSATION_TOKEN_BUDGET, ClusterName, FacetValue, NAMING_PROMPT_VERSION, SummaryFacet,
-    facet_instructions, facet_request, name_keywords_request, parse_cluster_name,
-    parse_facet_answer, parse_keyword_name, parse_reply, render_conversation, with_problem,
+    CONVERSATION_TOKEN_BUDGET, FacetValue, SummaryFacet, SummaryFacets, facet_instructions,
+    facet_request, parse_facet_answer, parse_reply, render_conversation, with_problem,
 };
 use chorus_models::{ChatModel, ChatRequest, Pricing, UsageTotals, estimate_tokens};
 use chorus_store::Store;
 use chorus_types::Conversation;
 
 use crate::embed::model_runtime;
-use crate::{ChatOutcome, PipelineError, complete_all};
+use crate::{ChatOutcome, EmbedStage, Embedded, PipelineError, complete_all};
 
 /// Bump when what the facet stage asks changes. Replies are stored as they came and parsed on
 /// every run, so a stricter parser needs no bump (and re-pays nothing).
 const FACET_STAGE_VERSION: u32 = 1;
 /// How the reason of a value missing for an unusable reply begins.
 const UNUSABLE: &str = "unusable after one retry";
-
-/// The facets of one conversation.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub(crate) struct SummaryFacets {
-    pub values: BTreeMap<String, FacetValue>,
-    /// Facet → why it has no value.
-    pub missing: BTreeMap<String, String>,
-}
-
-impl SummaryFacets {
-    pub(crate) fn text(&self, facet: &str) -> Option<&str> {
-        match self.values.get(facet) {
-            Some(FacetValue::Text(text)) => Some(text),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn scale(&self, facet: &str) -> Option<u8> {
-        match self.values.get(facet) {
-            Some(FacetValue::Scale(value)) => Some(*value),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn languages(&self, facet: &str) -> &[String] {
-        match self.values.get(facet) {
-            Some(FacetValue::Languages(names)) => names,
-            _ => &[],
-        }
-    }
-}
 
 fn is_zero(count: &u64) -> bool {
     *count == 0
@@ -183,12 +152,27 @@ impl<'a> ModelCaller<'a> {
         requests: &[ChatRequest],
         parse: impl Fn(usize, &str) -> Result<T, String>,
     ) -> Result<Vec<Result<T, String>>, PipelineError> {
+        self.ask_checked(stage, version, requests, true, parse)
+    }
+
+    /// [`Self::ask`], with the retry of a reply that does not parse only when `retry`.
+    fn ask_checked<T>(
+        &mut self,
+        stage: &'static str,
+        version: u32,
+        requests: &[ChatRequest],
+        retry: bool,
+        parse: impl Fn(usize, &str) -> Result<T, String>,
+    ) -> Result<Vec<Result<T, String>>, PipelineError> {
         let outcomes = self.call(stage, version, requests)?;
         let mut results = Vec::with_capacity(requests.len());
         let mut retry_at = Vec::new();
         let mut retries = Vec::new();
         for (index, outcome) in outcomes.into_iter().enumerate() {
             results.push(match outcome {
+                ChatOutcome::Reply(reply) if !retry => {
+                    parse(index, &reply.text).map_err(|problem| format!("{UNUSABLE}: {problem}"))
+                }
                 ChatOutcome::Reply(reply) => parse(index, &reply.text).inspect_err(|problem| {
                     retries.push(with_problem(requests[index].clone(), problem));
                     retry_at.push(index);
@@ -278,46 +262,47 @@ impl<'a> ModelCaller<'a> {
         Ok(results)
     }
 
-    /// Names for clusters; `None` where the model's reply was unusable after one retry (the
-    /// caller falls back to keywords).
-    pub(crate) fn names(
-        &mut self,
-        requests: &[ChatRequest],
-    ) -> Result<Vec<Option<ClusterName>>, PipelineError> {
-        let names = self.ask("name", NAMING_PROMPT_VERSION, requests, |_, text| {
-            parse_cluster_name(text)
-        })?;
-        Ok(names.into_iter().map(Result::ok).collect())
-    }
-
-    /// Names from keywords alone (keyword mode's local LLM); `None` where the reply was unusable.
-    pub(crate) fn keyword_names(
-        &mut self,
-        keywords: &[Vec<(String, f64)>],
-    ) -> Result<Vec<Option<String>>, PipelineError> {
-        let requests: Vec<ChatRequest> =
-            keywords.iter().map(|k| name_keywords_request(k)).collect();
-        let outcomes = self.call("name", NAMING_PROMPT_VERSION, &requests)?;
-        let mut unusable = 0;
-        let names: Vec<Option<String>> = outcomes
-            .into_iter()
-            .zip(keywords)
-            .map(|(outcome, keywords)| match outcome {
-                ChatOutcome::Reply(reply) => parse_keyword_name(&reply.text, keywords)
-                    .inspect_err(|_| unusable += 1)
-                    .ok(),
-                ChatOutcome::Failed { .. } => None,
-            })
-            .collect();
-        let entry = self.usage.entry("name").or_default();
-        entry.missing += names.iter().filter(|n| n.is_none()).count() as u64;
-        entry.unusable += unusable;
-        Ok(names)
-    }
-
     /// What each stage sent and spent.
     pub(crate) fn usage(&self) -> Vec<ModelStageUsage> {
         self.usage.values().cloned().collect()
+    }
+}
+
+/// The run's chat model (through the store) and embedder, as the analysis's model steps use
+/// them.
+pub(crate) struct AnalysisModels<'c, 'a> {
+    pub caller: &'c mut ModelCaller<'a>,
+    pub embedder: &'c EmbedStage<'a>,
+}
+
+impl ModelAccess for AnalysisModels<'_, '_> {
+    fn ask(
+        &mut self,
+        stage: &'static str,
+        version: u32,
+        requests: &[ChatRequest],
+        retry: bool,
+        check: ReplyCheck<'_>,
+    ) -> Result<Vec<Result<String, String>>, AnalysisError> {
+        self.caller
+            .ask_checked(stage, version, requests, retry, |index, text| {
+                check(index, text).map(|()| text.to_string())
+            })
+            .map_err(|error| AnalysisError::Model(Box::new(error)))
+    }
+
+    fn embed(&mut self, texts: &[String]) -> Result<Vec<Option<Vec<f32>>>, AnalysisError> {
+        let embedded = self
+            .embedder
+            .embed_texts(texts)
+            .map_err(|error| AnalysisError::Model(Box::new(error)))?;
+        Ok(embedded
+            .into_iter()
+            .map(|e| match e {
+                Embedded::Vector(vector) => Some(vector),
+                Embedded::Failed(_) => None,
+            })
+            .collect())
     }
 }
 

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 use chorus_cluster::{Agreement, SweepPoint};
 use chorus_text::Keyword;
 
+mod signals;
+
+pub use signals::{RunTotals, week_label};
+
 /// The `report.json` schema version; bumped on any incompatible change.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 

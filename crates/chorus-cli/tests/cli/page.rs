@@ -110,8 +110,13 @@ fn hostile_report() -> Value {
     root["position"] = Value::Null;
     json!({
         "schema_version": 1, "mode": "summary",
-        "totals": {"conversations": 200, "clustered": 200, "users": 100},
-        "parameters": {"min_users": 5, "min_conversations": 10},
+        "totals": {"conversations": 200, "clustered": 200, "users": 100, "no_user_text": 0,
+                   "not_embedded": 0, "no_summary": 0, "facet_missing": {}},
+        "parameters": {"embed_model": "all-MiniLM-L6-v2", "k": 3, "k_source": "config",
+                       "k_sweep": [], "level_sizes": [3, 1], "min_users": 5,
+                       "min_conversations": 10, "unknown_users": "shared", "seed": 7},
+        "kmeans": {"iterations": 3, "converged": true, "inertia": 1.0},
+        "redactions": {},
         "tree": root,
         "map": {"sampled": 4, "neighbours": 15, "epochs": 200,
                 "points": {"x": [0.1, 0.2, 0.8, 0.9], "y": [0.1, 0.3, 0.7, 0.9], "cluster": ["L0.0", "L0.1", "L0.2", "L0.2"]}}
@@ -477,6 +482,31 @@ fn serve_hands_out_the_page_and_report_on_loopback_only() {
 }
 
 #[test]
+fn report_refuses_a_report_of_another_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let attempt = |report: &str| -> String {
+        std::fs::write(dir.path().join("report.json"), report).unwrap();
+        let output = chorus()
+            .args(["report", &dir.path().display().to_string()])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        assert!(!dir.path().join("index.html").exists());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let stderr = attempt(r#"{"schema_version": 99, "tree": {}}"#);
+    assert!(
+        stderr.contains("schema version 99") && stderr.contains("chorus run"),
+        "{stderr}"
+    );
+    let stderr = attempt(r#"{"schema_version": 1, "tree": {"id": "root"}}"#);
+    assert!(
+        stderr.contains("does not match the report schema"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn serve_refuses_a_folder_without_a_report() {
     let dir = tempfile::tempdir().unwrap();
     let output = chorus()
@@ -543,6 +573,11 @@ fn investigation_mode_carries_excerpts_and_says_so_on_every_screen() {
     let report = std::fs::read_to_string(plain.join("report.json")).unwrap();
     assert!(!report.contains("\"examples\"") && !report.contains("\"investigation\""));
     assert!(!report.contains("please, attempt"));
+    // `chorus report` writes the run's own page again, byte for byte, from the typed report.
+    let page = std::fs::read(plain.join("index.html")).unwrap();
+    std::fs::remove_file(plain.join("index.html")).unwrap();
+    run_ok(&["report", &plain.display().to_string()]);
+    assert_eq!(std::fs::read(plain.join("index.html")).unwrap(), page);
 
     let out = run(
         "investigation",

@@ -18,40 +18,15 @@ use serde::{Deserialize, Serialize};
 
 use chorus_text::{gated_words, word_runs};
 
-use super::TreeBuilder;
-use super::breakdown::{distinct_users, facets};
-use super::draft::{DraftNode, ModelText};
-use super::map::{map_points, position};
-use super::naming::{describe, name_from};
-use super::signals::RunTotals;
-use crate::PrivacyConfig;
-use chorus_report::{MapPoints, Report, ReportNode};
+use chorus_report::{MapPoints, Report, ReportNode, RunTotals};
+
+use crate::breakdown::facets;
+use crate::draft::{DraftNode, ModelText, keyword_description, keyword_name};
+use crate::map::{map_points, position};
+use crate::tree::{ReleasePolicy, TreeBuilder};
 
 /// The name of a node no text can be published for.
 const NEUTRAL_NAME: &str = "Unnamed cluster";
-
-/// The thresholds every published number and word is held to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct ReleasePolicy {
-    pub min_users: usize,
-    pub min_conversations: usize,
-    pub min_cell_users: usize,
-}
-
-impl ReleasePolicy {
-    pub(crate) fn new(privacy: &PrivacyConfig) -> Self {
-        Self {
-            min_users: privacy.min_users,
-            min_conversations: privacy.min_conversations,
-            min_cell_users: privacy.min_cell_users.unwrap_or(privacy.min_users),
-        }
-    }
-
-    /// Whether a node of this size may be published.
-    fn passes(&self, conversations: usize, users: usize) -> bool {
-        conversations >= self.min_conversations && users >= self.min_users
-    }
-}
 
 /// What the release withheld or replaced, by rule, without content (in run.json).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -110,15 +85,6 @@ impl ReleasedTree {
     }
 }
 
-/// Whether a node of the working tree may be published: enough distinct users and
-/// conversations.
-pub(super) fn publishable(node: &DraftNode, builder: &TreeBuilder<'_>) -> bool {
-    builder.policy.passes(
-        node.members.len(),
-        distinct_users(builder.collected, &node.members),
-    )
-}
-
 /// Sends the whole working tree through the door; with `coordinates` (the map), each
 /// published node gets its place.
 pub(crate) fn release(
@@ -128,8 +94,13 @@ pub(crate) fn release(
     counts: &mut ReleaseCounts,
 ) -> ReleasedTree {
     let copied = CopiedRuns::count(&tree, builder);
-    let users = distinct_users(builder.collected, &tree.members);
-    let totals = RunTotals::of(builder.collected, users);
+    let users = builder.collected.distinct_users(&tree.members);
+    let collected = builder.collected;
+    let totals = RunTotals::of(
+        collected.days.iter().flatten().copied(),
+        collected.len(),
+        users,
+    );
     let mut door = Door {
         builder,
         policy: builder.policy,
@@ -172,7 +143,7 @@ impl Door<'_, '_> {
             std::mem::take(&mut draft.children)
                 .into_iter()
                 .map(|child| {
-                    let users = distinct_users(self.builder.collected, &child.members);
+                    let users = self.builder.collected.distinct_users(&child.members);
                     (child, users)
                 })
                 .partition(|(child, users)| self.policy.passes(child.members.len(), *users));
@@ -224,7 +195,7 @@ impl Door<'_, '_> {
                 .collect(),
             ..DraftNode::default()
         };
-        let users = distinct_users(self.builder.collected, &other.members);
+        let users = self.builder.collected.distinct_users(&other.members);
         if !self.policy.passes(other.members.len(), users) {
             self.counts.other_withheld += 1;
             return None;
@@ -302,8 +273,8 @@ impl Door<'_, '_> {
                 self.policy.min_users
             );
         } else {
-            node.name = name_from(&node.keywords);
-            node.description = describe(&node.keywords);
+            node.name = keyword_name(&node.keywords);
+            node.description = keyword_description(&node.keywords);
         }
         node.model_text = ModelText::None;
     }

@@ -9,7 +9,7 @@ use chorus_report::MapPoints;
 const MAP_POINTS_STREAM: u64 = 0x21;
 
 /// The mean position of `members`.
-pub(super) fn position(members: &[usize], coordinates: &[[f32; 2]]) -> Option<[f32; 2]> {
+pub(crate) fn position(members: &[usize], coordinates: &[[f32; 2]]) -> Option<[f32; 2]> {
     if members.is_empty() {
         return None;
     }
@@ -33,7 +33,7 @@ fn round_coordinate(value: f64) -> f32 {
 /// A seeded sample of at most `count` conversations' map positions, each with `owners`' entry
 /// for it: the deepest published node that holds it (an "Other" node for conversations in
 /// unpublished clusters); conversations no published node holds are left out.
-pub(super) fn map_points(
+pub(crate) fn map_points(
     owners: &[Option<String>],
     coordinates: &[[f32; 2]],
     count: usize,

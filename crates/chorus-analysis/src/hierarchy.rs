@@ -18,11 +18,11 @@ use chorus_facets::hierarchy::{
 use chorus_facets::summary::ClusterName;
 use chorus_models::ChatRequest;
 
-use crate::summary::ModelCaller;
-use crate::{EmbedStage, Embedded, PipelineError};
+use crate::models::ask_parsed;
+use crate::{AnalysisError, ModelAccess};
 
 /// Clusters per neighbourhood when proposing parents.
-pub(crate) const NEIGHBOURHOOD_SIZE: usize = 40;
+pub const NEIGHBOURHOOD_SIZE: usize = 40;
 /// Clusters outside a neighbourhood shown with it as contrast.
 const NEARBY_CLUSTERS: usize = 4;
 /// The model stage name of the hierarchy's calls (cache keys, `run.json`).
@@ -41,24 +41,23 @@ pub(crate) struct Grouping {
 pub(crate) fn group_children(
     children: &[ClusterName],
     target: usize,
-    caller: &mut ModelCaller<'_>,
-    embedder: &EmbedStage<'_>,
+    models: &mut dyn ModelAccess,
     seed: u64,
-) -> Result<Grouping, PipelineError> {
+) -> Result<Grouping, AnalysisError> {
     let target = target.clamp(1, children.len().saturating_sub(1).max(1));
     let texts: Vec<String> = children
         .iter()
         .map(|c| format!("{}: {}", c.name, c.description))
         .collect();
-    let vectors = Vectors::embed(embedder, &texts)?;
+    let vectors = Vectors::embed(models, &texts)?;
     let hoods = neighbourhoods(&vectors, seed)?;
-    let proposals = propose(children, &vectors, &hoods, target, caller)?;
-    let parents = match merge(proposals, target, caller, embedder, seed)? {
+    let proposals = propose(children, &vectors, &hoods, target, models)?;
+    let parents = match merge(proposals, target, models, seed)? {
         Some(parents) => parents,
         // No usable proposal anywhere: the parents are the clusters' own k-means groups.
         None => return embedding_groups(children, &vectors, target, seed),
     };
-    let parent_vectors = Vectors::embed(embedder, &parents)?;
+    let parent_vectors = Vectors::embed(models, &parents)?;
     let requests: Vec<(ChatRequest, Vec<usize>)> = children
         .iter()
         .enumerate()
@@ -70,10 +69,17 @@ pub(crate) fn group_children(
         })
         .collect();
     let (calls, orders): (Vec<ChatRequest>, Vec<Vec<usize>>) = requests.into_iter().unzip();
-    let answers = caller.ask(STAGE, HIERARCHY_PROMPT_VERSION, &calls, |index, text| {
-        let shown: Vec<&str> = orders[index].iter().map(|&p| parents[p].as_str()).collect();
-        parse_choice(text, &shown).map(|choice| orders[index][choice])
-    })?;
+    let answers = ask_parsed(
+        models,
+        STAGE,
+        HIERARCHY_PROMPT_VERSION,
+        &calls,
+        true,
+        |index, text| {
+            let shown: Vec<&str> = orders[index].iter().map(|&p| parents[p].as_str()).collect();
+            parse_choice(text, &shown).map(|choice| orders[index][choice])
+        },
+    )?;
     // A child the model would not place (counted as missing in run.json) goes to the nearest
     // parent by embedding.
     let parent_of: Vec<usize> = answers
@@ -94,19 +100,13 @@ struct Vectors {
 }
 
 impl Vectors {
-    fn embed(embedder: &EmbedStage<'_>, texts: &[String]) -> Result<Self, PipelineError> {
-        let embedded = embedder.embed_texts(texts)?;
-        let dim = embedded
-            .iter()
-            .find_map(|e| match e {
-                Embedded::Vector(v) => Some(v.len()),
-                Embedded::Failed(_) => None,
-            })
-            .unwrap_or(1);
+    fn embed(models: &mut dyn ModelAccess, texts: &[String]) -> Result<Self, AnalysisError> {
+        let embedded = models.embed(texts)?;
+        let dim = embedded.iter().flatten().map(Vec::len).next().unwrap_or(1);
         let rows = embedded
             .iter()
             .flat_map(|e| match e {
-                Embedded::Vector(v) if v.len() == dim => v.clone(),
+                Some(v) if v.len() == dim => v.clone(),
                 _ => vec![0.0; dim],
             })
             .collect();
@@ -138,13 +138,13 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// The children in each neighbourhood: k-means over their name embeddings, about
 /// [`NEIGHBOURHOOD_SIZE`] each.
-fn neighbourhoods(vectors: &Vectors, seed: u64) -> Result<Vec<Vec<usize>>, PipelineError> {
+fn neighbourhoods(vectors: &Vectors, seed: u64) -> Result<Vec<Vec<usize>>, AnalysisError> {
     let count = vectors.len().div_ceil(NEIGHBOURHOOD_SIZE);
     if count <= 1 {
         return Ok(vec![(0..vectors.len()).collect()]);
     }
     let grouped = kmeans(&vectors.rows, vectors.dim, &KMeansOptions::new(count, seed))
-        .map_err(PipelineError::numeric_step(STAGE))?;
+        .map_err(AnalysisError::numeric_step(STAGE))?;
     let mut hoods = vec![Vec::new(); grouped.k()];
     for (child, &hood) in grouped.assignments.iter().enumerate() {
         hoods[hood as usize].push(child);
@@ -160,8 +160,8 @@ fn propose(
     vectors: &Vectors,
     hoods: &[Vec<usize>],
     target: usize,
-    caller: &mut ModelCaller<'_>,
-) -> Result<Vec<String>, PipelineError> {
+    models: &mut dyn ModelAccess,
+) -> Result<Vec<String>, AnalysisError> {
     let wanted: Vec<usize> = hoods
         .iter()
         .map(|hood| (target * hood.len()).div_ceil(children.len()).max(1))
@@ -178,9 +178,14 @@ fn propose(
             propose_parents_request(&members, &nearby, count)
         })
         .collect();
-    let answers = caller.ask(STAGE, HIERARCHY_PROMPT_VERSION, &requests, |index, text| {
-        parse_name_list(text, wanted[index] * 2)
-    })?;
+    let answers = ask_parsed(
+        models,
+        STAGE,
+        HIERARCHY_PROMPT_VERSION,
+        &requests,
+        true,
+        |index, text| parse_name_list(text, wanted[index] * 2),
+    )?;
     Ok(answers.into_iter().flatten().flatten().collect())
 }
 
@@ -210,10 +215,9 @@ fn nearest_outside(vectors: &Vectors, hood: &[usize]) -> Vec<usize> {
 fn merge(
     proposals: Vec<String>,
     target: usize,
-    caller: &mut ModelCaller<'_>,
-    embedder: &EmbedStage<'_>,
+    models: &mut dyn ModelAccess,
     seed: u64,
-) -> Result<Option<Vec<String>>, PipelineError> {
+) -> Result<Option<Vec<String>>, AnalysisError> {
     let mut distinct: Vec<String> = Vec::new();
     for proposal in proposals {
         if !distinct.iter().any(|d| same_name(d, &proposal)) {
@@ -227,19 +231,24 @@ fn merge(
         return Ok(Some(distinct));
     }
     let request = dedupe_parents_request(&distinct, target);
-    let merged = caller.ask(STAGE, HIERARCHY_PROMPT_VERSION, &[request], |_, text| {
-        parse_name_list(text, target)
-    })?;
+    let merged = ask_parsed(
+        models,
+        STAGE,
+        HIERARCHY_PROMPT_VERSION,
+        &[request],
+        true,
+        |_, text| parse_name_list(text, target),
+    )?;
     if let Some(Ok(names)) = merged.into_iter().next() {
         return Ok(Some(names));
     }
-    let vectors = Vectors::embed(embedder, &distinct)?;
+    let vectors = Vectors::embed(models, &distinct)?;
     let folded = kmeans(
         &vectors.rows,
         vectors.dim,
         &KMeansOptions::new(target, seed),
     )
-    .map_err(PipelineError::numeric_step(STAGE))?;
+    .map_err(AnalysisError::numeric_step(STAGE))?;
     // Each fold is named by its member nearest the fold's centre.
     Ok(Some(
         (0..folded.k())
@@ -270,13 +279,13 @@ fn embedding_groups(
     vectors: &Vectors,
     target: usize,
     seed: u64,
-) -> Result<Grouping, PipelineError> {
+) -> Result<Grouping, AnalysisError> {
     let grouped = kmeans(
         &vectors.rows,
         vectors.dim,
         &KMeansOptions::new(target, seed),
     )
-    .map_err(PipelineError::numeric_step(STAGE))?;
+    .map_err(AnalysisError::numeric_step(STAGE))?;
     let parent_of: Vec<usize> = grouped.assignments.iter().map(|&a| a as usize).collect();
     let parents = (0..grouped.k())
         .map(|g| {

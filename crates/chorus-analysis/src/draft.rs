@@ -47,3 +47,27 @@ impl DraftNode {
         }
     }
 }
+
+/// The first three keywords (the release names a node without any).
+pub(crate) fn keyword_name(keywords: &[Keyword]) -> String {
+    keywords
+        .iter()
+        .take(3)
+        .map(|k| k.term.as_str())
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+pub(crate) fn keyword_description(keywords: &[Keyword]) -> String {
+    if keywords.is_empty() {
+        return String::new();
+    }
+    let listed: Vec<String> = keywords
+        .iter()
+        .map(|k| format!("{} ({:.0}%)", k.term, k.share * 100.0))
+        .collect();
+    format!(
+        "Users here wrote about {}. Shares are of this cluster's conversations.",
+        listed.join(", ")
+    )
+}

@@ -1,17 +1,124 @@
-//! Cluster names: contrastive model prompts and keyword names, and the excerpts investigation
-//! mode attaches.
+//! Cluster names behind one trait — keywords, a local model's titles of them, contrastive
+//! model names — and the excerpts investigation mode attaches.
 
 use std::collections::HashMap;
 
 use chorus_cluster::KMeans;
-use chorus_facets::summary::{ClusterName, name_cluster_request};
+use chorus_facets::summary::{
+    ClusterName, NAMING_PROMPT_VERSION, name_cluster_request, name_keywords_request,
+    name_parent_request, parse_cluster_name, parse_keyword_name,
+};
 use chorus_models::ChatRequest;
-use chorus_text::Keyword;
 
-use super::Collected;
-use super::draft::{DraftNode, ModelText};
-use crate::PipelineError;
-use crate::summary::ModelCaller;
+use crate::base::BaseClusters;
+use crate::draft::{DraftNode, ModelText};
+use crate::models::ask_parsed;
+use crate::tree::TreeBuilder;
+use crate::{AnalysisError, Collected, ModelAccess, Models, Naming};
+
+/// The model stage name of naming calls (cache keys, `run.json`).
+const STAGE: &str = "name";
+
+/// What a namer may look at besides the nodes themselves.
+pub(crate) struct NamingContext<'a> {
+    /// The clustered conversations and the release's thresholds.
+    pub builder: &'a TreeBuilder<'a>,
+    /// The base clusters.
+    pub base: &'a BaseClusters,
+}
+
+/// Names the nodes of each level. Every node arrives named by its keywords (and, from the
+/// model hierarchy, with its proposed parent name); above the base, with its children.
+pub(crate) trait Namer {
+    /// Names `nodes`, the clusters of `level`.
+    fn name(
+        &mut self,
+        level: usize,
+        nodes: &mut [DraftNode],
+        context: &NamingContext<'_>,
+        models: &mut Models<'_>,
+    ) -> Result<(), AnalysisError>;
+}
+
+/// The namer `naming` stands for.
+pub(crate) fn namer_for(naming: Naming) -> Box<dyn Namer> {
+    match naming {
+        Naming::Keywords => Box::new(KeywordNames),
+        Naming::LocalTitles => Box::new(LocalTitles),
+        Naming::Contrastive => Box::new(ContrastiveNames),
+    }
+}
+
+/// The keyword names stay.
+struct KeywordNames;
+
+impl Namer for KeywordNames {
+    fn name(
+        &mut self,
+        _level: usize,
+        _nodes: &mut [DraftNode],
+        _context: &NamingContext<'_>,
+        _models: &mut Models<'_>,
+    ) -> Result<(), AnalysisError> {
+        Ok(())
+    }
+}
+
+/// A local model titles each cluster from its keywords alone, at every level.
+struct LocalTitles;
+
+impl Namer for LocalTitles {
+    fn name(
+        &mut self,
+        _level: usize,
+        nodes: &mut [DraftNode],
+        _context: &NamingContext<'_>,
+        models: &mut Models<'_>,
+    ) -> Result<(), AnalysisError> {
+        name_from_keywords(nodes, models.get("local title")?)
+    }
+}
+
+/// The chat model names each base cluster from its members' summaries against its
+/// neighbours', and each parent from the names of its children that will be published.
+struct ContrastiveNames;
+
+impl Namer for ContrastiveNames {
+    fn name(
+        &mut self,
+        level: usize,
+        nodes: &mut [DraftNode],
+        context: &NamingContext<'_>,
+        models: &mut Models<'_>,
+    ) -> Result<(), AnalysisError> {
+        let requests: Vec<ChatRequest> = if level == 0 {
+            base_naming_requests(context.builder.collected, &context.base.clusters, nodes)
+        } else {
+            // Only children that will be published feed their words upward: a folded child's
+            // text rests on too few people.
+            nodes
+                .iter()
+                .map(|node| {
+                    let published = node
+                        .children
+                        .iter()
+                        .filter(|child| context.builder.publishable(child));
+                    name_parent_request(&cluster_names(published))
+                })
+                .collect()
+        };
+        let names = ask_parsed(
+            models.get("contrastive name")?,
+            STAGE,
+            NAMING_PROMPT_VERSION,
+            &requests,
+            true,
+            |_, text| parse_cluster_name(text),
+        )?;
+        apply_names(nodes, names.into_iter().map(Result::ok).collect());
+        Ok(())
+    }
+}
 
 /// Inside and outside summaries per summary-mode base cluster.
 const NAMING_SAMPLES: usize = 12;
@@ -24,7 +131,7 @@ const CONTRAST_CLUSTERS: usize = 3;
 
 /// Contrastive naming prompts: the members nearest the centroid (a few per user at most), and
 /// the nearest members of the nearest other clusters.
-pub(super) fn base_naming_requests(
+fn base_naming_requests(
     collected: &Collected,
     clusters: &KMeans,
     nodes: &[DraftNode],
@@ -96,7 +203,7 @@ fn central_members<'a>(
 
 /// Investigation mode: each base cluster's excerpts, from its most central conversations, one
 /// per user.
-pub(super) fn attach_excerpts(
+pub(crate) fn attach_excerpts(
     nodes: &mut [DraftNode],
     collected: &Collected,
     clusters: &KMeans,
@@ -114,11 +221,12 @@ pub(super) fn attach_excerpts(
 }
 
 /// Keyword mode with a local LLM: each cluster with keywords gets a readable name made from
-/// them alone; the keywords stay the name where the model's reply was unusable.
-pub(super) fn name_from_keywords(
+/// them alone; the keywords stay the name where the model's reply was unusable (not asked
+/// again: the keywords are all it is shown).
+fn name_from_keywords(
     nodes: &mut [DraftNode],
-    namer: &mut ModelCaller<'_>,
-) -> Result<(), PipelineError> {
+    models: &mut dyn ModelAccess,
+) -> Result<(), AnalysisError> {
     let named: Vec<usize> = (0..nodes.len())
         .filter(|&i| !nodes[i].keywords.is_empty())
         .collect();
@@ -132,8 +240,17 @@ pub(super) fn name_from_keywords(
                 .collect()
         })
         .collect();
-    for (index, name) in named.into_iter().zip(namer.keyword_names(&keywords)?) {
-        if let Some(name) = name {
+    let requests: Vec<ChatRequest> = keywords.iter().map(|k| name_keywords_request(k)).collect();
+    let names = ask_parsed(
+        models,
+        STAGE,
+        NAMING_PROMPT_VERSION,
+        &requests,
+        false,
+        |index, text| parse_keyword_name(text, &keywords[index]),
+    )?;
+    for (index, name) in named.into_iter().zip(names) {
+        if let Ok(name) = name {
             nodes[index].name = name;
             nodes[index].model_text = ModelText::Name;
         }
@@ -141,7 +258,7 @@ pub(super) fn name_from_keywords(
     Ok(())
 }
 
-pub(super) fn cluster_names<'a>(
+pub(crate) fn cluster_names<'a>(
     nodes: impl IntoIterator<Item = &'a DraftNode>,
 ) -> Vec<ClusterName> {
     nodes
@@ -154,7 +271,7 @@ pub(super) fn cluster_names<'a>(
 }
 
 /// Model names where the reply was usable; the keyword names stay elsewhere.
-pub(super) fn apply_names(nodes: &mut [DraftNode], names: Vec<Option<ClusterName>>) {
+fn apply_names(nodes: &mut [DraftNode], names: Vec<Option<ClusterName>>) {
     for (node, name) in nodes.iter_mut().zip(names) {
         if let Some(named) = name {
             node.name = named.name;
@@ -162,28 +279,4 @@ pub(super) fn apply_names(nodes: &mut [DraftNode], names: Vec<Option<ClusterName
             node.model_text = ModelText::NameAndDescription;
         }
     }
-}
-
-/// The first three keywords (the release names a node without any).
-pub(super) fn name_from(keywords: &[Keyword]) -> String {
-    keywords
-        .iter()
-        .take(3)
-        .map(|k| k.term.as_str())
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
-
-pub(super) fn describe(keywords: &[Keyword]) -> String {
-    if keywords.is_empty() {
-        return String::new();
-    }
-    let listed: Vec<String> = keywords
-        .iter()
-        .map(|k| format!("{} ({:.0}%)", k.term, k.share * 100.0))
-        .collect();
-    format!(
-        "Users here wrote about {}. Shares are of this cluster's conversations.",
-        listed.join(", ")
-    )
 }

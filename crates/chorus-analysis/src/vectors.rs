@@ -7,11 +7,11 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::PipelineError;
+use crate::AnalysisError;
 
 /// Rows of f32, appended, then read as one slice.
 #[derive(Default)]
-pub(crate) struct VectorFile {
+pub struct VectorFile {
     /// Where the rows go; without one (tests) they stay in memory.
     file: Option<(PathBuf, BufWriter<File>)>,
     memory: Vec<f32>,
@@ -21,7 +21,7 @@ pub(crate) struct VectorFile {
 
 impl VectorFile {
     /// A new, empty file at `path` (an older one there is replaced).
-    pub(crate) fn create(path: &Path) -> Result<Self, PipelineError> {
+    pub fn create(path: &Path) -> Result<Self, AnalysisError> {
         // Readable too: the map needs it.
         let file = File::options()
             .read(true)
@@ -29,7 +29,7 @@ impl VectorFile {
             .create(true)
             .truncate(true)
             .open(path)
-            .map_err(|source| PipelineError::Write {
+            .map_err(|source| AnalysisError::Write {
                 path: path.to_path_buf(),
                 source,
             })?;
@@ -42,12 +42,12 @@ impl VectorFile {
     }
 
     /// Appends one row.
-    pub(crate) fn push(&mut self, row: &[f32]) -> Result<(), PipelineError> {
+    pub fn push(&mut self, row: &[f32]) -> Result<(), AnalysisError> {
         self.floats += row.len();
         match &mut self.file {
             Some((path, writer)) => writer
                 .write_all(bytemuck::cast_slice(row))
-                .map_err(|source| PipelineError::Write {
+                .map_err(|source| AnalysisError::Write {
                     path: path.clone(),
                     source,
                 }),
@@ -59,11 +59,11 @@ impl VectorFile {
     }
 
     /// Ends writing and maps the file; reading before this sees nothing of the file.
-    pub(crate) fn seal(&mut self) -> Result<(), PipelineError> {
+    pub fn seal(&mut self) -> Result<(), AnalysisError> {
         let Some((path, writer)) = self.file.take() else {
             return Ok(());
         };
-        let write_error = |source| PipelineError::Write {
+        let write_error = |source| AnalysisError::Write {
             path: path.clone(),
             source,
         };

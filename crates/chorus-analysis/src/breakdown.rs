@@ -3,26 +3,18 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{Datelike, NaiveDate};
-
+use chorus_facets::custom::{CustomFacetConfig, CustomKind};
 use chorus_facets::summary::FacetValue;
+use chorus_report::{CustomBreakdown, Facets, NumericFacet, week_label};
 
-use super::{Collected, Mode, TreeBuilder};
-use crate::{CustomFacetConfig, CustomKind};
-use chorus_report::{CustomBreakdown, Facets, NumericFacet};
+use crate::Mode;
+use crate::tree::TreeBuilder;
 
 /// Turn counts at or above this share one histogram bucket.
 const TURN_BUCKETS: u32 = 10;
 
-pub(super) fn distinct_users(collected: &Collected, docs: &[usize]) -> usize {
-    docs.iter()
-        .map(|&d| collected.users[d])
-        .collect::<HashSet<_>>()
-        .len()
-}
-
 /// The breakdowns of a published node's conversations, every cell through the release rule.
-pub(super) fn facets(builder: &TreeBuilder<'_>, docs: &[usize], withheld: &mut usize) -> Facets {
+pub(crate) fn facets(builder: &TreeBuilder<'_>, docs: &[usize], withheld: &mut usize) -> Facets {
     let collected = builder.collected;
     let senders = builder.senders;
     let min_cell_users = builder.policy.min_cell_users;
@@ -108,11 +100,6 @@ pub(super) fn facets(builder: &TreeBuilder<'_>, docs: &[usize], withheld: &mut u
 }
 
 /// The ISO week of `day`, as breakdowns name it (`2026-W48`).
-pub(super) fn week_label(day: NaiveDate) -> String {
-    let iso = day.iso_week();
-    format!("{}-W{:02}", iso.year(), iso.week())
-}
-
 fn turn_label(bucket: u32) -> String {
     if bucket == TURN_BUCKETS {
         format!("{bucket}+")
@@ -201,7 +188,7 @@ pub const OTHER_VALUES: &str = "other values";
 /// A breakdown's cells in the order they were first named, each with the conversations and
 /// the distinct users behind it.
 #[derive(Default)]
-pub(super) struct Cells {
+pub(crate) struct Cells {
     index: HashMap<String, usize>,
     cells: Vec<(String, usize, HashSet<u64>)>,
 }
@@ -216,21 +203,21 @@ impl Cells {
         &mut self.cells[at]
     }
 
-    pub(super) fn add(&mut self, value: impl Into<String>, user: u64) {
+    pub(crate) fn add(&mut self, value: impl Into<String>, user: u64) {
         let cell = self.cell(value.into());
         cell.1 += 1;
         cell.2.insert(user);
     }
 
     /// Makes sure `value` is a cell, even an empty one (so a zero can be shown).
-    pub(super) fn declare(&mut self, value: impl Into<String>) {
+    pub(crate) fn declare(&mut self, value: impl Into<String>) {
         self.cell(value.into());
     }
 
     /// The counts that may be shown, in order: each cell with at least `min_cell_users` users
     /// (and empty ones, which point at no one), the rest summed into [`OTHER_VALUES`] at the end
     /// when that passes.
-    pub(super) fn release(
+    pub(crate) fn release(
         self,
         min_cell_users: usize,
         withheld: &mut usize,

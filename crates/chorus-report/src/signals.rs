@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::Collected;
-use super::breakdown::week_label;
-use chorus_report::{Burst, ReportNode, Signals};
+use chrono::{Datelike, NaiveDate};
+
+use crate::{Burst, ReportNode, Signals};
 
 /// A burst needs at least this many conversations on its day…
 const BURST_MIN_CONVERSATIONS: usize = 10;
@@ -22,7 +22,7 @@ const COORDINATED_MIN_ACCOUNTS: usize = 10;
 const COORDINATED_MIN_SHARE: f64 = 0.5;
 
 /// The run's totals the signals compare a node against.
-pub(super) struct RunTotals {
+pub struct RunTotals {
     weeks: BTreeMap<String, usize>,
     days: BTreeMap<String, usize>,
     dated: usize,
@@ -30,25 +30,31 @@ pub(super) struct RunTotals {
 }
 
 impl RunTotals {
-    pub(super) fn of(collected: &Collected, users: usize) -> Self {
+    /// The totals of a run of `conversations` conversations by `users` distinct users, dated
+    /// by `days` (one per dated conversation).
+    pub fn of(
+        days: impl IntoIterator<Item = NaiveDate>,
+        conversations: usize,
+        users: usize,
+    ) -> Self {
         let mut weeks = BTreeMap::new();
-        let mut days = BTreeMap::new();
+        let mut by_day = BTreeMap::new();
         let mut dated = 0;
-        for day in collected.days.iter().flatten() {
-            *days.entry(day.to_string()).or_default() += 1;
-            *weeks.entry(week_label(*day)).or_default() += 1;
+        for day in days {
+            *by_day.entry(day.to_string()).or_default() += 1;
+            *weeks.entry(week_label(day)).or_default() += 1;
             dated += 1;
         }
         Self {
             weeks,
-            days,
+            days: by_day,
             dated,
-            conversations_per_user: collected.len() as f64 / users.max(1) as f64,
+            conversations_per_user: conversations as f64 / users.max(1) as f64,
         }
     }
 
     /// The signals of a node whose facets are already released.
-    pub(super) fn signals(&self, node: &ReportNode) -> Signals {
+    pub fn signals(&self, node: &ReportNode) -> Signals {
         let conversations_per_user = node.conversations as f64 / node.users.max(1) as f64;
         let senders = node.facets.largest_sender_group;
         Signals {
@@ -101,6 +107,12 @@ impl RunTotals {
         }
         best
     }
+}
+
+/// The ISO week a day falls in, as breakdowns and signals label it (`2026-W37`).
+pub fn week_label(day: NaiveDate) -> String {
+    let iso = day.iso_week();
+    format!("{}-W{:02}", iso.year(), iso.week())
 }
 
 #[cfg(test)]

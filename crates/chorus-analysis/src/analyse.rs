@@ -1,0 +1,338 @@
+//! The steps after embedding in their order: k, base clusters, levels and names level by level,
+//! the map, the release door, and each conversation's path through the tree.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Instant;
+
+use chorus_cluster::{Layout, LayoutOptions, SweepPoint, layout};
+use chorus_report::{
+    Investigation, KMeansSummary, REPORT_SCHEMA_VERSION, Report, ReportMap, ReportNode,
+    ReportParameters, ReportTotals,
+};
+
+use crate::base::{BaseClusters, choose_k, label_agreement};
+use crate::collected::EXCERPT_CHARS;
+use crate::draft::{DraftNode, ModelText};
+use crate::levels::{level_sizes, levels_for};
+use crate::naming::{NamingContext, attach_excerpts, namer_for};
+use crate::release::release;
+use crate::tree::{ReleasePolicy, TreeBuilder};
+use crate::{AnalysisError, Collected, Models, Plan, PublishedReport, ReleaseCounts, UnknownUsers};
+
+/// The report and where each clustered conversation landed.
+pub struct Analysis {
+    /// The report, as the release let it out.
+    pub report: PublishedReport,
+    /// What the release withheld or replaced.
+    pub release: ReleaseCounts,
+    /// Per clustered conversation: cluster ids from the top level to the base, `/`-separated.
+    pub paths: Vec<String>,
+    /// Per clustered conversation: its place on the map, when the map was made.
+    pub coordinates: Option<Vec<[f32; 2]>>,
+    /// Wall time of the steps ("cluster": k-means, tree, names, thresholds; "map": the
+    /// layout).
+    pub stage_seconds: Vec<(&'static str, f64)>,
+}
+
+/// Runs the steps `plan` chose over what was collected: base clusters, levels, names, the map
+/// and the release. Model steps use `models`.
+pub fn analyse(
+    collected: &Collected,
+    plan: &Plan,
+    mut models: Models<'_>,
+) -> Result<Analysis, AnalysisError> {
+    let policy = ReleasePolicy::new(&plan.privacy);
+    let (k, k_source, k_sweep) = choose_k(collected, plan)?;
+    let mut header = ReportHeader::new(collected, plan, policy, k, k_source, k_sweep);
+    if collected.is_empty() {
+        return Ok(nothing_clustered(collected, plan, policy, header));
+    }
+    let started = Instant::now();
+    let base = BaseClusters::find(collected, plan, k)?;
+    header.parameters.k = base.k();
+    let builder = TreeBuilder {
+        collected,
+        plan,
+        senders: &base.senders,
+        policy,
+    };
+    let levels = build_levels(&builder, &base, &mut models)?;
+    header.parameters.level_sizes = levels.sizes.clone();
+    let label_agreement = label_agreement(collected, &base.of, plan);
+    let paths = levels.paths(&base.of);
+    let tree = root(levels.top, levels.sizes.len(), collected.len());
+    let mut stage_seconds = vec![("cluster", started.elapsed().as_secs_f64())];
+    let started = Instant::now();
+    let map = lay_out(collected, &base, plan)?;
+    if map.is_some() {
+        stage_seconds.push(("map", started.elapsed().as_secs_f64()));
+    }
+    let started = Instant::now();
+    let mut release_counts = ReleaseCounts::default();
+    let tree = release(
+        tree,
+        &builder,
+        map.as_ref().map(|map| map.coordinates.as_slice()),
+        &mut release_counts,
+    );
+    if let Some(cluster) = stage_seconds.first_mut() {
+        cluster.1 += started.elapsed().as_secs_f64();
+    }
+    let report_map = map.as_ref().map(|map| ReportMap {
+        sampled: map.sampled,
+        neighbours: plan.map.neighbours,
+        epochs: plan.map.epochs,
+        points: tree.map_points(&map.coordinates, plan.map.points, plan.seed),
+    });
+    let kmeans = KMeansSummary {
+        iterations: base.clusters.inertia_history.len(),
+        converged: base.clusters.converged,
+        inertia: base.clusters.inertia(),
+    };
+    Ok(Analysis {
+        report: PublishedReport::new(header.report(kmeans, label_agreement, report_map), tree),
+        release: release_counts,
+        paths,
+        coordinates: map.map(|map| map.coordinates),
+        stage_seconds,
+    })
+}
+
+/// The parts of the report known before clustering.
+struct ReportHeader {
+    mode: &'static str,
+    totals: ReportTotals,
+    parameters: ReportParameters,
+    redactions: BTreeMap<String, u64>,
+    investigation: Option<Investigation>,
+}
+
+impl ReportHeader {
+    fn new(
+        collected: &Collected,
+        plan: &Plan,
+        policy: ReleasePolicy,
+        k: usize,
+        k_source: &'static str,
+        k_sweep: Vec<SweepPoint>,
+    ) -> Self {
+        let mut totals = collected.totals.clone();
+        totals.clustered = collected.len();
+        totals.users = collected.users.iter().collect::<HashSet<_>>().len();
+        let parameters = ReportParameters {
+            embed_model: plan.embed_model.clone(),
+            center: plan.cluster.center.name().into(),
+            k: k.min(collected.len()),
+            k_source: k_source.into(),
+            k_sweep,
+            level_sizes: Vec::new(),
+            min_users: plan.privacy.min_users,
+            min_conversations: plan.privacy.min_conversations,
+            min_cell_users: policy.min_cell_users,
+            unknown_users: match plan.privacy.unknown_users {
+                UnknownUsers::Shared => "shared".into(),
+                UnknownUsers::Distinct => "distinct".into(),
+            },
+            seed: plan.seed,
+        };
+        let redactions = collected
+            .redactions
+            .iter()
+            .map(|(kind, count)| {
+                (
+                    kind.placeholder().trim_matches(['[', ']']).to_lowercase(),
+                    *count,
+                )
+            })
+            .collect();
+        let investigation = plan.privacy.investigation.then(|| Investigation {
+            examples_per_cluster: plan.privacy.investigation_examples,
+            excerpts: format!(
+                "users' own words, personal details replaced by the redaction rules, cut at {EXCERPT_CHARS} characters"
+            ),
+        });
+        Self {
+            mode: plan.steps.mode.name(),
+            totals,
+            parameters,
+            redactions,
+            investigation,
+        }
+    }
+
+    /// The report without its tree (the release puts the published tree in).
+    fn report(
+        self,
+        kmeans: KMeansSummary,
+        label_agreement: Option<chorus_report::LabelAgreement>,
+        map: Option<ReportMap>,
+    ) -> Report {
+        Report {
+            schema_version: REPORT_SCHEMA_VERSION,
+            mode: self.mode.into(),
+            totals: self.totals,
+            parameters: self.parameters,
+            kmeans,
+            redactions: self.redactions,
+            label_agreement,
+            tree: ReportNode::default(),
+            map,
+            investigation: self.investigation,
+        }
+    }
+}
+
+/// The report of a run where nothing could be clustered: totals only.
+fn nothing_clustered(
+    collected: &Collected,
+    plan: &Plan,
+    policy: ReleasePolicy,
+    header: ReportHeader,
+) -> Analysis {
+    let builder = TreeBuilder {
+        collected,
+        plan,
+        senders: &[],
+        policy,
+    };
+    let mut counts = ReleaseCounts::default();
+    let tree = release(root(Vec::new(), 0, 0), &builder, None, &mut counts);
+    let idle = KMeansSummary {
+        iterations: 0,
+        converged: true,
+        inertia: 0.0,
+    };
+    Analysis {
+        report: PublishedReport::new(header.report(idle, None, None), tree),
+        release: counts,
+        paths: Vec::new(),
+        coordinates: None,
+        stage_seconds: vec![("cluster", 0.0)],
+    }
+}
+
+/// The working tree's levels, built from the base up.
+struct BuiltLevels {
+    /// The top level's nodes, each holding its subtree.
+    top: Vec<DraftNode>,
+    /// Clusters per level, base first.
+    sizes: Vec<usize>,
+    /// Per level, per base cluster: its node's index at that level (level 0: itself).
+    groups: Vec<Vec<usize>>,
+}
+
+impl BuiltLevels {
+    /// Each conversation's clusters from the top level down to its base cluster.
+    fn paths(&self, base_of: &[usize]) -> Vec<String> {
+        base_of
+            .iter()
+            .map(|&b| {
+                (0..self.groups.len())
+                    .rev()
+                    .map(|level| format!("L{level}.{}", self.groups[level][b]))
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .collect()
+    }
+}
+
+/// Level by level: the parents of the level below (by the plan's level method), their keyword
+/// names, their children, then the plan's namer.
+fn build_levels(
+    builder: &TreeBuilder<'_>,
+    base: &BaseClusters,
+    models: &mut Models<'_>,
+) -> Result<BuiltLevels, AnalysisError> {
+    let plan = builder.plan;
+    let planned = level_sizes(
+        base.k(),
+        plan.hierarchy.top_clusters,
+        plan.hierarchy.branching,
+    );
+    let mut levels = levels_for(plan, base)?;
+    let mut namer = namer_for(plan.steps.naming);
+    let context = NamingContext { builder, base };
+    let mut groups: Vec<Vec<usize>> = vec![(0..base.k()).collect()];
+    let mut sizes = vec![base.k()];
+    let mut below: Vec<DraftNode> = Vec::new();
+    for (level, &wanted) in planned.iter().enumerate() {
+        let mut parent_names = None;
+        let mut parent_of = Vec::new();
+        if level > 0 {
+            let parents = levels.parents(level, &below, &groups[level - 1], wanted, models)?;
+            let group = groups[level - 1]
+                .iter()
+                .map(|&child| parents.parent_of[child])
+                .collect();
+            groups.push(group);
+            sizes.push(parents.count);
+            parent_names = parents.names;
+            parent_of = parents.parent_of;
+        }
+        let classes: Vec<usize> = base.of.iter().map(|&b| groups[level][b]).collect();
+        let mut nodes = builder.level_nodes(level, sizes[level], &classes);
+        for (node, name) in nodes.iter_mut().zip(parent_names.into_iter().flatten()) {
+            node.name = name;
+            node.model_text = ModelText::Name;
+        }
+        for (child, parent) in std::mem::take(&mut below).into_iter().zip(parent_of) {
+            nodes[parent].children.push(child);
+        }
+        if level == 0 {
+            attach_excerpts(
+                &mut nodes,
+                builder.collected,
+                &base.clusters,
+                plan.privacy.investigation_examples,
+            );
+        }
+        namer.name(level, &mut nodes, &context, models)?;
+        below = nodes;
+        if sizes[level] <= 1 {
+            break;
+        }
+    }
+    Ok(BuiltLevels {
+        top: below,
+        sizes,
+        groups,
+    })
+}
+
+/// The map's layout, when the plan has a map.
+fn lay_out(
+    collected: &Collected,
+    base: &BaseClusters,
+    plan: &Plan,
+) -> Result<Option<Layout>, AnalysisError> {
+    if !plan.map.enabled {
+        return Ok(None);
+    }
+    let options = LayoutOptions {
+        neighbours: plan.map.neighbours,
+        sample: plan.map.sample,
+        epochs: plan.map.epochs,
+        seed: plan.seed,
+    };
+    layout(
+        collected.vectors(),
+        collected.dim,
+        &base.clusters.assignments,
+        &options,
+    )
+    .map(Some)
+    .map_err(AnalysisError::numeric_step("map"))
+}
+
+/// The root of the working tree: all `conversations` clustered conversations.
+fn root(children: Vec<DraftNode>, level: usize, conversations: usize) -> DraftNode {
+    DraftNode {
+        id: "root".into(),
+        level,
+        name: "All conversations".into(),
+        members: (0..conversations).collect(),
+        children,
+        ..DraftNode::default()
+    }
+}

@@ -1,0 +1,140 @@
+//! Base clusters: k, k-means, near-identical requests across accounts, and how the clusters
+//! agree with labels.
+
+use chorus_cluster::{
+    KMeans, KMeansOptions, NearIdenticalOptions, SweepPoint, agreement, kmeans,
+    near_identical_senders, sweep_k,
+};
+use chorus_report::LabelAgreement;
+
+use crate::collected::FirstSeen;
+use crate::{AnalysisError, Collected, Plan};
+
+/// The base clusters of a run and what is known of them.
+pub(crate) struct BaseClusters {
+    /// The k-means result.
+    pub clusters: KMeans,
+    /// Per clustered conversation: its base cluster.
+    pub of: Vec<usize>,
+    /// Per clustered conversation: the distinct accounts that sent it or a near-identical
+    /// request in its base cluster (1: none but its own).
+    pub senders: Vec<u32>,
+}
+
+impl BaseClusters {
+    /// k-means into `k` clusters (seeded; mini-batch above the configured size), then the
+    /// near-identical check within each cluster.
+    pub(crate) fn find(
+        collected: &Collected,
+        plan: &Plan,
+        k: usize,
+    ) -> Result<Self, AnalysisError> {
+        let settings = &plan.cluster;
+        let mut options = KMeansOptions::new(k, plan.seed);
+        options.restarts = settings.restarts;
+        options.max_iterations = settings.max_iterations;
+        if collected.len() > settings.mini_batch_above {
+            options.mini_batch = Some(settings.mini_batch_size);
+            options.mini_batch_steps = settings.mini_batch_steps;
+            options.max_iterations = settings.mini_batch_full_steps;
+        }
+        let clusters = kmeans(collected.vectors(), collected.dim, &options)
+            .map_err(AnalysisError::numeric_step("cluster"))?;
+        let senders = near_identical_senders_per_conversation(collected, &clusters, plan)?;
+        Ok(Self {
+            of: clusters.assignments.iter().map(|&a| a as usize).collect(),
+            clusters,
+            senders,
+        })
+    }
+
+    /// How many there are.
+    pub(crate) fn k(&self) -> usize {
+        self.clusters.k()
+    }
+}
+
+/// k as configured, from the target cluster size, or from the silhouette sweep.
+pub(crate) fn choose_k(
+    collected: &Collected,
+    plan: &Plan,
+) -> Result<(usize, &'static str, Vec<SweepPoint>), AnalysisError> {
+    let n = collected.len();
+    if let Some(k) = plan.cluster.k {
+        return Ok((k, "config", Vec::new()));
+    }
+    let from_size = (n as f64 / plan.cluster.target_size as f64)
+        .round()
+        .max(1.0) as usize;
+    if !plan.cluster.sweep || n < 10 {
+        return Ok((from_size, "data", Vec::new()));
+    }
+    let sample = plan.cluster.sweep_sample.min(n);
+    let mut candidates: Vec<usize> = [0.25, 0.5, 1.0, 2.0, 4.0]
+        .iter()
+        .map(|f| ((from_size as f64 * f).round() as usize).clamp(2, (sample / 2).max(2)))
+        .collect();
+    candidates.dedup();
+    let points = sweep_k(
+        collected.vectors(),
+        collected.dim,
+        &candidates,
+        sample,
+        plan.seed,
+    )
+    .map_err(AnalysisError::numeric_step("cluster"))?;
+    let best = points
+        .iter()
+        .max_by(|a, b| a.silhouette.total_cmp(&b.silhouette).then(b.k.cmp(&a.k)))
+        .map_or(from_size, |p| p.k);
+    Ok((best, "sweep", points))
+}
+
+/// Per conversation: the distinct accounts that sent it or a near-identical request (by
+/// `cluster.duplicate_cosine`) in the same base cluster.
+fn near_identical_senders_per_conversation(
+    collected: &Collected,
+    clusters: &KMeans,
+    plan: &Plan,
+) -> Result<Vec<u32>, AnalysisError> {
+    let options = NearIdenticalOptions {
+        threshold: plan.cluster.duplicate_cosine,
+        seed: plan.seed,
+        ..NearIdenticalOptions::default()
+    };
+    near_identical_senders(
+        collected.vectors(),
+        collected.dim,
+        &clusters.assignments,
+        &collected.users,
+        &options,
+    )
+    .map_err(AnalysisError::numeric_step("cluster"))
+}
+
+/// How the base clusters agree with the conversations' labels, when the run has a label field.
+pub(crate) fn label_agreement(
+    collected: &Collected,
+    base: &[usize],
+    plan: &Plan,
+) -> Option<LabelAgreement> {
+    let field = plan.label_field.clone()?;
+    let mut ids = FirstSeen::default();
+    let mut clusters = Vec::new();
+    let mut labels = Vec::new();
+    for (doc, label) in collected.labels.iter().enumerate() {
+        if let Some(label) = label {
+            labels.push(ids.id(label));
+            clusters.push(base[doc]);
+        }
+    }
+    if labels.is_empty() {
+        return None;
+    }
+    Some(LabelAgreement {
+        field,
+        labelled: labels.len(),
+        labels: ids.len(),
+        scores: agreement(&clusters, &labels),
+    })
+}

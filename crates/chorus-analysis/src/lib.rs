@@ -1,0 +1,42 @@
+//! The steps of a run after embedding, one job each: the [`Plan`] decided once when the run
+//! starts; base clusters (`base`); the levels above them behind one trait (`levels`: Ward's
+//! tree, or the chat model's hierarchy); names behind one trait (`naming`: keywords, a local
+//! model's titles, contrastive model names); the release door (`release`), the only way a tree
+//! becomes a [`PublishedReport`]; the map's places (`map`); and the per-conversation table
+//! ([`Collected::conversation_table`]).
+//!
+//! The pipeline collects conversations into a [`Collected`], then calls [`analyse`]. Model
+//! steps reach models only through [`ModelAccess`], which the caller implements over its store
+//! and backends. The working tree (`draft`) never leaves this crate.
+#![warn(missing_docs)]
+
+mod analyse;
+mod base;
+mod breakdown;
+mod collected;
+mod draft;
+mod error;
+mod hierarchy;
+mod levels;
+mod map;
+mod models;
+mod naming;
+mod plan;
+mod release;
+mod settings;
+mod tree;
+mod vectors;
+
+pub use analyse::{Analysis, analyse};
+pub use breakdown::OTHER_VALUES;
+pub use collected::{Collected, Observation, keyword_text};
+pub use error::AnalysisError;
+pub use hierarchy::NEIGHBOURHOOD_SIZE;
+pub use levels::level_sizes;
+pub use models::{ModelAccess, Models, ReplyCheck};
+pub use plan::{LevelMethod, Mode, Naming, Plan, Steps};
+pub use release::{PublishedReport, ReleaseCounts};
+pub use settings::{
+    Centering, ClusterConfig, HierarchyConfig, MapConfig, PrivacyConfig, UnknownUsers,
+};
+pub use vectors::VectorFile;
