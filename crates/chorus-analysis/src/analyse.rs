@@ -50,6 +50,7 @@ pub fn analyse(
     let started = Instant::now();
     let base = BaseClusters::find(collected, plan, k)?;
     header.parameters.k = base.k();
+    header.parameters.reduced_dims = base.reduced_dims;
     let builder = TreeBuilder {
         collected,
         plan,
@@ -122,6 +123,7 @@ impl ReportHeader {
         let parameters = ReportParameters {
             embed_model: plan.embed_model.clone(),
             center: plan.cluster.center.name().into(),
+            reduced_dims: 0,
             k: k.min(collected.len()),
             k_source: k_source.into(),
             k_sweep,

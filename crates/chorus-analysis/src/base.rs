@@ -1,19 +1,29 @@
 //! Base clusters: k, k-means, near-identical requests across accounts, and how the clusters
 //! agree with labels.
 
+use std::collections::HashMap;
+
 use chorus_cluster::{
-    KMeans, KMeansOptions, NearIdenticalOptions, SweepPoint, agreement, kmeans,
-    near_identical_senders, sweep_k,
+    KMeans, KMeansOptions, LayoutOptions, NearIdenticalOptions, SweepPoint, agreement, kmeans,
+    near_identical_senders, reduce, sweep_k,
 };
+
+/// Passes of the reduction's gradient descent (umap-learn's choice for large inputs).
+const REDUCTION_EPOCHS: usize = 200;
+/// Keyword mode reduces only when one language holds at least this share of the conversations
+/// whose language was detected.
+const ONE_LANGUAGE_SHARE: f64 = 0.9;
 use chorus_report::LabelAgreement;
 
 use crate::collected::FirstSeen;
-use crate::{AnalysisError, Collected, Plan};
+use crate::{AnalysisError, Collected, Mode, Plan};
 
 /// The base clusters of a run and what is known of them.
 pub(crate) struct BaseClusters {
     /// The k-means result.
     pub clusters: KMeans,
+    /// The dimensions of the reduction the clusters were found in (0: as embedded).
+    pub reduced_dims: usize,
     /// Per clustered conversation: its base cluster.
     pub of: Vec<usize>,
     /// Per clustered conversation: the distinct accounts that sent it or a near-identical
@@ -38,12 +48,17 @@ impl BaseClusters {
             options.mini_batch_steps = settings.mini_batch_steps;
             options.max_iterations = settings.mini_batch_full_steps;
         }
-        let clusters = kmeans(collected.vectors(), collected.dim, &options)
-            .map_err(AnalysisError::numeric_step("cluster"))?;
+        let reduced_dims = reduction_dims(collected, plan);
+        let clusters = match reduced_dims {
+            0 => kmeans(collected.vectors(), collected.dim, &options)
+                .map_err(AnalysisError::numeric_step("cluster"))?,
+            dims => in_reduction(collected, plan, dims, &options)?,
+        };
         let senders = near_identical_senders_per_conversation(collected, &clusters, plan)?;
         Ok(Self {
             of: clusters.assignments.iter().map(|&a| a as usize).collect(),
             clusters,
+            reduced_dims,
             senders,
         })
     }
@@ -52,6 +67,66 @@ impl BaseClusters {
     pub(crate) fn k(&self) -> usize {
         self.clusters.k()
     }
+}
+
+/// The dimensions base clusters are found in: `cluster.reduce_dims`, unless there are too few
+/// conversations for a neighbourhood graph, or the text clustered is in several languages. An
+/// English sentence model's nearest neighbours of text in other languages share the language
+/// more than the topic, so the graph would pull each such language into one island that
+/// k-means cannot split by topic; among the vectors as embedded (centred per language) it
+/// still can. Summary mode clusters the model's English summaries.
+fn reduction_dims(collected: &Collected, plan: &Plan) -> usize {
+    let settings = &plan.cluster;
+    if settings.reduce_dims == 0 || collected.len() <= 2 * settings.reduce_neighbours {
+        return 0;
+    }
+    if plan.steps.mode == Mode::Summary {
+        return settings.reduce_dims;
+    }
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for language in collected.languages.iter().flatten() {
+        *counts.entry(language).or_default() += 1;
+    }
+    let detected: usize = counts.values().sum();
+    let largest = counts.values().copied().max().unwrap_or(0);
+    if (largest as f64) < ONE_LANGUAGE_SHARE * detected as f64 {
+        return 0;
+    }
+    settings.reduce_dims
+}
+
+/// k-means in a `dims`-dimensional reduction of the vectors that keeps their neighbourhoods,
+/// with the centroids then taken back to the embedding space (the mean of each cluster's
+/// vectors), where the tree, the names and the near-identical check read them.
+fn in_reduction(
+    collected: &Collected,
+    plan: &Plan,
+    dims: usize,
+    options: &KMeansOptions,
+) -> Result<KMeans, AnalysisError> {
+    let settings = &plan.cluster;
+    let (vectors, dim) = (collected.vectors(), collected.dim);
+    let layout = LayoutOptions {
+        neighbours: settings.reduce_neighbours,
+        sample: settings.reduce_sample,
+        epochs: REDUCTION_EPOCHS,
+        seed: plan.seed,
+    };
+    let reduced =
+        reduce(vectors, dim, dims, &layout).map_err(AnalysisError::numeric_step("cluster"))?;
+    let mut clusters =
+        kmeans(&reduced, dims, options).map_err(AnalysisError::numeric_step("cluster"))?;
+    let mut centroids = vec![0.0f32; clusters.k() * dim];
+    for (row, &cluster) in vectors.chunks_exact(dim).zip(&clusters.assignments) {
+        let centroid = &mut centroids[cluster as usize * dim..(cluster as usize + 1) * dim];
+        centroid.iter_mut().zip(row).for_each(|(c, x)| *c += x);
+    }
+    for (centroid, &size) in centroids.chunks_exact_mut(dim).zip(&clusters.sizes) {
+        centroid.iter_mut().for_each(|c| *c /= size.max(1) as f32);
+    }
+    clusters.centroids = centroids;
+    clusters.dim = dim;
+    Ok(clusters)
 }
 
 /// k as configured, from the target cluster size, or from the silhouette sweep.

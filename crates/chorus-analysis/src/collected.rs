@@ -118,7 +118,8 @@ impl Collected {
     /// Takes out of every vector what `centering` says (after the concern scorer has read them
     /// as embedded, before clustering).
     pub fn center(&mut self, centering: Centering) -> Result<(), AnalysisError> {
-        // Undetected text is not a language of its own: it takes the overall mean.
+        // Undetected text is not a language of its own: it is centred like the language it
+        // lies nearest.
         let groups: Vec<Option<u32>> = match (centering, self.mode == Mode::Summary) {
             (Centering::None, _) => return Ok(()),
             (Centering::All, _) | (Centering::Language, true) => vec![None; self.len()],

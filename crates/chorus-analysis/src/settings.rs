@@ -35,6 +35,14 @@ pub struct ClusterConfig {
     pub duplicate_cosine: f32,
     /// What is taken out of the vectors before clustering.
     pub center: Centering,
+    /// Base clusters are found in this many dimensions of a UMAP-style reduction that keeps
+    /// each conversation's neighbourhood graph (2 to 10); 0 clusters the vectors as embedded.
+    pub reduce_dims: usize,
+    /// Neighbours per conversation in the reduction's graph.
+    pub reduce_neighbours: usize,
+    /// Conversations the reduction lays out directly; the rest are placed from their nearest
+    /// laid-out ones.
+    pub reduce_sample: usize,
 }
 
 /// What is taken out of the vectors before clustering (they are scaled back to unit length).
@@ -76,6 +84,9 @@ impl Default for ClusterConfig {
             mini_batch_full_steps: 3,
             duplicate_cosine: 0.95,
             center: Centering::Language,
+            reduce_dims: 5,
+            reduce_neighbours: 15,
+            reduce_sample: 25_000,
         }
     }
 }

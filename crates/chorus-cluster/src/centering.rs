@@ -11,8 +11,11 @@ use crate::{ClusterError, row_count};
 const CHUNK_ROWS: usize = 4096;
 
 /// Subtracts from each row the mean of its group and scales it back to unit length. `groups`
-/// gives each row's group (any numbering), or none: such a row, and the rows of a group with
-/// fewer than `min_group` rows (too few for a stable mean), take the mean of all rows.
+/// gives each row's group (any numbering), or none. A row of a group with fewer than
+/// `min_group` rows (too few for a stable mean) takes the mean of all rows. A row with no group
+/// (text the language detector could not place) takes the mean of the stable group nearest to
+/// it: centring it on the overall mean instead would set it apart from the rows of its own
+/// language by whether it was detected, not by what it says.
 pub fn center_by_group(
     rows: &mut [f32],
     dim: usize,
@@ -57,11 +60,28 @@ pub fn center_by_group(
             }
         })
         .collect();
+    let stable: Vec<usize> = (0..overall).filter(|&g| counts[g] >= min_group).collect();
+    let nearest_stable = |row: &[f32]| -> &Vec<f32> {
+        let distance = |g: usize| -> f32 {
+            row.iter()
+                .zip(&means[g])
+                .map(|(v, m)| (v - m) * (v - m))
+                .sum()
+        };
+        stable
+            .iter()
+            .copied()
+            .min_by(|&a, &b| distance(a).total_cmp(&distance(b)).then(a.cmp(&b)))
+            .map_or(&overall_mean, |g| &means[g])
+    };
     rows.par_chunks_mut(CHUNK_ROWS * dim)
         .zip(groups.par_chunks(CHUNK_ROWS))
         .for_each(|(chunk, chunk_groups)| {
             for (row, group) in chunk.chunks_exact_mut(dim).zip(chunk_groups) {
-                let group_mean = group.map_or(&overall_mean, |g| &means[g as usize]);
+                let group_mean = match group {
+                    Some(g) => &means[*g as usize],
+                    None => nearest_stable(row),
+                };
                 for (v, m) in row.iter_mut().zip(group_mean) {
                     *v -= m;
                 }
@@ -108,7 +128,7 @@ mod tests {
     }
 
     #[test]
-    fn a_small_group_and_rows_without_one_take_the_overall_mean() {
+    fn a_small_group_takes_the_overall_mean() {
         let rows: Vec<f32> = [
             unit([1.0, 0.0, 0.0]),
             unit([0.0, 1.0, 0.0]),
@@ -117,13 +137,34 @@ mod tests {
         .concat();
         let mut all_one_group = rows.clone();
         center_by_group(&mut all_one_group, 3, &[Some(0); 3], 2).unwrap();
-        for groups in [[Some(0), Some(0), Some(1)], [Some(0), Some(0), None]] {
-            let mut centred = rows.clone();
-            center_by_group(&mut centred, 3, &groups, 2).unwrap();
-            // Row 2 is alone in group 1, or in none: it is centred on the overall mean.
-            assert_eq!(centred[6..], all_one_group[6..]);
-            assert_ne!(centred[..6], all_one_group[..6]);
-        }
+        let mut centred = rows.clone();
+        center_by_group(&mut centred, 3, &[Some(0), Some(0), Some(1)], 2).unwrap();
+        // Row 2 is alone in group 1: it is centred on the overall mean.
+        assert_eq!(centred[6..], all_one_group[6..]);
+        assert_ne!(centred[..6], all_one_group[..6]);
+        // With no stable group at all, a row without one takes the overall mean too.
+        let mut centred = rows.clone();
+        center_by_group(&mut centred, 3, &[Some(0), Some(1), None], 2).unwrap();
+        assert_eq!(centred, all_one_group);
+    }
+
+    #[test]
+    fn a_row_without_a_group_is_centred_like_the_group_nearest_it() {
+        // Two "languages" far apart; two rows of the second are undetected.
+        let rows: Vec<f32> = [
+            unit([5.0, 0.0, 1.0]),
+            unit([5.0, 0.0, -1.0]),
+            unit([0.0, 5.0, 1.0]),
+            unit([0.0, 5.0, -1.0]),
+            unit([0.0, 5.0, 1.0]),
+            unit([0.0, 5.0, -1.0]),
+        ]
+        .concat();
+        let mut centred = rows.clone();
+        let groups = [Some(0), Some(0), Some(1), Some(1), None, None];
+        center_by_group(&mut centred, 3, &groups, 2).unwrap();
+        // The undetected rows end where the detected rows of their language do.
+        assert_eq!(centred[12..], centred[6..12]);
     }
 
     #[test]

@@ -1,17 +1,37 @@
-//! A 2-D map of vectors in the manner of UMAP: each row's nearest neighbours, fuzzy memberships
-//! from their distances, and a seeded layout by stochastic gradient descent with negative
-//! sampling, started from the two principal components. Past `sample` rows, a sample stratified
-//! by cluster is laid out and every other row is placed at the distance-weighted mean of its
-//! nearest sampled rows of the same cluster, so the cost of the layout does not grow with N.
+//! Low-dimensional embeddings of vectors in the manner of UMAP: each row's nearest neighbours,
+//! fuzzy memberships from their distances, and a seeded layout by stochastic gradient descent
+//! with negative sampling, started from the principal components. Past `sample` rows, a sample
+//! is laid out and every other row is placed at the distance-weighted mean of its nearest
+//! sampled rows, so the cost of the layout does not grow with N.
+//!
+//! Two uses: the 2-D map ([`layout`]: the sample stratified by cluster, the rest placed from
+//! their own cluster's sampled rows) and the reduction base clusters are found in ([`reduce`]:
+//! a few dimensions that keep the neighbourhood graph, where k-means separates topics better
+//! than in the embedding space itself).
 
 use rayon::prelude::*;
 
 use crate::gemm_dots::{dot_products, squared_norms};
 use crate::{ClusterError, SeededRng};
 
-/// umap-learn's curve `1 / (1 + a d^2b)` fitted for min_dist = 0.1, spread = 1.
-const CURVE_A: f32 = 1.577;
-const CURVE_B: f32 = 0.8951;
+/// umap-learn's curve `1 / (1 + a d^2b)`: how similarity falls with distance in the layout.
+#[derive(Clone, Copy, Debug)]
+struct Curve {
+    a: f32,
+    b: f32,
+}
+
+/// The curve fitted for min_dist = 0.1, spread = 1 (umap-learn's default): a readable map.
+const MAP_CURVE: Curve = Curve {
+    a: 1.577,
+    b: 0.8951,
+};
+/// The curve fitted for min_dist = 0, spread = 1: points of one neighbourhood packed tight, as
+/// clustering wants them.
+const CLUSTERING_CURVE: Curve = Curve {
+    a: 1.929,
+    b: 0.7915,
+};
 /// Repulsive samples per attractive one.
 const NEGATIVE_SAMPLES: f32 = 5.0;
 const GRADIENT_CLIP: f32 = 4.0;
@@ -80,17 +100,7 @@ pub fn layout(
         ));
     }
     let sample = stratified_sample(clusters, options.sample, options.seed);
-    let rows: Vec<f32> = sample
-        .iter()
-        .flat_map(|&row| vectors[row * dim..(row + 1) * dim].iter().copied())
-        .collect();
-    let mut positions = principal_components(&rows, dim, options.seed);
-    if sample.len() > 2 {
-        let k = options.neighbours.min(sample.len() - 1);
-        let neighbours = nearest_within(&rows, dim, k);
-        let edges = fuzzy_edges(&neighbours, options.epochs);
-        optimise(&mut positions, &edges, options.epochs, options.seed);
-    }
+    let positions = embed_sample::<2>(vectors, dim, &sample, options, MAP_CURVE);
     let mut coordinates = vec![[0.0f32; 2]; n];
     for (&row, &position) in sample.iter().zip(&positions) {
         coordinates[row] = position;
@@ -110,6 +120,194 @@ pub fn layout(
         coordinates,
         sampled: sample.len(),
     })
+}
+
+/// The fewest and most dimensions [`reduce`] makes.
+pub const REDUCED_DIMS: std::ops::RangeInclusive<usize> = 2..=10;
+
+/// `vectors` (rows of `dim`) embedded in `dims` dimensions (see [`REDUCED_DIMS`]) that keep each
+/// row's neighbourhood graph, rows of `dims` floats, row-major. Points of one neighbourhood are
+/// packed tight (umap-learn's min_dist = 0), as clustering wants them. Past `options.sample`
+/// rows, a seeded sample is laid out and every other row is placed at the distance-weighted
+/// mean of its nearest sampled rows.
+pub fn reduce(
+    vectors: &[f32],
+    dim: usize,
+    dims: usize,
+    options: &LayoutOptions,
+) -> Result<Vec<f32>, ClusterError> {
+    let n = crate::row_count(vectors, dim)?;
+    if options.neighbours == 0 || options.sample < 2 || options.epochs == 0 {
+        return Err(ClusterError::Parameter(
+            "the reduction needs at least 1 neighbour, a sample of 2 and 1 epoch".into(),
+        ));
+    }
+    macro_rules! reduce_to {
+        ($($d:literal)*) => {
+            match dims {
+                $($d => Ok(reduce_in::<$d>(vectors, dim, n, options)),)*
+                _ => Err(ClusterError::Parameter(format!(
+                    "cannot reduce to {dims} dimensions; choose {} to {}",
+                    REDUCED_DIMS.start(),
+                    REDUCED_DIMS.end()
+                ))),
+            }
+        };
+    }
+    reduce_to!(2 3 4 5 6 7 8 9 10)
+}
+
+fn reduce_in<const D: usize>(
+    vectors: &[f32],
+    dim: usize,
+    n: usize,
+    options: &LayoutOptions,
+) -> Vec<f32> {
+    // The same text sent many times would fill its own neighbour lists with copies of itself
+    // and cut the graph into islands that land anywhere: each distinct row is laid out once.
+    let first_of = first_identical(vectors, dim);
+    let distinct: Vec<usize> = (0..n).filter(|&row| first_of[row] == row).collect();
+    let picked = stratified_sample(&vec![0; distinct.len()], options.sample, options.seed);
+    let sample: Vec<usize> = picked.iter().map(|&index| distinct[index]).collect();
+    let positions = embed_sample::<D>(vectors, dim, &sample, options, CLUSTERING_CURVE);
+    let mut reduced = vec![0.0f32; n * D];
+    for (&row, position) in sample.iter().zip(&positions) {
+        reduced[row * D..(row + 1) * D].copy_from_slice(position);
+    }
+    let mut in_sample = vec![false; n];
+    sample.iter().for_each(|&row| in_sample[row] = true);
+    let outside: Vec<usize> = distinct
+        .into_iter()
+        .filter(|&row| !in_sample[row])
+        .collect();
+    for (row, position) in place_from_sample(
+        vectors,
+        dim,
+        &sample,
+        &positions,
+        &outside,
+        options.neighbours,
+    ) {
+        reduced[row * D..(row + 1) * D].copy_from_slice(&position);
+    }
+    for (row, &first) in first_of.iter().enumerate() {
+        if first != row {
+            reduced.copy_within(first * D..(first + 1) * D, row * D);
+        }
+    }
+    reduced
+}
+
+/// Per row, the first row bit-for-bit identical to it (itself when it is the first).
+fn first_identical(vectors: &[f32], dim: usize) -> Vec<usize> {
+    use std::hash::{Hash, Hasher};
+    let row = |index: usize| &vectors[index * dim..(index + 1) * dim];
+    let hashes: Vec<u64> = vectors
+        .par_chunks(dim)
+        .map(|values| {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            values.iter().for_each(|v| v.to_bits().hash(&mut hasher));
+            hasher.finish()
+        })
+        .collect();
+    let mut seen: std::collections::HashMap<u64, Vec<usize>> = Default::default();
+    (0..hashes.len())
+        .map(|index| {
+            let firsts = seen.entry(hashes[index]).or_default();
+            let same = |&first: &usize| {
+                row(first)
+                    .iter()
+                    .zip(row(index))
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+            };
+            match firsts.iter().find(|first| same(first)) {
+                Some(&first) => first,
+                None => {
+                    firsts.push(index);
+                    index
+                }
+            }
+        })
+        .collect()
+}
+
+/// Each row of `outside` at the inverse-distance-weighted mean of the positions of its `k`
+/// nearest sampled rows, found by gemm blocks against the whole sample.
+fn place_from_sample<const D: usize>(
+    vectors: &[f32],
+    dim: usize,
+    sample: &[usize],
+    positions: &[[f32; D]],
+    outside: &[usize],
+    k: usize,
+) -> Vec<(usize, [f32; D])> {
+    let rows: Vec<f32> = sample
+        .iter()
+        .flat_map(|&row| vectors[row * dim..(row + 1) * dim].iter().copied())
+        .collect();
+    let norms = squared_norms(&rows, dim);
+    let m = sample.len();
+    outside
+        .par_chunks(QUERY_BLOCK)
+        .flat_map_iter(|block| {
+            let queries: Vec<f32> = block
+                .iter()
+                .flat_map(|&row| vectors[row * dim..(row + 1) * dim].iter().copied())
+                .collect();
+            let query_norms = squared_norms(&queries, dim);
+            let mut dots = vec![0.0f32; block.len() * m];
+            dot_products(&queries, &rows, dim, &mut dots);
+            block
+                .iter()
+                .enumerate()
+                .map(|(q, &row)| {
+                    let candidates =
+                        dots[q * m..(q + 1) * m]
+                            .iter()
+                            .enumerate()
+                            .map(|(index, &dot)| {
+                                let squared = (query_norms[q] + norms[index] - 2.0 * dot).max(0.0);
+                                (index as u32, squared.sqrt())
+                            });
+                    let mut total = 0.0f32;
+                    let mut sum = [0.0f32; D];
+                    for (index, distance) in smallest(candidates, k) {
+                        let weight = 1.0 / (distance + 1e-3);
+                        total += weight;
+                        for (s, p) in sum.iter_mut().zip(&positions[index as usize]) {
+                            *s += weight * p;
+                        }
+                    }
+                    if total > 0.0 {
+                        sum.iter_mut().for_each(|s| *s /= total);
+                    }
+                    (row, sum)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The `sample` rows of `vectors` embedded in `D` dimensions.
+fn embed_sample<const D: usize>(
+    vectors: &[f32],
+    dim: usize,
+    sample: &[usize],
+    options: &LayoutOptions,
+    curve: Curve,
+) -> Vec<[f32; D]> {
+    let rows: Vec<f32> = sample
+        .iter()
+        .flat_map(|&row| vectors[row * dim..(row + 1) * dim].iter().copied())
+        .collect();
+    let mut positions = principal_components::<D>(&rows, dim, options.seed);
+    if sample.len() > 2 {
+        let k = options.neighbours.min(sample.len() - 1);
+        let neighbours = nearest_within(&rows, dim, k);
+        let edges = fuzzy_edges(&neighbours, options.epochs);
+        optimise(&mut positions, &edges, options.epochs, options.seed, curve);
+    }
+    positions
 }
 
 /// At most `size` rows (all of them when there are fewer), the same share of every cluster and
@@ -268,9 +466,9 @@ fn memberships(list: &[(u32, f32)]) -> Vec<(u32, f32)> {
         .collect()
 }
 
-/// The rows projected on their two principal components (power iteration from a seeded start),
-/// scaled to span [-10, 10].
-fn principal_components(rows: &[f32], dim: usize, seed: u64) -> Vec<[f32; 2]> {
+/// The rows projected on their first `D` principal components (power iteration from a seeded
+/// start), scaled to span [-10, 10].
+fn principal_components<const D: usize>(rows: &[f32], dim: usize, seed: u64) -> Vec<[f32; D]> {
     let m = rows.len() / dim;
     let mut mean = vec![0.0f32; dim];
     for row in rows.chunks_exact(dim) {
@@ -286,7 +484,7 @@ fn principal_components(rows: &[f32], dim: usize, seed: u64) -> Vec<[f32; 2]> {
     };
     let mut rng = SeededRng::new(seed, START_STREAM);
     let mut components: Vec<Vec<f32>> = Vec::new();
-    for _ in 0..2 {
+    for _ in 0..D {
         let mut direction: Vec<f32> = (0..dim).map(|_| rng.next_f64() as f32 - 0.5).collect();
         for _ in 0..POWER_ITERATIONS {
             let mut next = vec![0.0f32; dim];
@@ -310,9 +508,9 @@ fn principal_components(rows: &[f32], dim: usize, seed: u64) -> Vec<[f32; 2]> {
         }
         components.push(direction);
     }
-    let mut positions: Vec<[f32; 2]> = rows
+    let mut positions: Vec<[f32; D]> = rows
         .chunks_exact(dim)
-        .map(|row| [centred(row, &components[0]), centred(row, &components[1])])
+        .map(|row| std::array::from_fn(|axis| centred(row, &components[axis])))
         .collect();
     let widest = positions
         .iter()
@@ -331,7 +529,14 @@ fn principal_components(rows: &[f32], dim: usize, seed: u64) -> Vec<[f32; 2]> {
 /// together as often as its weight says, and each pull comes with negative samples that push
 /// the row away from random others; the step shrinks linearly to zero. One thread, so the
 /// seed alone decides the result.
-fn optimise(positions: &mut [[f32; 2]], edges: &[Edge], epochs: usize, seed: u64) {
+fn optimise<const D: usize>(
+    positions: &mut [[f32; D]],
+    edges: &[Edge],
+    epochs: usize,
+    seed: u64,
+    curve: Curve,
+) {
+    let Curve { a, b } = curve;
     let Some(strongest) = edges.iter().map(|e| e.weight).reduce(f32::max) else {
         return;
     };
@@ -349,15 +554,13 @@ fn optimise(positions: &mut [[f32; 2]], edges: &[Edge], epochs: usize, seed: u64
                 continue;
             }
             let (i, j) = (edge.from as usize, edge.to as usize);
-            let diff = [
-                positions[i][0] - positions[j][0],
-                positions[i][1] - positions[j][1],
-            ];
-            let squared = diff[0] * diff[0] + diff[1] * diff[1];
+            let diff: [f32; D] =
+                std::array::from_fn(|axis| positions[i][axis] - positions[j][axis]);
+            let squared = squared_length(&diff);
             if squared > 0.0 {
-                let coefficient = -2.0 * CURVE_A * CURVE_B * squared.powf(CURVE_B - 1.0)
-                    / (CURVE_A * squared.powf(CURVE_B) + 1.0);
-                for axis in 0..2 {
+                let coefficient =
+                    -2.0 * a * b * squared.powf(b - 1.0) / (a * squared.powf(b) + 1.0);
+                for axis in 0..D {
                     let step = clip(coefficient * diff[axis]) * alpha;
                     positions[i][axis] += step;
                     positions[j][axis] -= step;
@@ -370,17 +573,15 @@ fn optimise(positions: &mut [[f32; 2]], edges: &[Edge], epochs: usize, seed: u64
                 if other == i {
                     continue;
                 }
-                let diff = [
-                    positions[i][0] - positions[other][0],
-                    positions[i][1] - positions[other][1],
-                ];
-                let squared = diff[0] * diff[0] + diff[1] * diff[1];
+                let diff: [f32; D] =
+                    std::array::from_fn(|axis| positions[i][axis] - positions[other][axis]);
+                let squared = squared_length(&diff);
                 let coefficient = if squared > 0.0 {
-                    2.0 * CURVE_B / ((0.001 + squared) * (CURVE_A * squared.powf(CURVE_B) + 1.0))
+                    2.0 * b / ((0.001 + squared) * (a * squared.powf(b) + 1.0))
                 } else {
                     0.0
                 };
-                for axis in 0..2 {
+                for axis in 0..D {
                     let push = if coefficient > 0.0 {
                         clip(coefficient * diff[axis])
                     } else {
@@ -392,6 +593,15 @@ fn optimise(positions: &mut [[f32; 2]], edges: &[Edge], epochs: usize, seed: u64
             next_negative[e] += negatives as f32 * every_negative[e];
         }
     }
+}
+
+/// The squared length of `diff`, summed axis by axis in order.
+fn squared_length<const D: usize>(diff: &[f32; D]) -> f32 {
+    let mut squared = diff[0] * diff[0];
+    for value in &diff[1..] {
+        squared += value * value;
+    }
+    squared
 }
 
 fn clip(value: f32) -> f32 {
@@ -513,22 +723,7 @@ mod tests {
 
     /// Share of rows whose nearest row on the map has their label.
     fn map_neighbour_agreement(coordinates: &[[f32; 2]], labels: &[u32]) -> f64 {
-        let hits = (0..coordinates.len())
-            .filter(|&i| {
-                let nearest = (0..coordinates.len())
-                    .filter(|&j| j != i)
-                    .min_by(|&a, &b| {
-                        let d = |j: usize| {
-                            (coordinates[i][0] - coordinates[j][0]).powi(2)
-                                + (coordinates[i][1] - coordinates[j][1]).powi(2)
-                        };
-                        d(a).total_cmp(&d(b))
-                    })
-                    .unwrap();
-                labels[nearest] == labels[i]
-            })
-            .count();
-        hits as f64 / coordinates.len() as f64
+        reduced_neighbour_agreement(&coordinates.concat(), 2, labels)
     }
 
     #[test]
@@ -588,6 +783,63 @@ mod tests {
         assert!(layout(&[1.0; 4], 2, &[0], &options).is_err());
         let single = layout(&[0.6, 0.8], 2, &[0], &options).unwrap();
         assert_eq!(single.coordinates.len(), 1);
+    }
+
+    /// Share of rows whose nearest row in `reduced` (rows of `dims`) has their label.
+    fn reduced_neighbour_agreement(reduced: &[f32], dims: usize, labels: &[u32]) -> f64 {
+        let rows: Vec<&[f32]> = reduced.chunks_exact(dims).collect();
+        let squared =
+            |a: &[f32], b: &[f32]| -> f32 { a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum() };
+        let hits = (0..rows.len())
+            .filter(|&i| {
+                let nearest = (0..rows.len())
+                    .filter(|&j| j != i)
+                    .min_by(|&a, &b| {
+                        squared(rows[i], rows[a]).total_cmp(&squared(rows[i], rows[b]))
+                    })
+                    .unwrap();
+                labels[nearest] == labels[i]
+            })
+            .count();
+        hits as f64 / rows.len() as f64
+    }
+
+    #[test]
+    fn a_reduction_keeps_blobs_apart_in_and_outside_its_sample() {
+        let (vectors, labels) = blobs(5, 60, 24, 0.35);
+        let mut options = LayoutOptions::new(9);
+        for sample in [labels.len(), 120] {
+            options.sample = sample;
+            let reduced = reduce(&vectors, 24, 5, &options).unwrap();
+            assert_eq!(reduced.len(), labels.len() * 5);
+            assert!(reduced.iter().all(|x| x.is_finite()));
+            let agreement = reduced_neighbour_agreement(&reduced, 5, &labels);
+            assert!(agreement > 0.95, "sample {sample}: {agreement}");
+            assert_eq!(reduced, reduce(&vectors, 24, 5, &options).unwrap());
+        }
+        // Each row sent again many times: the copies land on their row, the blobs stay apart.
+        let copies: Vec<f32> = vectors
+            .chunks_exact(24)
+            .flat_map(|row| row.repeat(20))
+            .collect();
+        options.sample = labels.len();
+        let reduced = reduce(&copies, 24, 5, &options).unwrap();
+        assert_eq!(reduced[..5], reduced[19 * 5..20 * 5]);
+        let distinct: Vec<f32> = reduced
+            .chunks_exact(5 * 20)
+            .flat_map(|c| c[..5].to_vec())
+            .collect();
+        let agreement = reduced_neighbour_agreement(&distinct, 5, &labels);
+        assert!(agreement > 0.95, "copies: {agreement}");
+        assert_eq!(reduced.len(), copies.len() / 24 * 5);
+        assert!(matches!(
+            reduce(&vectors, 24, 11, &options),
+            Err(ClusterError::Parameter(_))
+        ));
+        assert!(matches!(
+            reduce(&vectors, 24, 1, &options),
+            Err(ClusterError::Parameter(_))
+        ));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Numeric clustering for chorus, with no models and no I/O: seeded k-means over unit vectors
 //! ([`kmeans`]), Ward's merging of weighted centroids into a tree that can be cut at any size
-//! ([`Dendrogram`]), a UMAP-style 2-D map ([`layout`]) with its [`trustworthiness`], and
+//! ([`Dendrogram`]), a UMAP-style 2-D map ([`layout`]) with its [`trustworthiness`] and the same
+//! method's reduction to a few dimensions for clustering ([`reduce`]), and
 //! agreement between a clustering and known labels ([`agreement`]), and near-identical rows
 //! from different owners inside a cluster ([`near_identical_senders`]); [`center_by_group`]
 //! takes each group's mean out of its rows before clustering.
@@ -18,7 +19,7 @@ mod ward;
 pub use centering::center_by_group;
 pub use chorus_types::SeededRng;
 pub use kmeans::{KMeans, KMeansOptions, kmeans};
-pub use layout::{Layout, LayoutOptions, layout, trustworthiness};
+pub use layout::{Layout, LayoutOptions, REDUCED_DIMS, layout, reduce, trustworthiness};
 pub use metrics::{Agreement, agreement};
 pub use near_identical::{NearIdenticalOptions, near_identical_senders};
 pub use sweep::{SweepPoint, silhouette, sweep_k};

@@ -86,19 +86,21 @@ pub struct AgreementScores {
     pub chance_nmi: f64,
 }
 
-/// The top level against the truth categories.
+/// A level of the tree against the truth categories.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TopLevel {
-    /// Top-level clusters.
+    /// The tree level (0: the base clusters).
+    pub level: usize,
+    /// Clusters of that level.
     pub clusters: usize,
     /// Truth categories.
     pub categories: usize,
-    /// Share of conversations whose top cluster's majority category is their own.
+    /// Share of conversations whose cluster's majority category is their own.
     pub accuracy: f64,
     /// The same per truth language: (conversations, accuracy).
     pub per_language: BTreeMap<String, (usize, f64)>,
     /// Per category (weighted by size): the share of its conversations outside its largest
-    /// top cluster.
+    /// cluster of the level.
     pub spillover: f64,
 }
 
@@ -162,6 +164,12 @@ pub struct Evaluation {
     pub base: AgreementScores,
     /// The top level against the categories.
     pub top: TopLevel,
+    /// The level whose number of clusters is nearest the number of categories (the published
+    /// method's reconstruction figure), when it is not the top level.
+    pub nearest_level: Option<TopLevel>,
+    /// Published base clusters whose name shares a word with the label most of their
+    /// conversations carry: (shares one, published base clusters).
+    pub names_sharing_a_word: (usize, usize),
     /// Detected language equal to the truth language: (compared, share).
     pub language: Option<(usize, f64)>,
     /// Spearman correlation of the concern facet with the truth level: (compared, rho).
@@ -192,7 +200,9 @@ pub fn evaluate(run_dir: &Path, truth: &Truth) -> Result<Evaluation, EvalError> 
         matched: pairs.len(),
         unmatched: files.rows.len() - pairs.len(),
         base: scores(&pairs, RunRow::base, TruthRow::finest),
-        top: top_level(&pairs),
+        top: level_against_categories(&pairs, 0),
+        nearest_level: nearest_level(&pairs),
+        names_sharing_a_word: names_sharing_a_word(&pairs, &files.report),
         language: share_equal(&pairs),
         concern: concern_rank(&pairs),
         trends: trends(&pairs),
@@ -258,14 +268,21 @@ fn majority<'a>(counts: &BTreeMap<&'a str, usize>) -> (&'a str, usize) {
     )
 }
 
-fn top_level(pairs: &[(&RunRow, &TruthRow)]) -> TopLevel {
-    let by_cluster = crosstab(pairs, |(r, _)| r.top(), |(_, t)| t.category.as_str());
+/// The clusters `depth` steps below the top level (0: the top level itself) against the
+/// categories.
+fn level_against_categories(pairs: &[(&RunRow, &TruthRow)], depth: usize) -> TopLevel {
+    let by_cluster = crosstab(
+        pairs,
+        |(r, _)| r.at_depth(depth),
+        |(_, t)| t.category.as_str(),
+    );
     let majority_of: HashMap<&str, &str> = by_cluster
         .iter()
         .map(|(&cluster, counts)| (cluster, majority(counts).0))
         .collect();
-    let right =
-        |(r, t): &(&RunRow, &TruthRow)| majority_of.get(r.top()) == Some(&t.category.as_str());
+    let right = |(r, t): &(&RunRow, &TruthRow)| {
+        majority_of.get(r.at_depth(depth)) == Some(&t.category.as_str())
+    };
     let mut per_language: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for pair in pairs {
         if let Some(language) = &pair.1.language {
@@ -274,12 +291,19 @@ fn top_level(pairs: &[(&RunRow, &TruthRow)]) -> TopLevel {
             entry.1 += usize::from(right(pair));
         }
     }
-    let by_category = crosstab(pairs, |(_, t)| t.category.as_str(), |(r, _)| r.top());
+    let by_category = crosstab(
+        pairs,
+        |(_, t)| t.category.as_str(),
+        |(r, _)| r.at_depth(depth),
+    );
     let outside: usize = by_category
         .values()
         .map(|counts| counts.values().sum::<usize>() - majority(counts).1)
         .sum();
     TopLevel {
+        level: pairs
+            .first()
+            .map_or(0, |(r, _)| r.levels().saturating_sub(depth + 1)),
         clusters: by_cluster.len(),
         categories: by_category.len(),
         accuracy: pairs.iter().filter(|p| right(p)).count() as f64 / pairs.len() as f64,
@@ -289,6 +313,52 @@ fn top_level(pairs: &[(&RunRow, &TruthRow)]) -> TopLevel {
             .collect(),
         spillover: outside as f64 / pairs.len() as f64,
     }
+}
+
+/// The level below the top whose cluster count is nearest the category count (the coarser on a
+/// tie), against the categories; none when that is the top level.
+fn nearest_level(pairs: &[(&RunRow, &TruthRow)]) -> Option<TopLevel> {
+    let categories = pairs
+        .iter()
+        .map(|(_, t)| t.category.as_str())
+        .collect::<HashSet<_>>()
+        .len();
+    let depths = pairs.first().map_or(1, |(r, _)| r.levels());
+    let clusters_at = |depth: usize| {
+        pairs
+            .iter()
+            .map(|(r, _)| r.at_depth(depth))
+            .collect::<HashSet<_>>()
+            .len()
+    };
+    let depth = (0..depths).min_by_key(|&depth| clusters_at(depth).abs_diff(categories))?;
+    (depth > 0).then(|| level_against_categories(pairs, depth))
+}
+
+/// How many published base clusters are named with a word of the label most of their
+/// conversations carry (labels split at `_`, `-` and spaces; words compared lower-cased).
+fn names_sharing_a_word(pairs: &[(&RunRow, &TruthRow)], report: &Report) -> (usize, usize) {
+    let by_cluster = crosstab(pairs, |(r, _)| r.base(), |(_, t)| t.finest());
+    let words = |text: &str| -> HashSet<String> {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() > 2)
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let base: Vec<&ReportNode> = published_nodes(report)
+        .into_iter()
+        .filter(|node| node.level == 0)
+        .collect();
+    let sharing = base
+        .iter()
+        .filter(|node| {
+            by_cluster.get(node.id.as_str()).is_some_and(|counts| {
+                let label = words(majority(counts).0);
+                !words(&node.name).is_disjoint(&label)
+            })
+        })
+        .count();
+    (sharing, base.len())
 }
 
 fn share_equal(pairs: &[(&RunRow, &TruthRow)]) -> Option<(usize, f64)> {
@@ -557,6 +627,25 @@ pub fn render(evaluation: &Evaluation) -> String {
     for (language, (n, accuracy)) in &top.per_language {
         let _ = writeln!(out, "  {language:<24} {} of {n}", percent(*accuracy));
     }
+    if let Some(level) = &evaluation.nearest_level {
+        let _ = writeln!(
+            out,
+            "level {} (nearest {} categories) reconstruction {}  spillover {}  ({} clusters)",
+            level.level,
+            level.categories,
+            percent(level.accuracy),
+            percent(level.spillover),
+            level.clusters
+        );
+        for (language, (n, accuracy)) in &level.per_language {
+            let _ = writeln!(out, "  {language:<24} {} of {n}", percent(*accuracy));
+        }
+    }
+    let (sharing, named) = evaluation.names_sharing_a_word;
+    let _ = writeln!(
+        out,
+        "base cluster names         {sharing} of {named} share a word with their majority label"
+    );
     if let Some((n, share)) = evaluation.language {
         let _ = writeln!(
             out,
@@ -683,10 +772,57 @@ mod tests {
         ];
         let truths = [truth("x"), truth("x"), truth("y"), truth("y")];
         let pairs: Vec<(&RunRow, &TruthRow)> = rows.iter().zip(&truths).collect();
-        let top = top_level(&pairs);
+        let top = level_against_categories(&pairs, 0);
         assert_eq!(top.clusters, 2);
         assert!((top.accuracy - 0.75).abs() < 1e-12);
         assert!((top.spillover - 0.25).abs() < 1e-12);
         assert_eq!(top.per_language["English"].0, 4);
+        assert_eq!(top.level, 1);
+        // Three categories: the base level (3 clusters) is nearer than the top (2).
+        let truths = [truth("x"), truth("z"), truth("z"), truth("y")];
+        let pairs: Vec<(&RunRow, &TruthRow)> = rows.iter().zip(&truths).collect();
+        let nearest = nearest_level(&pairs).unwrap();
+        assert_eq!((nearest.level, nearest.clusters), (0, 3));
+        assert!((nearest.accuracy - 1.0).abs() < 1e-12);
+        // Two categories: the top level is the nearest, reported as the top level only.
+        let truths = [truth("x"), truth("x"), truth("x"), truth("y")];
+        let pairs: Vec<(&RunRow, &TruthRow)> = rows.iter().zip(&truths).collect();
+        assert_eq!(nearest_level(&pairs), None);
+    }
+
+    #[test]
+    fn a_base_name_shares_a_word_with_its_majority_label() {
+        let rows = [
+            RunRow {
+                cluster_path: "L0.0".into(),
+                ..RunRow::default()
+            },
+            RunRow {
+                cluster_path: "L0.1".into(),
+                ..RunRow::default()
+            },
+        ];
+        let truths = [
+            TruthRow {
+                category: "card_arrival".into(),
+                ..TruthRow::default()
+            },
+            TruthRow {
+                category: "exchange_rate".into(),
+                ..TruthRow::default()
+            },
+        ];
+        let pairs: Vec<(&RunRow, &TruthRow)> = rows.iter().zip(&truths).collect();
+        let node = |id: &str, name: &str| ReportNode {
+            id: id.into(),
+            name: name.into(),
+            ..ReportNode::default()
+        };
+        let mut report = Report::default();
+        report.tree.children = vec![
+            node("L0.0", "Card · arrive · new card"),
+            node("L0.1", "currency · rates"),
+        ];
+        assert_eq!(names_sharing_a_word(&pairs, &report), (1, 2));
     }
 }

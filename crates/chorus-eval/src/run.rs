@@ -37,6 +37,19 @@ impl RunRow {
     pub fn base(&self) -> &str {
         self.cluster_path.rsplit('/').next().unwrap_or("")
     }
+
+    /// The cluster `depth` steps below the top level (the base when the path is shorter).
+    pub fn at_depth(&self, depth: usize) -> &str {
+        self.cluster_path
+            .split('/')
+            .nth(depth)
+            .unwrap_or_else(|| self.base())
+    }
+
+    /// Levels in its path.
+    pub fn levels(&self) -> usize {
+        self.cluster_path.split('/').count()
+    }
 }
 
 /// What a run folder holds for evaluation.

@@ -218,6 +218,20 @@ impl Config {
         if !(self.cluster.duplicate_cosine > 0.0 && self.cluster.duplicate_cosine <= 1.0) {
             return Err("cluster.duplicate_cosine must be above 0 and at most 1".into());
         }
+        let reduce_dims = self.cluster.reduce_dims;
+        if reduce_dims != 0 && !chorus_cluster::REDUCED_DIMS.contains(&reduce_dims) {
+            return Err(format!(
+                "cluster.reduce_dims = {reduce_dims}: choose {} to {}, or 0 to cluster the vectors as embedded",
+                chorus_cluster::REDUCED_DIMS.start(),
+                chorus_cluster::REDUCED_DIMS.end()
+            ));
+        }
+        if self.cluster.reduce_neighbours == 0 || self.cluster.reduce_sample < 2 {
+            return Err(
+                "cluster.reduce_neighbours must be at least 1 and cluster.reduce_sample at least 2"
+                    .into(),
+            );
+        }
         if self.cluster.target_size == 0 || self.embed.max_chars == 0 {
             return Err("cluster.target_size and embed.max_chars must be at least 1".into());
         }
@@ -321,6 +335,12 @@ mod tests {
             let error = Config::parse(&format!("[cluster]\nduplicate_cosine = {cosine}\n"));
             assert!(error.unwrap_err().contains("duplicate_cosine"), "{cosine}");
         }
+        for dims in ["1", "11"] {
+            let error = Config::parse(&format!("[cluster]\nreduce_dims = {dims}\n"));
+            assert!(error.unwrap_err().contains("reduce_dims"), "{dims}");
+        }
+        assert!(Config::parse("[cluster]\nreduce_dims = 0\n").is_ok());
+        assert!(Config::parse("[cluster]\nreduce_sample = 1\n").is_err());
         assert!(Config::parse("[ingest]\nformat = \"xml\"\n").is_err());
         let custom = |body: &str| Config::parse(&format!("[[facets.custom]]\n{body}\n"));
         assert!(

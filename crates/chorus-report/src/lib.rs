@@ -113,6 +113,11 @@ pub struct ReportParameters {
     /// What was taken out of the vectors before clustering (`cluster.center`).
     #[serde(default)]
     pub center: String,
+    /// The dimensions of the reduction base clusters were found in; 0 when they were found
+    /// among the vectors as embedded (`cluster.reduce_dims` is 0, too few conversations, or
+    /// several languages: see docs/configuration.md).
+    #[serde(default)]
+    pub reduced_dims: usize,
     /// Base clusters.
     pub k: usize,
     /// "config" when k was given, "data" when it came from the target cluster size, "sweep"
