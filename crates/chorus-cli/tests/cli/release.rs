@@ -27,7 +27,7 @@ pub fn assert_released_safely(out: &Path, canaries: &[&str]) {
     assert_eq!(check.leaks, Vec::<chorus_eval::Leak>::new());
 }
 
-fn write_lines(path: &Path, records: &[Value]) {
+pub(crate) fn write_lines(path: &Path, records: &[Value]) {
     let lines: Vec<String> = records.iter().map(Value::to_string).collect();
     std::fs::write(path, lines.join("\n")).unwrap();
 }
