@@ -21,7 +21,7 @@ use chorus_text::{gated_words, word_runs};
 use chorus_report::{MapPoints, Report, ReportNode, RunTotals};
 
 use crate::breakdown::facets;
-use crate::draft::{DraftNode, ModelText, keyword_description, keyword_name};
+use crate::draft::{DraftNode, ModelText, keyword_description, keyword_name, tell_siblings_apart};
 use crate::map::{map_points, position};
 use crate::tree::{ReleasePolicy, TreeBuilder};
 
@@ -169,6 +169,7 @@ impl Door<'_, '_> {
         for child in &mut children {
             child.share_of_parent = child.conversations as f64 / total;
         }
+        tell_siblings_apart(&mut children);
         children.sort_by(|a, b| {
             a.other
                 .cmp(&b.other)
