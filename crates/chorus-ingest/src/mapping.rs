@@ -33,7 +33,7 @@ pub(crate) fn classify(object: &Map<String, Value>, fields: &FieldNames) -> Opti
     if object.get("chat_messages").is_some_and(Value::is_array) {
         return Some(Schema::ClaudeExport);
     }
-    if holds_messages(object.get("messages")) {
+    if holds_messages(object.get("messages")) || gemini_contents(object.get("contents")) {
         return Some(Schema::Openai);
     }
     if ["conversations", "conversation"]
@@ -88,7 +88,7 @@ pub(crate) fn map_record(
         error
     };
     let messages = match schema {
-        Schema::Openai => listed_messages(&object, &["messages"], fields, &mut used),
+        Schema::Openai => listed_messages(&object, &["messages", "contents"], fields, &mut used),
         Schema::Sharegpt => listed_messages(
             &object,
             &["conversations", "conversation"],
@@ -158,6 +158,14 @@ fn holds_messages(value: Option<&Value>) -> bool {
         Some(Value::String(text)) => json_array_text(text),
         _ => false,
     }
+}
+
+/// Gemini's `generateContent` requests: `contents`, a list of `{role, parts: [...]}`.
+fn gemini_contents(value: Option<&Value>) -> bool {
+    value
+        .and_then(Value::as_array)
+        .and_then(|items| items.first())
+        .is_some_and(|first| first.get("parts").is_some_and(Value::is_array))
 }
 
 fn json_array_text(text: &str) -> bool {
@@ -269,10 +277,13 @@ fn content_part(part: &Value, index: usize) -> Result<Part, MapError> {
     match part {
         Value::String(text) => Ok(Part::Text { text: text.clone() }),
         Value::Object(fields) => {
-            let kind = fields
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown");
+            // Typed parts name their kind; Gemini's parts are named by their one key
+            // (`text`, `inlineData`, `functionCall`, `functionResponse`…).
+            let kind = match fields.get("type") {
+                Some(kind) => kind.as_str().unwrap_or("unknown"),
+                None if fields.contains_key("text") => "text",
+                None => fields.keys().next().map_or("unknown", String::as_str),
+            };
             match (kind, fields.get("text")) {
                 ("text" | "input_text" | "output_text", Some(Value::String(text))) => {
                     Ok(Part::Text { text: text.clone() })
@@ -345,9 +356,9 @@ fn listed_messages(
 /// blocks) holds no words of the person.
 fn only_tool_results(parts: &[Part]) -> bool {
     !parts.is_empty()
-        && parts
-            .iter()
-            .all(|part| matches!(part, Part::Placeholder { kind } if kind == "tool_result"))
+        && parts.iter().all(|part| {
+            matches!(part, Part::Placeholder { kind } if kind == "tool_result" || kind == "functionResponse")
+        })
 }
 
 fn text_field<'a>(

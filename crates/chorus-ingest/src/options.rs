@@ -133,7 +133,10 @@ impl FieldNames {
     }
 
     pub(crate) fn content_candidates(&self) -> Vec<&str> {
-        candidates(&self.content, &["content", "value", "text", "message"])
+        candidates(
+            &self.content,
+            &["content", "value", "text", "message", "parts"],
+        )
     }
 
     pub(crate) fn transcript_candidates(&self) -> Vec<&str> {

@@ -212,6 +212,41 @@ fn tool_results_are_not_user_turns() {
 }
 
 #[test]
+fn gemini_contents_and_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = serde_json::json!({"id": "g", "contents": [
+        {"role": "user", "parts": [
+            {"text": "What is in this picture?"},
+            {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}}
+        ]},
+        {"role": "model", "parts": [{"functionCall": {"name": "describe", "args": {}}}]},
+        {"role": "user", "parts": [{"functionResponse": {"name": "describe", "response": {"label": "cat"}}}]},
+        {"role": "model", "parts": [{"text": "A cat on a sofa."}]},
+        {"role": "user", "parts": [{"text": "Thanks!"}]}
+    ], "generationConfig": {"temperature": 0.2}});
+    let path = write(dir.path(), "gemini.jsonl", &format!("{record}\n"));
+    let read = read_paths(&[path], &IngestOptions::default());
+    assert!(read.rejections.is_empty(), "{:?}", read.rejections);
+    let conversation = &read.conversations[0];
+    assert_eq!(
+        roles(conversation),
+        [
+            Role::User,
+            Role::Assistant,
+            Role::Tool,
+            Role::Assistant,
+            Role::User
+        ]
+    );
+    assert_eq!(conversation.turns(), 2);
+    let first = conversation.messages[0].rendered_text();
+    assert!(first.starts_with("What is in this picture?"), "{first}");
+    assert!(first.contains("inlineData"), "{first}");
+    assert!(!first.contains("iVBORw0KGgo"), "{first}");
+    assert_eq!(user_words(conversation)[1], "Thanks!");
+}
+
+#[test]
 fn message_lists_with_other_field_names() {
     let dir = tempfile::tempdir().unwrap();
     let lines = [
