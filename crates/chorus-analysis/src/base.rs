@@ -4,19 +4,19 @@
 use std::collections::HashMap;
 
 use chorus_cluster::{
-    KMeans, KMeansOptions, LayoutOptions, NearIdenticalOptions, SweepPoint, agreement, kmeans,
-    near_identical_senders, reduce, sweep_k,
+    KMeans, KMeansOptions, LayoutOptions, NearIdenticalOptions, SweepPoint, agreement,
+    cluster_means, kmeans, near_identical_senders, reduce, sweep_k,
 };
+use chorus_report::LabelAgreement;
+
+use crate::collected::FirstSeen;
+use crate::{AnalysisError, Collected, Mode, Plan};
 
 /// Passes of the reduction's gradient descent (umap-learn's choice for large inputs).
 const REDUCTION_EPOCHS: usize = 200;
 /// Keyword mode reduces only when one language holds at least this share of the conversations
 /// whose language was detected.
 const ONE_LANGUAGE_SHARE: f64 = 0.9;
-use chorus_report::LabelAgreement;
-
-use crate::collected::FirstSeen;
-use crate::{AnalysisError, Collected, Mode, Plan};
 
 /// The base clusters of a run and what is known of them.
 pub(crate) struct BaseClusters {
@@ -116,15 +116,7 @@ fn in_reduction(
         reduce(vectors, dim, dims, &layout).map_err(AnalysisError::numeric_step("cluster"))?;
     let mut clusters =
         kmeans(&reduced, dims, options).map_err(AnalysisError::numeric_step("cluster"))?;
-    let mut centroids = vec![0.0f32; clusters.k() * dim];
-    for (row, &cluster) in vectors.chunks_exact(dim).zip(&clusters.assignments) {
-        let centroid = &mut centroids[cluster as usize * dim..(cluster as usize + 1) * dim];
-        centroid.iter_mut().zip(row).for_each(|(c, x)| *c += x);
-    }
-    for (centroid, &size) in centroids.chunks_exact_mut(dim).zip(&clusters.sizes) {
-        centroid.iter_mut().for_each(|c| *c /= size.max(1) as f32);
-    }
-    clusters.centroids = centroids;
+    clusters.centroids = cluster_means(vectors, dim, clusters.k(), &clusters.assignments);
     clusters.dim = dim;
     Ok(clusters)
 }

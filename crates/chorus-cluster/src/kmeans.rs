@@ -320,6 +320,15 @@ fn lloyd(
     }
 }
 
+/// The mean of each of `k` clusters' rows under `assignments`, summed as k-means sums them
+/// (deterministic partial sums in f64); a cluster with no row takes one of the first rows, a
+/// different one for each. For centroids of a clustering found in another space (a
+/// reduction of the rows).
+pub fn cluster_means(rows: &[f32], dim: usize, k: usize, assignments: &[u32]) -> Vec<f32> {
+    let unranked: Vec<(u32, f32)> = assignments.iter().map(|&cluster| (cluster, 0.0)).collect();
+    means(rows, dim, k, &unranked)
+}
+
 /// The mean of each cluster's rows; a cluster left empty takes the row farthest from its own
 /// centroid (a different one for each empty cluster), so k clusters stay k.
 fn means(rows: &[f32], dim: usize, k: usize, nearest: &[(u32, f32)]) -> Vec<f32> {

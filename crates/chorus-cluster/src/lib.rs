@@ -18,7 +18,7 @@ mod ward;
 
 pub use centering::center_by_group;
 pub use chorus_types::SeededRng;
-pub use kmeans::{KMeans, KMeansOptions, kmeans};
+pub use kmeans::{KMeans, KMeansOptions, cluster_means, kmeans};
 pub use layout::{Layout, LayoutOptions, REDUCED_DIMS, layout, reduce, trustworthiness};
 pub use metrics::{Agreement, agreement};
 pub use near_identical::{NearIdenticalOptions, near_identical_senders};
