@@ -241,19 +241,13 @@ fn place_from_sample<const D: usize>(
     outside: &[usize],
     k: usize,
 ) -> Vec<(usize, [f32; D])> {
-    let rows: Vec<f32> = sample
-        .iter()
-        .flat_map(|&row| vectors[row * dim..(row + 1) * dim].iter().copied())
-        .collect();
+    let rows = gather_rows(vectors, dim, sample);
     let norms = squared_norms(&rows, dim);
     let m = sample.len();
     outside
         .par_chunks(QUERY_BLOCK)
         .flat_map_iter(|block| {
-            let queries: Vec<f32> = block
-                .iter()
-                .flat_map(|&row| vectors[row * dim..(row + 1) * dim].iter().copied())
-                .collect();
+            let queries = gather_rows(vectors, dim, block);
             let query_norms = squared_norms(&queries, dim);
             let mut dots = vec![0.0f32; block.len() * m];
             dot_products(&queries, &rows, dim, &mut dots);
@@ -269,19 +263,8 @@ fn place_from_sample<const D: usize>(
                                 let squared = (query_norms[q] + norms[index] - 2.0 * dot).max(0.0);
                                 (index as u32, squared.sqrt())
                             });
-                    let mut total = 0.0f32;
-                    let mut sum = [0.0f32; D];
-                    for (index, distance) in smallest(candidates, k) {
-                        let weight = 1.0 / (distance + 1e-3);
-                        total += weight;
-                        for (s, p) in sum.iter_mut().zip(&positions[index as usize]) {
-                            *s += weight * p;
-                        }
-                    }
-                    if total > 0.0 {
-                        sum.iter_mut().for_each(|s| *s /= total);
-                    }
-                    (row, sum)
+                    let place = weighted_place(smallest(candidates, k), positions);
+                    (row, place.unwrap_or([0.0; D]))
                 })
                 .collect::<Vec<_>>()
         })
@@ -296,10 +279,7 @@ fn embed_sample<const D: usize>(
     options: &LayoutOptions,
     curve: Curve,
 ) -> Vec<[f32; D]> {
-    let rows: Vec<f32> = sample
-        .iter()
-        .flat_map(|&row| vectors[row * dim..(row + 1) * dim].iter().copied())
-        .collect();
+    let rows = gather_rows(vectors, dim, sample);
     let mut positions = principal_components::<D>(&rows, dim, options.seed);
     if sample.len() > 2 {
         let k = options.neighbours.min(sample.len() - 1);
@@ -638,18 +618,36 @@ fn place_outside_sample(
                 let squared: f32 = me.iter().zip(other).map(|(a, b)| (a - b) * (a - b)).sum();
                 (index as u32, squared.sqrt())
             });
-            let mut total = 0.0f32;
-            let mut sum = [0.0f32; 2];
-            for (index, distance) in smallest(distances, k) {
-                let weight = 1.0 / (distance + 1e-3);
-                total += weight;
-                sum[0] += weight * positions[index as usize][0];
-                sum[1] += weight * positions[index as usize][1];
-            }
-            if total > 0.0 {
-                *place = [sum[0] / total, sum[1] / total];
+            if let Some(weighted) = weighted_place(smallest(distances, k), positions) {
+                *place = weighted;
             }
         });
+}
+
+/// The rows at `indices`, one after another.
+fn gather_rows(vectors: &[f32], dim: usize, indices: &[usize]) -> Vec<f32> {
+    indices
+        .iter()
+        .flat_map(|&row| vectors[row * dim..(row + 1) * dim].iter().copied())
+        .collect()
+}
+
+/// The inverse-distance-weighted mean of the `positions` of `nearest` (index, distance); none
+/// when there is no neighbour.
+fn weighted_place<const D: usize>(
+    nearest: Vec<(u32, f32)>,
+    positions: &[[f32; D]],
+) -> Option<[f32; D]> {
+    let mut total = 0.0f32;
+    let mut sum = [0.0f32; D];
+    for (index, distance) in nearest {
+        let weight = 1.0 / (distance + 1e-3);
+        total += weight;
+        for (s, p) in sum.iter_mut().zip(&positions[index as usize]) {
+            *s += weight * p;
+        }
+    }
+    (total > 0.0).then(|| sum.map(|s| s / total))
 }
 
 /// How well the map keeps neighbourhoods (Venna and Kaski's trustworthiness, as
