@@ -58,11 +58,6 @@ impl<'m> Models<'m> {
         Self(Some(access))
     }
 
-    /// Whether there are models.
-    pub fn present(&self) -> bool {
-        self.0.is_some()
-    }
-
     /// The models, for a step of `kind` the plan chose because there are some.
     pub(crate) fn get(
         &mut self,

@@ -594,10 +594,21 @@ fn overall_twin_share(report: &Report) -> f64 {
     twins as f64 / report.tree.conversations.max(1) as f64
 }
 
+/// A share as the table writes it (`12.3%`).
+fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
+/// A level's reconstruction per truth language, one line each.
+fn write_per_language(out: &mut String, level: &TopLevel) {
+    for (language, (n, accuracy)) in &level.per_language {
+        let _ = writeln!(out, "  {language:<24} {} of {n}", percent(*accuracy));
+    }
+}
+
 /// The evaluation as a readable table.
 pub fn render(evaluation: &Evaluation) -> String {
     let mut out = String::new();
-    let percent = |share: f64| format!("{:.1}%", share * 100.0);
     let base = &evaluation.base;
     let _ = writeln!(
         out,
@@ -624,9 +635,7 @@ pub fn render(evaluation: &Evaluation) -> String {
         top.clusters,
         top.categories
     );
-    for (language, (n, accuracy)) in &top.per_language {
-        let _ = writeln!(out, "  {language:<24} {} of {n}", percent(*accuracy));
-    }
+    write_per_language(&mut out, top);
     if let Some(level) = &evaluation.nearest_level {
         let _ = writeln!(
             out,
@@ -637,9 +646,7 @@ pub fn render(evaluation: &Evaluation) -> String {
             percent(level.spillover),
             level.clusters
         );
-        for (language, (n, accuracy)) in &level.per_language {
-            let _ = writeln!(out, "  {language:<24} {} of {n}", percent(*accuracy));
-        }
+        write_per_language(&mut out, level);
     }
     let (sharing, named) = evaluation.names_sharing_a_word;
     let _ = writeln!(

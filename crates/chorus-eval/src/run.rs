@@ -28,11 +28,6 @@ pub struct RunRow {
 }
 
 impl RunRow {
-    /// The top-level cluster.
-    pub fn top(&self) -> &str {
-        self.cluster_path.split('/').next().unwrap_or("")
-    }
-
     /// The base cluster.
     pub fn base(&self) -> &str {
         self.cluster_path.rsplit('/').next().unwrap_or("")

@@ -188,15 +188,16 @@ pub fn run(
                 paths,
                 coordinates,
                 stage_seconds,
-            } = match caller.as_mut() {
-                Some(caller) => {
-                    let mut access = AnalysisModels {
-                        caller,
-                        embedder: stage,
-                    };
-                    analyse(&collected, &plan, AnalysisSteps::new(&mut access))?
-                }
-                None => analyse(&collected, &plan, AnalysisSteps::none())?,
+            } = {
+                let mut access = caller.as_mut().map(|caller| AnalysisModels {
+                    caller,
+                    embedder: stage,
+                });
+                let steps = match access.as_mut() {
+                    Some(access) => AnalysisSteps::new(access),
+                    None => AnalysisSteps::none(),
+                };
+                analyse(&collected, &plan, steps)?
             };
             release_counts = Some(release);
             for (name, seconds) in stage_seconds {
