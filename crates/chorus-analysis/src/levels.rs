@@ -93,9 +93,10 @@ impl Levels for ModelLevels {
         wanted: usize,
         models: &mut Models<'_>,
     ) -> Result<Parents, AnalysisError> {
+        // group_children keeps the target below the children's count itself.
         let grouping = group_children(
             &cluster_names(children),
-            wanted.min(children.len() - 1),
+            wanted,
             models.get("hierarchy")?,
             self.seed ^ level as u64,
         )?;
