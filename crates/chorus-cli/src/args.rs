@@ -232,7 +232,9 @@ pub(crate) struct InputArgs {
     #[arg(long, short = 'c', env = "CHORUS_CONFIG", value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
 
-    /// Read every input as this format instead of recognising it.
+    /// Read every input as this format instead of recognising it: openai, sharegpt,
+    /// transcript, text, csv, tsv, parquet, chatgpt-export, claude-export, gemini, oasst,
+    /// openai-batch, claude-code, codex, langsmith, langfuse, otel.
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
     pub(crate) format: Option<Format>,
 

@@ -145,6 +145,13 @@ pub(crate) fn print_ingest_summary(summary: &IngestTotals, files: &[FileReport])
             count(summary.times_before_2000)
         );
     }
+    if summary.log_events_without_words > 0 {
+        println!(
+            "  {} log records held no words of a conversation (token counts, summaries, spans \
+             of no model call, runs inside a trace)",
+            count(summary.log_events_without_words)
+        );
+    }
     if summary.ids_namespaced > 0 {
         println!(
             "  {} ids an earlier file used for other conversations kept as FILE/ID",

@@ -26,11 +26,27 @@ pub enum Format {
     ChatgptExport,
     /// The `conversations.json` of a Claude.ai data export.
     ClaudeExport,
+    /// Gemini `generateContent` requests: `{"contents": [{"role", "parts": [..]}]}`.
+    Gemini,
+    /// OpenAssistant message trees, a tree a line or a message a row.
+    Oasst,
+    /// OpenAI Batch API input (requests) and output (results) files, joined by `custom_id`.
+    OpenaiBatch,
+    /// Claude Code session logs, an event a line.
+    ClaudeCode,
+    /// Codex CLI session rollouts, an event a line.
+    Codex,
+    /// LangSmith run exports: root runs are conversations.
+    Langsmith,
+    /// Langfuse trace exports.
+    Langfuse,
+    /// OpenTelemetry GenAI spans as OTLP JSON.
+    Otel,
 }
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 9] = [
+    pub const ALL: [Format; 17] = [
         Format::Openai,
         Format::Sharegpt,
         Format::Transcript,
@@ -40,6 +56,14 @@ impl Format {
         Format::Parquet,
         Format::ChatgptExport,
         Format::ClaudeExport,
+        Format::Gemini,
+        Format::Oasst,
+        Format::OpenaiBatch,
+        Format::ClaudeCode,
+        Format::Codex,
+        Format::Langsmith,
+        Format::Langfuse,
+        Format::Otel,
     ];
 
     /// The name used by `--format` and in reports.
@@ -54,6 +78,14 @@ impl Format {
             Format::Parquet => "parquet",
             Format::ChatgptExport => "chatgpt-export",
             Format::ClaudeExport => "claude-export",
+            Format::Gemini => "gemini",
+            Format::Oasst => "oasst",
+            Format::OpenaiBatch => "openai-batch",
+            Format::ClaudeCode => "claude-code",
+            Format::Codex => "codex",
+            Format::Langsmith => "langsmith",
+            Format::Langfuse => "langfuse",
+            Format::Otel => "otel",
         }
     }
 }

@@ -22,6 +22,7 @@ mod encoding;
 mod fields;
 mod format;
 mod json;
+mod logs;
 mod mapping;
 mod options;
 mod quarantine;

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use chorus_types::{Conversation, Message, Part, Role};
 
 use crate::fields::{CommonFields, FieldCandidates, MapError, first_present, metadata};
+use crate::logs::{LogLayout, recognise};
 use crate::options::FieldNames;
 use crate::quarantine::Reason;
 use crate::timestamp::kind_of;
@@ -23,18 +24,27 @@ pub(crate) enum Schema {
     Text,
     ChatgptExport,
     ClaudeExport,
+    Gemini,
+    /// A production log, whose records are not one conversation each (read by `logs`).
+    Log(LogLayout),
 }
 
 /// Recognises a record's schema from its fields.
 pub(crate) fn classify(object: &Map<String, Value>, fields: &FieldNames) -> Option<Schema> {
+    if let Some(layout) = recognise(object) {
+        return Some(Schema::Log(layout));
+    }
     if object.get("mapping").is_some_and(Value::is_object) {
         return Some(Schema::ChatgptExport);
     }
     if object.get("chat_messages").is_some_and(Value::is_array) {
         return Some(Schema::ClaudeExport);
     }
-    if holds_messages(object.get("messages")) || gemini_contents(object.get("contents")) {
+    if holds_messages(object.get("messages")) {
         return Some(Schema::Openai);
+    }
+    if gemini_contents(object.get("contents")) {
+        return Some(Schema::Gemini);
     }
     if ["conversations", "conversation"]
         .iter()
@@ -89,6 +99,7 @@ pub(crate) fn map_record(
     };
     let messages = match schema {
         Schema::Openai => listed_messages(&object, &["messages", "contents"], fields, &mut used),
+        Schema::Gemini => listed_messages(&object, &["contents"], fields, &mut used),
         Schema::Sharegpt => listed_messages(
             &object,
             &["conversations", "conversation"],
@@ -99,6 +110,10 @@ pub(crate) fn map_record(
         Schema::Text => text_messages(&object, fields, &mut used),
         Schema::ChatgptExport => chatgpt_messages(&object, &mut used),
         Schema::ClaudeExport => claude_messages(&object, fields, &mut used),
+        Schema::Log(_) => Err(MapError::new(
+            Reason::UnknownFormat,
+            "a production log's records are read by the log reader",
+        )),
     }
     .map_err(with_id)?;
     let metadata = metadata(&object, &used);
@@ -244,7 +259,7 @@ fn mapped_role(fields: &FieldNames, name: &str) -> Option<Role> {
 }
 
 /// Every speaker name the list formats use, to one role.
-fn speaker_role(role: &str) -> Option<Role> {
+pub(crate) fn speaker_role(role: &str) -> Option<Role> {
     match role.to_ascii_lowercase().as_str() {
         "system" | "developer" => Some(Role::System),
         "user" | "human" | "prompter" => Some(Role::User),
@@ -257,7 +272,7 @@ fn speaker_role(role: &str) -> Option<Role> {
 
 /// Content as a string, or as an array of typed parts (`{"type": "text", "text": ...}`); any
 /// part that is not text becomes a placeholder of its type.
-fn content_parts(content: Option<&Value>, index: usize) -> Result<Vec<Part>, MapError> {
+pub(crate) fn content_parts(content: Option<&Value>, index: usize) -> Result<Vec<Part>, MapError> {
     match content {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::String(text)) => Ok(vec![Part::Text { text: text.clone() }]),
@@ -284,7 +299,9 @@ fn content_part(part: &Value, index: usize) -> Result<Part, MapError> {
                 None if fields.contains_key("text") => "text",
                 None => fields.keys().next().map_or("unknown", String::as_str),
             };
-            match (kind, fields.get("text")) {
+            // OpenTelemetry's GenAI parts keep the words under `content`.
+            let words = fields.get("text").or_else(|| fields.get("content"));
+            match (kind, words) {
                 ("text" | "input_text" | "output_text", Some(Value::String(text))) => {
                     Ok(Part::Text { text: text.clone() })
                 }
@@ -354,7 +371,7 @@ fn listed_messages(
 
 /// A "user" message that only hands back tool results (the Messages API's `tool_result`
 /// blocks) holds no words of the person.
-fn only_tool_results(parts: &[Part]) -> bool {
+pub(crate) fn only_tool_results(parts: &[Part]) -> bool {
     !parts.is_empty()
         && parts.iter().all(|part| {
             matches!(part, Part::Placeholder { kind } if kind == "tool_result" || kind == "functionResponse")

@@ -12,12 +12,16 @@ use chorus_types::{ContentHash, Conversation};
 use crate::detect::{Container, Plan, plan, unknown_schema};
 use crate::fields::{MapError, get_path};
 use crate::json::{JsonRecord, read_document, read_lines};
+use crate::logs::batch::{Batches, Placement};
+use crate::logs::sessions::Sessions;
+use crate::logs::{Draft, LogItem, LogLayout};
 use crate::mapping::{Origin, Schema, classify, map_record};
 use crate::options::IngestOptions;
 use crate::quarantine::{Location, Reason, Rejection};
 use crate::rows::{PendingRows, is_message_row};
 use crate::source::{Input, RawDigest, open};
 use crate::tabular::{ends_lines_with_crlf, read_delimited};
+use crate::timestamp::kind_of;
 use crate::validate::validate;
 use crate::{Format, detect};
 
@@ -186,6 +190,10 @@ pub struct IngestTotals {
     /// Accepted conversations dated before 2000: almost always a time field read in the wrong
     /// unit (small integers taken as Unix seconds), or not a time at all.
     pub times_before_2000: u64,
+    /// Records of production logs that hold no words of a conversation: token counts and
+    /// summaries of agent sessions, spans of no model call, runs inside a LangSmith trace whose
+    /// root run is read. Not counted in `records_read`.
+    pub log_events_without_words: u64,
 }
 
 /// Receives what reading yields.
@@ -216,10 +224,12 @@ pub fn read_inputs(inputs: &[Input], options: &IngestOptions, sink: &mut dyn Sin
         sink,
         bytes_before: 0,
         digest: None,
+        batches: Batches::default(),
     };
-    for input in inputs {
-        state.read_input(input);
+    for (index, input) in inputs.iter().enumerate() {
+        state.read_input(index, input);
     }
+    state.finish_batches();
     let objects_read = state.objects_read;
     let mut report = state.report;
     report.unmatched_fields = state.field_check.unmatched(objects_read);
@@ -244,6 +254,8 @@ struct ReadState<'a> {
     bytes_before: u64,
     /// The current input's digest, for progress.
     digest: Option<RawDigest>,
+    /// Batch API requests and results, joined once every input is read.
+    batches: Batches,
 }
 
 const PROGRESS_EVERY_RECORDS: u64 = 256;
@@ -252,24 +264,46 @@ const PROGRESS_EVERY_RECORDS: u64 = 256;
 const PLAUSIBLE_FROM_YEAR: i32 = 2000;
 
 struct FileContext {
+    /// The input's place among the inputs.
+    index: usize,
     source: String,
     id_prefix: String,
     file: FileReport,
     /// One-message-per-row records, grouped when the file is read.
     rows: PendingRows,
+    /// Pieces of conversations spread over a log's records, joined when the file is read.
+    sessions: Sessions,
+    /// The session a Codex file's facts line named.
+    log_session: Option<String>,
+    /// Batch halves of this file waiting for their other half.
+    batch_halves: u64,
+    /// Log records of this file that hold no words.
+    no_words: u64,
+}
+
+impl FileContext {
+    fn new(index: usize, source: String, id_prefix: String, file: FileReport) -> Self {
+        Self {
+            index,
+            source,
+            id_prefix,
+            file,
+            rows: PendingRows::default(),
+            sessions: Sessions::default(),
+            log_session: None,
+            batch_halves: 0,
+            no_words: 0,
+        }
+    }
 }
 
 impl ReadState<'_> {
-    fn read_input(&mut self, input: &Input) {
-        let mut context = FileContext {
+    fn read_input(&mut self, index: usize, input: &Input) {
+        let file = FileReport {
             source: input.label(),
-            id_prefix: input.id_prefix(),
-            file: FileReport {
-                source: input.label(),
-                ..FileReport::default()
-            },
-            rows: PendingRows::default(),
+            ..FileReport::default()
         };
+        let mut context = FileContext::new(index, input.label(), input.id_prefix(), file);
         match open(input) {
             Err(error) => {
                 let detail = match error.kind() {
@@ -336,11 +370,19 @@ impl ReadState<'_> {
         whole.consume(skip);
         self.read_planned(context, plan, crlf, &mut whole);
         self.finish_rows(context);
-        if context.file.records == 0 && context.file.rejected == 0 {
+        self.finish_sessions(context);
+        if context.file.records == 0 && context.file.rejected == 0 && context.batch_halves == 0 {
+            let detail = match context.no_words {
+                0 => "the file holds no records".to_string(),
+                events => format!(
+                    "the file's {events} log records hold no words of a conversation (token \
+                     counts, summaries, spans of no model call, runs inside a trace)"
+                ),
+            };
             self.reject(
                 context,
                 Location::file(),
-                MapError::new(Reason::EmptyFile, "the file holds no records"),
+                MapError::new(Reason::EmptyFile, detail),
             );
         }
     }
@@ -463,6 +505,21 @@ impl ReadState<'_> {
             },
             other => other,
         };
+        let record = match record {
+            Ok(value) => match self.log_layout(&value) {
+                Some(layout) => {
+                    context
+                        .file
+                        .format
+                        .get_or_insert(detect::format_of(Schema::Log(layout)));
+                    self.log_record(context, layout, location, value);
+                    self.report_progress();
+                    return;
+                }
+                None => Ok(value),
+            },
+            error => error,
+        };
         let reads_rows = self.reads_message_rows();
         let result = record.and_then(|value| match value {
             Value::Object(row) if reads_rows && is_message_row(&row, &self.options.fields) => {
@@ -567,14 +624,14 @@ impl ReadState<'_> {
     ) -> Result<Conversation, MapError> {
         let origin = Origin {
             id_prefix: &context.id_prefix,
-            position: match (location.line, location.record) {
-                (Some(line), Some(record)) => format!(":{line}#{record}"),
-                (Some(line), None) => format!(":{line}"),
-                (None, Some(record)) => format!("#{record}"),
-                (None, None) => String::new(),
-            },
+            position: position(location),
         };
-        let mut conversation = map_record(schema, value, &self.options.fields, &origin)?;
+        let conversation = map_record(schema, value, &self.options.fields, &origin)?;
+        self.checked(conversation)
+    }
+
+    /// Validates a mapped conversation and counts what validation changed.
+    fn checked(&mut self, mut conversation: Conversation) -> Result<Conversation, MapError> {
         let adjustments = validate(&mut conversation, self.options).map_err(|mut error| {
             error.id = Some(conversation.id.clone());
             error
@@ -588,6 +645,103 @@ impl ReadState<'_> {
             self.report.totals.times_before_2000 += 1;
         }
         Ok(conversation)
+    }
+
+    /// The log layout a record is read as: the forced format's, or the one its fields show.
+    fn log_layout(&self, value: &Value) -> Option<LogLayout> {
+        match self.options.format {
+            Some(format) => detect::log_layout_of(format),
+            None => value.as_object().and_then(crate::logs::recognise),
+        }
+    }
+
+    fn log_record(
+        &mut self,
+        context: &mut FileContext,
+        layout: LogLayout,
+        location: Location,
+        value: Value,
+    ) {
+        let Value::Object(object) = value else {
+            let error = MapError::new(
+                Reason::NotAnObject,
+                format!("expected a JSON object, found {}", kind_of(&value)),
+            );
+            self.reject(context, location, error);
+            return;
+        };
+        let items = match crate::logs::read(layout, object, &mut context.log_session) {
+            Ok(items) => items,
+            Err(error) => {
+                self.reject(context, location, error);
+                return;
+            }
+        };
+        let several = items.len() > 1;
+        for (index, item) in items.into_iter().enumerate() {
+            let location = if several {
+                Location {
+                    line: location.line,
+                    record: Some(index as u64 + 1),
+                }
+            } else {
+                location.clone()
+            };
+            match item {
+                LogItem::Conversation(draft) => self.settle(context, location, draft),
+                LogItem::Piece(piece) => context.sessions.push(location, piece),
+                LogItem::BatchHalf(half) => {
+                    context.batch_halves += 1;
+                    let placement = Placement {
+                        file: context.index,
+                        id_prefix: context.id_prefix.clone(),
+                        location,
+                    };
+                    self.batches.push(placement, half);
+                }
+                LogItem::NoWords => {
+                    context.no_words += 1;
+                    self.report.totals.log_events_without_words += 1;
+                }
+                LogItem::Rejected(error) => self.reject(context, location, error),
+            }
+        }
+    }
+
+    /// A conversation read from a log: validated, then accepted or rejected.
+    fn settle(&mut self, context: &mut FileContext, location: Location, draft: Draft) {
+        let fallback = || format!("{}{}", context.id_prefix, position(&location));
+        let conversation = draft.into_conversation(fallback);
+        match self.checked(conversation) {
+            Ok(conversation) => self.accept(context, location, conversation),
+            Err(error) => self.reject(context, location, error),
+        }
+    }
+
+    /// The conversations whose pieces were spread over the file's records.
+    fn finish_sessions(&mut self, context: &mut FileContext) {
+        for (location, draft) in std::mem::take(&mut context.sessions).into_drafts() {
+            self.settle(context, location, draft);
+            self.report_progress();
+        }
+    }
+
+    /// Every Batch API call, counted in the file its request (or lone result) came from.
+    fn finish_batches(&mut self) {
+        for (placement, draft) in std::mem::take(&mut self.batches).into_drafts() {
+            let Some(file) = self.report.files.get_mut(placement.file) else {
+                continue;
+            };
+            let file = std::mem::take(file);
+            let mut context = FileContext::new(
+                placement.file,
+                file.source.clone(),
+                placement.id_prefix,
+                file,
+            );
+            self.settle(&mut context, placement.location, draft);
+            self.report.files[placement.file] = context.file;
+        }
     }
 
     fn report_progress(&mut self) {
@@ -608,7 +762,7 @@ impl ReadState<'_> {
         location: Location,
         mut conversation: Conversation,
     ) {
-        let file = self.report.files.len();
+        let file = context.index;
         let content = conversation.content_hash();
         let mut id_hash = ContentHash::of(conversation.id.as_bytes());
         // Shards often number their records from 0 each: an id another file used for other
@@ -670,9 +824,21 @@ impl ReadState<'_> {
     }
 }
 
+/// `:line#record`, `:line` or `#record`: where a record without an id was, for its id.
+fn position(location: &Location) -> String {
+    match (location.line, location.record) {
+        (Some(line), Some(record)) => format!(":{line}#{record}"),
+        (Some(line), None) => format!(":{line}"),
+        (None, Some(record)) => format!("#{record}"),
+        (None, None) => String::new(),
+    }
+}
+
 /// Keys under which a wrapping record commonly keeps its conversations.
-const WRAPPER_KEYS: [&str; 8] = [
+const WRAPPER_KEYS: [&str; 10] = [
     "data",
+    "runs",
+    "traces",
     "conversations",
     "records",
     "items",
@@ -682,7 +848,8 @@ const WRAPPER_KEYS: [&str; 8] = [
     "threads",
 ];
 
-/// A list whose first item is a conversation (it holds a message list or tree), not a message.
+/// A list whose first item is a conversation (it holds a message list or tree) or a log record
+/// (a trace, a run), not a message.
 fn holds_conversations(value: Option<&Value>) -> bool {
     let Some(Value::Array(items)) = value else {
         return false;
@@ -691,18 +858,19 @@ fn holds_conversations(value: Option<&Value>) -> bool {
         .first()
         .and_then(Value::as_object)
         .is_some_and(|item| {
-            [
-                "messages",
-                "conversation",
-                "conversations",
-                "chat_messages",
-                "mapping",
-            ]
-            .iter()
-            .any(|key| {
-                item.get(*key)
-                    .is_some_and(|v| v.is_array() || v.is_object())
-            })
+            crate::logs::recognise(item).is_some()
+                || [
+                    "messages",
+                    "conversation",
+                    "conversations",
+                    "chat_messages",
+                    "mapping",
+                ]
+                .iter()
+                .any(|key| {
+                    item.get(*key)
+                        .is_some_and(|v| v.is_array() || v.is_object())
+                })
         })
 }
 

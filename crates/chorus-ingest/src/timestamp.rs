@@ -48,8 +48,8 @@ fn parse_time_text(text: &str) -> Result<DateTime<Utc>, String> {
     ))
 }
 
-/// Seconds, milliseconds or microseconds since 1970, told apart by magnitude: no conversation
-/// predates 1973 (1e11 ms) or postdates 5138 (1e11 s).
+/// Seconds, milliseconds, microseconds or nanoseconds (OpenTelemetry) since 1970, told apart
+/// by magnitude: no conversation predates 1973 (1e11 ms) or postdates 5138 (1e11 s).
 fn from_unix(value: f64) -> Option<DateTime<Utc>> {
     if !value.is_finite() || value < 0.0 {
         return None;
@@ -58,8 +58,10 @@ fn from_unix(value: f64) -> Option<DateTime<Utc>> {
         value * 1e6
     } else if value < 1e14 {
         value * 1e3
-    } else {
+    } else if value < 1e17 {
         value
+    } else {
+        value / 1e3
     };
     DateTime::from_timestamp_micros(micros.round() as i64)
 }

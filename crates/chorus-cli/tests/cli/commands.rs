@@ -1,4 +1,5 @@
 use std::io::Write;
+use std::path::Path;
 use std::process::Stdio;
 
 use crate::util::*;
@@ -47,7 +48,7 @@ fn inspect_reads_stdin_and_folders() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     // Every fixture of every layout (the folder holds an export, whose folder reads only its
     // conversations.json), none rejected.
-    assert_eq!(report["inputs"].as_array().unwrap().len(), 14);
+    assert_eq!(report["inputs"].as_array().unwrap().len(), 23);
     assert_eq!(report["ingest"]["rejected"], 0);
     // The script that wrote the Parquet fixtures is named as skipped, not passed over.
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -55,6 +56,88 @@ fn inspect_reads_stdin_and_folders() {
         stderr.contains("skipped") && stderr.contains("make_parquet.py: not a data file"),
         "{stderr}"
     );
+}
+
+/// A ChatGPT export as it is downloaded: conversations.json beside the account's other files.
+fn chatgpt_export(folder: &Path) {
+    std::fs::create_dir_all(folder).unwrap();
+    std::fs::copy(
+        fixture("chatgpt-export/conversations.json"),
+        folder.join("conversations.json"),
+    )
+    .unwrap();
+    for (name, text) in [
+        ("user.json", r#"{"id": "user-1", "email": "a@example.com"}"#),
+        (
+            "message_feedback.json",
+            r#"[{"id": "f", "rating": "thumbsUp"}]"#,
+        ),
+        ("shared_conversations.json", "[]"),
+        ("chat.html", "<html></html>"),
+    ] {
+        std::fs::write(folder.join(name), text).unwrap();
+    }
+}
+
+fn zipped(folder: &Path, archive: &Path) {
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(archive).unwrap());
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    for name in names {
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        writer
+            .start_file(format!("export/{name}"), options)
+            .unwrap();
+        writer
+            .write_all(&std::fs::read(folder.join(&name)).unwrap())
+            .unwrap();
+    }
+    writer.finish().unwrap();
+}
+
+#[test]
+fn an_export_zip_and_its_folder_run_the_same_conversations() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("export");
+    chatgpt_export(&folder);
+    let archive = dir.path().join("chatgpt-export.zip");
+    zipped(&folder, &archive);
+    let mut datasets = Vec::new();
+    for (input, out) in [(&folder, "from-folder"), (&archive, "from-zip")] {
+        let input = input.display().to_string();
+        let report: serde_json::Value =
+            serde_json::from_slice(&run_ok(&["inspect", &input, "--json"]).stdout).unwrap();
+        assert_eq!(report["ingest"]["rejected"], 0, "{report}");
+        assert_eq!(report["inputs"][0]["format"], "chatgpt-export");
+        // --strict fails a run that rejects anything: the account's other files are skipped.
+        let out = dir.path().join(out);
+        let output = run_ok(&[
+            "run",
+            &input,
+            "-o",
+            &out.display().to_string(),
+            "--strict",
+            "-q",
+        ]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("user.json"),
+            "skipped files are named: {stderr}"
+        );
+        let manifest = read_json(&out.join("run.json"));
+        assert_eq!(manifest["ingest"]["rejected"], 0);
+        assert_eq!(
+            manifest["ingest"]["accepted"],
+            report["dataset"]["conversations"]
+        );
+        datasets.push(read_json(&out.join("dataset.json")));
+    }
+    assert!(datasets[0]["conversations"].as_u64().unwrap() >= 2);
+    assert_eq!(datasets[0], datasets[1]);
 }
 
 #[test]
