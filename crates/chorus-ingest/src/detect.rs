@@ -99,10 +99,14 @@ pub(crate) fn plan(
         ));
     }
     if let Some(format) = forced {
+        // A layout forced on a Parquet file (`--format oasst` on the Hugging Face tables) is
+        // still read from Parquet.
         let container = match format {
             Format::Csv => Container::Delimited(b','),
             Format::Tsv => Container::Delimited(b'\t'),
-            Format::Parquet => Container::Parquet,
+            _ if format == Format::Parquet || prefix.starts_with(PARQUET_MAGIC) => {
+                Container::Parquet
+            }
             _ => json_container(prefix),
         };
         return Ok(Plan {

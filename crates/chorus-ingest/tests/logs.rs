@@ -101,9 +101,30 @@ fn codex_rollout_is_one_conversation_without_its_context_lines() {
 fn oasst_trees_and_message_rows_read_the_same_conversations() {
     let trees = read_one("oasst-trees.jsonl");
     let rows = read_one("oasst-messages.jsonl");
-    for read in [&trees, &rows] {
+    let table = read_one("oasst-messages.parquet");
+    let forced = read_paths(
+        &[fixture("logs/oasst-messages.parquet")],
+        &IngestOptions {
+            format: Some(Format::Oasst),
+            ..IngestOptions::default()
+        },
+    );
+    // A Parquet file is reported as Parquet, whatever its rows hold, unless a format is forced.
+    for (read, format) in [
+        (&trees, Format::Oasst),
+        (&rows, Format::Oasst),
+        (&table, Format::Parquet),
+        (&forced, Format::Oasst),
+    ] {
         assert!(read.rejections.is_empty(), "{:?}", read.rejections);
-        assert_eq!(read.report.files[0].format, Some(Format::Oasst));
+        assert_eq!(read.report.files[0].format, Some(format));
+    }
+    for read in [&table, &forced] {
+        let mut from_table = read.conversations.clone();
+        from_table.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut from_rows = rows.conversations.clone();
+        from_rows.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(from_table, from_rows);
     }
     let mut from_rows = rows.conversations.clone();
     from_rows.sort_by(|a, b| a.id.cmp(&b.id));
@@ -336,4 +357,48 @@ fn a_forced_log_format_reads_only_that_layout() {
     let read = read_paths(&[fixture("logs/langfuse-traces.json")], &options);
     assert_eq!(read.conversations.len(), 2);
     assert!(read.rejections.is_empty(), "{:?}", read.rejections);
+}
+
+#[test]
+fn a_broken_log_record_costs_that_record_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("session.jsonl");
+    let line = |uuid: &str, parent: &str, extra: &str| {
+        format!(
+            r#"{{"type": "user", "sessionId": "s-1", "uuid": "{uuid}", "parentUuid": {parent}, "timestamp": "2025-09-14T08:00:00Z", "message": {{"role": "user", "content": "question {uuid}"}}{extra}}}"#
+        )
+    };
+    let text = [
+        line("a", "null", ""),
+        line("b", "\"a\"", r#", "timestamp": "yesterday""#),
+        r#"{"custom_id": {"not": "an id"}, "response": {}}"#.to_string(),
+        "{broken".to_string(),
+        line("c", "\"a\"", ""),
+    ]
+    .join("\n");
+    std::fs::write(&path, text).unwrap();
+    let read = read_paths(&[path], &IngestOptions::default());
+    let reasons: Vec<(chorus_ingest::Reason, Option<u64>)> = read
+        .rejections
+        .iter()
+        .map(|r| (r.reason, r.location.line))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (chorus_ingest::Reason::InvalidTimestamp, Some(2)),
+            (chorus_ingest::Reason::InvalidField, Some(3)),
+            (chorus_ingest::Reason::InvalidJson, Some(4)),
+        ]
+    );
+    let [session] = &read.conversations[..] else {
+        panic!("the session survives its broken lines")
+    };
+    assert_eq!(
+        turns(session),
+        [
+            (Role::User, "question a".into()),
+            (Role::User, "question c".into())
+        ]
+    );
 }

@@ -48,7 +48,7 @@ fn inspect_reads_stdin_and_folders() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     // Every fixture of every layout (the folder holds an export, whose folder reads only its
     // conversations.json), none rejected.
-    assert_eq!(report["inputs"].as_array().unwrap().len(), 23);
+    assert_eq!(report["inputs"].as_array().unwrap().len(), 24);
     assert_eq!(report["ingest"]["rejected"], 0);
     // The script that wrote the Parquet fixtures is named as skipped, not passed over.
     let stderr = String::from_utf8_lossy(&output.stderr);
