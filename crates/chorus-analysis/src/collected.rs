@@ -44,6 +44,8 @@ pub(crate) const EXCERPT_CHARS: usize = 300;
 pub struct Collected {
     pub(crate) users: Vec<u64>,
     pub(crate) terms: Vec<Vec<u32>>,
+    /// Per conversation: its text's opening words in order, for phrases.
+    pub(crate) sequences: Vec<Vec<u32>>,
     pub(crate) languages: Vec<Option<String>>,
     pub(crate) turns: Vec<u32>,
     pub(crate) days: Vec<Option<NaiveDate>>,
@@ -221,7 +223,15 @@ impl Collected {
             self.totals.conversations,
             unknown_users,
         ));
-        self.terms.push(self.vocabulary.terms_of(observation.text));
+        // A model's summary is its own text, in the model's language, not the user's.
+        let language = match self.mode {
+            Mode::Summary => None,
+            Mode::Keyword => observation.profile.language.as_deref(),
+        };
+        self.terms
+            .push(self.vocabulary.terms_of(observation.text, language));
+        self.sequences
+            .push(self.vocabulary.word_sequence(observation.text, language));
         if self.keep_word_runs {
             self.word_runs.push(word_runs(observation.text));
         }

@@ -1,10 +1,9 @@
 //! The working tree: what the steps before the release know of each cluster, its members
 //! included. It is never written anywhere; the release turns it into the published tree.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
-use chorus_report::ReportNode;
-use chorus_text::Keyword;
+use chorus_text::{Keyword, Phrase};
 
 /// Which of a node's texts a model wrote.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -30,6 +29,9 @@ pub(crate) struct DraftNode {
     pub description: String,
     /// Each used by at least `min_users` distinct users of the cluster.
     pub keywords: Vec<Keyword>,
+    /// Phrases its users wrote, best first, each by at least `min_users` of them: the first
+    /// names it unless a model does.
+    pub phrases: Vec<Phrase>,
     /// Its conversations (positions among the clustered ones).
     pub members: Vec<usize>,
     /// What a model wrote of its texts (the release gate checks those word by word).
@@ -51,7 +53,7 @@ impl DraftNode {
     }
 }
 
-/// The first three keywords (the release names a node without any).
+/// The first three keywords (a node without phrases).
 pub(crate) fn keyword_name(keywords: &[Keyword]) -> String {
     keywords
         .iter()
@@ -62,47 +64,103 @@ pub(crate) fn keyword_name(keywords: &[Keyword]) -> String {
 }
 
 pub(crate) fn keyword_description(keywords: &[Keyword]) -> String {
-    if keywords.is_empty() {
+    described(keywords.iter().map(|k| (k.term.as_str(), k.share)))
+}
+
+/// Phrases among the best this many may name a node.
+const NAME_CANDIDATES: usize = 3;
+
+/// The first of the best phrases that has words enough to say something alone; when all of
+/// them are single words (each says little), those words together.
+fn phrase_name(phrases: &[Phrase]) -> String {
+    let best = &phrases[..phrases.len().min(NAME_CANDIDATES)];
+    match best.iter().find(|phrase| phrase.text.contains(' ')) {
+        Some(phrase) => phrase.text.clone(),
+        None => best
+            .iter()
+            .map(|phrase| phrase.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" · "),
+    }
+}
+
+/// The phrases after the name, with their shares.
+pub(crate) fn phrase_description(phrases: &[Phrase]) -> String {
+    described(phrases.iter().map(|p| (p.text.as_str(), p.share)))
+}
+
+fn described<'a>(terms: impl Iterator<Item = (&'a str, f64)>) -> String {
+    let listed: Vec<String> = terms
+        .map(|(term, share)| format!("{term} ({:.0}%)", share * 100.0))
+        .collect();
+    if listed.is_empty() {
         return String::new();
     }
-    let listed: Vec<String> = keywords
-        .iter()
-        .map(|k| format!("{} ({:.0}%)", k.term, k.share * 100.0))
-        .collect();
     format!(
         "Users here wrote about {}. Shares are of this cluster's conversations.",
         listed.join(", ")
     )
 }
 
-/// Siblings that ended up with one name are renamed by the keywords only each of them has (a
-/// keyword two of them share says nothing about which is which); one with no keyword of its own
-/// keeps the name.
-pub(crate) fn tell_siblings_apart(siblings: &mut [ReportNode]) {
-    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-    for (index, node) in siblings.iter().enumerate().filter(|(_, n)| !n.other) {
-        by_name.entry(node.name.clone()).or_default().push(index);
+/// Names computed from the users' words: the best phrase, else the first keywords; `None`
+/// when neither is left.
+pub(crate) fn computed_name(node: &DraftNode) -> Option<(String, String)> {
+    match (node.phrases.first(), node.keywords.is_empty()) {
+        (Some(_), _) => Some((
+            phrase_name(&node.phrases),
+            phrase_description(&node.phrases),
+        )),
+        (None, false) => Some((
+            keyword_name(&node.keywords),
+            keyword_description(&node.keywords),
+        )),
+        (None, true) => None,
     }
-    let mut same_named: Vec<Vec<usize>> = by_name.into_values().filter(|g| g.len() > 1).collect();
-    same_named.sort();
-    for group in same_named {
-        let mut holders: HashMap<String, usize> = HashMap::new();
-        for &index in &group {
-            for keyword in &siblings[index].keywords {
-                *holders.entry(keyword.term.clone()).or_default() += 1;
-            }
+}
+
+/// Siblings never share a name, and a child avoids its parent's: each later one of a
+/// same-named group (the largest keeps the name), and a child named like `parent`, takes its
+/// best phrase that names neither a sibling nor the parent; without one, its best keyword
+/// the name does not say marks it; without that, a sibling is numbered (the users' words
+/// cannot tell them apart) and a child keeps its parent's name.
+pub(crate) fn tell_siblings_apart(parent: &str, siblings: &mut [DraftNode]) {
+    let mut order: Vec<usize> = (0..siblings.len()).collect();
+    order.sort_by(|&a, &b| {
+        siblings[b]
+            .members
+            .len()
+            .cmp(&siblings[a].members.len())
+            .then(a.cmp(&b))
+    });
+    let mut taken: HashSet<String> = HashSet::new();
+    for index in order {
+        let node = &siblings[index];
+        let free = |name: &str| name != parent && !taken.contains(name);
+        if free(&node.name) {
+            taken.insert(node.name.clone());
+            continue;
         }
-        for index in group {
-            let own: Vec<Keyword> = siblings[index]
-                .keywords
-                .iter()
-                .filter(|k| holders[&k.term] == 1)
-                .cloned()
-                .collect();
-            if !own.is_empty() {
-                siblings[index].name = keyword_name(&own);
-            }
-        }
+        let by_phrase = node
+            .phrases
+            .iter()
+            .map(|p| p.text.clone())
+            .find(|t| free(t));
+        let by_keyword = node
+            .keywords
+            .iter()
+            .filter(|keyword| !node.name.split(' ').any(|word| keyword.term.contains(word)))
+            .map(|keyword| format!("{} · {}", node.name, keyword.term))
+            .find(|name| free(name));
+        let name = match by_phrase.or(by_keyword) {
+            Some(name) => name,
+            None if !taken.contains(&node.name) => node.name.clone(),
+            None => (2..)
+                .map(|place| format!("{} ({place})", node.name))
+                .find(|name| free(name))
+                .unwrap_or_else(|| node.name.clone()),
+        };
+        taken.insert(name.clone());
+        siblings[index].name = name;
     }
 }
 
@@ -110,10 +168,19 @@ pub(crate) fn tell_siblings_apart(siblings: &mut [ReportNode]) {
 mod tests {
     use super::*;
 
-    fn node(id: &str, name: &str, terms: &[&str]) -> ReportNode {
-        ReportNode {
-            id: id.into(),
+    fn node(name: &str, size: usize, phrases: &[&str], terms: &[&str]) -> DraftNode {
+        DraftNode {
             name: name.into(),
+            members: (0..size).collect(),
+            phrases: phrases
+                .iter()
+                .map(|text| Phrase {
+                    text: text.to_string(),
+                    score: 1.0,
+                    users: 30,
+                    share: 0.5,
+                })
+                .collect(),
             keywords: terms
                 .iter()
                 .map(|term| Keyword {
@@ -123,27 +190,29 @@ mod tests {
                     share: 0.5,
                 })
                 .collect(),
-            ..ReportNode::default()
+            ..DraftNode::default()
         }
     }
 
     #[test]
-    fn same_named_siblings_are_told_apart_by_their_own_keywords() {
+    fn siblings_and_children_never_share_a_name() {
         let mut siblings = [
-            node("L0.0", "top · up", &["top", "up", "card", "failed"]),
-            node("L0.1", "top · up", &["top", "up", "cash", "cheque"]),
-            node("L0.2", "top · up", &["top", "up"]),
-            node("L0.3", "exchange · rate", &["exchange", "rate"]),
+            node("top up", 10, &["top up", "top up failed"], &["top"]),
+            node("top up", 40, &["top up", "cheque"], &["top"]),
+            node("top up", 20, &["top up"], &["top", "cash"]),
+            node("card", 30, &["card", "card arrival"], &["card"]),
+            node("exchange rate", 50, &["exchange rate"], &["exchange rate"]),
         ];
-        tell_siblings_apart(&mut siblings);
+        tell_siblings_apart("card", &mut siblings);
         let names: Vec<&str> = siblings.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(
             names,
             [
-                "card · failed",
-                "cash · cheque",
-                "top · up",
-                "exchange · rate"
+                "top up failed",
+                "top up",
+                "top up · cash",
+                "card arrival",
+                "exchange rate"
             ]
         );
     }

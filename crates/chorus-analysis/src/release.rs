@@ -21,12 +21,9 @@ use chorus_text::{gated_words, word_runs};
 use chorus_report::{MapPoints, Report, ReportNode, RunTotals};
 
 use crate::breakdown::facets;
-use crate::draft::{DraftNode, ModelText, keyword_description, keyword_name, tell_siblings_apart};
+use crate::draft::{DraftNode, ModelText, computed_name, tell_siblings_apart};
 use crate::map::{map_points, position};
 use crate::tree::{ReleasePolicy, TreeBuilder};
-
-/// The name of a node no text can be published for.
-const NEUTRAL_NAME: &str = "Unnamed cluster";
 
 /// What the release withheld or replaced, by rule, without content (in run.json).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -43,6 +40,10 @@ pub struct ReleaseCounts {
     pub texts_replaced: BTreeMap<String, usize>,
     /// Keywords dropped by the gate.
     pub keywords_dropped: usize,
+    /// Clusters large enough to publish that no word or phrase of at least `min_users` of
+    /// their users can name: they join their parent's "Other".
+    #[serde(default)]
+    pub clusters_unnamed: usize,
 }
 
 /// A tree that went through the release door; nothing else becomes a [`PublishedReport`].
@@ -133,13 +134,20 @@ struct Door<'a, 'b> {
 impl Door<'_, '_> {
     /// Applies the rules from the top down to a node that passes the thresholds itself, of
     /// `users` distinct users.
+    /// Its texts were gated (by its parent's call) and told apart from its siblings'.
     fn publish(&mut self, mut draft: DraftNode, users: usize) -> ReportNode {
         let is_root = draft.id == "root";
-        if !is_root {
-            self.gate_texts(&mut draft);
+        // A level that only repeats this node (one child holding all of it) says nothing: the
+        // node is that child, published once under the deeper id with the texts it has here.
+        while !is_root
+            && draft.children.len() == 1
+            && draft.children[0].members.len() == draft.members.len()
+            && let Some(only) = draft.children.pop()
+        {
+            (draft.id, draft.level, draft.children) = (only.id, only.level, only.children);
         }
         let mut node = self.counted(&draft, users, is_root);
-        let (kept, folded): (Vec<ChildWithUsers>, Vec<ChildWithUsers>) =
+        let (mut kept, mut folded): (Vec<ChildWithUsers>, Vec<ChildWithUsers>) =
             std::mem::take(&mut draft.children)
                 .into_iter()
                 .map(|child| {
@@ -148,8 +156,25 @@ impl Door<'_, '_> {
                 })
                 .partition(|(child, users)| self.policy.passes(child.members.len(), *users));
         self.counts.clusters_withheld += folded.len();
-        let mut children: Vec<ReportNode> = kept
+        let mut named = Vec::with_capacity(kept.len());
+        for (mut child, users) in kept.drain(..) {
+            if self.gate_texts(&mut child) {
+                named.push((child, users));
+            } else {
+                self.counts.clusters_unnamed += 1;
+                folded.push((child, users));
+            }
+        }
+        let mut drafts: Vec<DraftNode> = Vec::with_capacity(named.len());
+        let mut child_users = Vec::with_capacity(named.len());
+        for (child, users) in named {
+            drafts.push(child);
+            child_users.push(users);
+        }
+        tell_siblings_apart(if is_root { "" } else { &draft.name }, &mut drafts);
+        let mut children: Vec<ReportNode> = drafts
             .into_iter()
+            .zip(child_users)
             .map(|(child, users)| self.publish(child, users))
             .collect();
         if !folded.is_empty() {
@@ -169,7 +194,6 @@ impl Door<'_, '_> {
         for child in &mut children {
             child.share_of_parent = child.conversations as f64 / total;
         }
-        tell_siblings_apart(&mut children);
         children.sort_by(|a, b| {
             a.other
                 .cmp(&b.other)
@@ -246,8 +270,9 @@ impl Door<'_, '_> {
         node
     }
 
-    /// The vocabulary gate over a node's keywords, name and description.
-    fn gate_texts(&mut self, node: &mut DraftNode) {
+    /// The vocabulary gate over a node's keywords, phrases, name and description. A model's
+    /// text that fails is replaced by the computed name; false when nothing can name the node.
+    fn gate_texts(&mut self, node: &mut DraftNode) -> bool {
         let evidence = WordEvidence {
             builder: self.builder,
             members: &node.members,
@@ -257,27 +282,26 @@ impl Door<'_, '_> {
         node.keywords
             .retain(|keyword| evidence.rare_word(&keyword.term).is_none());
         self.counts.keywords_dropped += before - node.keywords.len();
+        node.phrases
+            .retain(|phrase| evidence.rare_word(&phrase.text).is_none());
         if node.model_text != ModelText::None {
             let failure = node
                 .model_texts()
                 .into_iter()
                 .find_map(|text| self.failure(&evidence, text));
             match failure {
-                None => return,
+                None => return true,
                 Some(rule) => *self.counts.texts_replaced.entry(rule.into()).or_default() += 1,
             }
         }
-        if node.keywords.is_empty() {
-            node.name = NEUTRAL_NAME.into();
-            node.description = format!(
-                "No word is used by {} of its users, so it has no name of its own.",
-                self.policy.min_users
-            );
-        } else {
-            node.name = keyword_name(&node.keywords);
-            node.description = keyword_description(&node.keywords);
-        }
         node.model_text = ModelText::None;
+        match computed_name(node) {
+            Some((name, description)) => {
+                (node.name, node.description) = (name, description);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The rule `text` breaks, if any.

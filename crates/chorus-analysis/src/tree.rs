@@ -1,9 +1,11 @@
 //! What the tree's steps and the release read: the clustered conversations, the plan, the
 //! near-identical senders and the thresholds; and the nodes of a level, named by keywords.
 
-use chorus_text::{Documents, class_keywords};
+use std::collections::HashSet;
 
-use crate::draft::{DraftNode, keyword_description, keyword_name};
+use chorus_text::{Documents, Keyword, Sequences, class_keywords, class_phrases};
+
+use crate::draft::{DraftNode, computed_name};
 use crate::{Collected, Plan, PrivacyConfig};
 
 /// The thresholds every published number and word is held to.
@@ -50,24 +52,38 @@ impl TreeBuilder<'_> {
         )
     }
 
-    /// The nodes of one level (without children), named by their keywords.
+    /// The nodes of one level (without children), named by their users' words: the best
+    /// phrase, else the first keywords.
     pub(crate) fn level_nodes(
         &self,
         level: usize,
         count: usize,
         classes: &[usize],
     ) -> Vec<DraftNode> {
+        let collected = self.collected;
         let documents = Documents {
-            terms: &self.collected.terms,
-            users: &self.collected.users,
+            terms: &collected.terms,
+            users: &collected.users,
             classes,
         };
-        let keywords = class_keywords(
-            &documents,
+        let (min_users, top) = (self.plan.privacy.min_users, self.plan.hierarchy.keywords);
+        let keywords = class_keywords(&documents, count, &collected.vocabulary, min_users, top);
+        let anchors: Vec<HashSet<u32>> = keywords
+            .iter()
+            .map(|keywords| self.anchor_words(keywords))
+            .collect();
+        let sequences = Sequences {
+            words: &collected.sequences,
+            users: &collected.users,
+            classes,
+        };
+        let phrases = class_phrases(
+            &sequences,
             count,
-            &self.collected.vocabulary,
-            self.plan.privacy.min_users,
-            self.plan.hierarchy.keywords,
+            &anchors,
+            &collected.vocabulary,
+            min_users,
+            top,
         );
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); count];
         for (doc, &class) in classes.iter().enumerate() {
@@ -75,17 +91,31 @@ impl TreeBuilder<'_> {
         }
         members
             .into_iter()
-            .zip(keywords)
+            .zip(keywords.into_iter().zip(phrases))
             .enumerate()
-            .map(|(index, (docs, keywords))| DraftNode {
-                id: format!("L{level}.{index}"),
-                level,
-                name: keyword_name(&keywords),
-                description: keyword_description(&keywords),
-                keywords,
-                members: docs,
-                ..DraftNode::default()
+            .map(|(index, (docs, (keywords, phrases)))| {
+                let mut node = DraftNode {
+                    id: format!("L{level}.{index}"),
+                    level,
+                    keywords,
+                    phrases,
+                    members: docs,
+                    ..DraftNode::default()
+                };
+                if let Some((name, description)) = computed_name(&node) {
+                    (node.name, node.description) = (name, description);
+                }
+                node
             })
+            .collect()
+    }
+
+    /// The words of a class's keywords, which its phrases must hold one of.
+    fn anchor_words(&self, keywords: &[Keyword]) -> HashSet<u32> {
+        keywords
+            .iter()
+            .flat_map(|keyword| keyword.term.split(' '))
+            .filter_map(|word| self.collected.vocabulary.id(word))
             .collect()
     }
 }

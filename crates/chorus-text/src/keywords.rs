@@ -4,14 +4,21 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-/// Function words of the languages the keyword mode sees most; they never name a cluster.
-const STOPWORDS: &str = include_str!("stopwords.txt");
+use crate::stopwords::StopWords;
 
-static STOP: LazyLock<HashSet<&'static str>> =
-    LazyLock::new(|| STOPWORDS.split_whitespace().collect());
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\[[A-Z_]+\]").unwrap_or_else(|e| panic!("placeholder pattern: {e}"))
 });
+
+/// Words of a text's opening kept in order (see [`Vocabulary::word_sequence`]).
+pub const SEQUENCE_WORDS: usize = 48;
+
+/// Marks a function word in a word sequence.
+pub const FUNCTION_WORD: u32 = 1 << 31;
+
+/// Stands between two stretches of a word sequence no phrase crosses (punctuation, a number,
+/// a redaction placeholder).
+pub const BREAK: u32 = u32::MAX;
 
 /// Terms (words and two-word phrases) interned to ids.
 #[derive(Clone, Debug, Default)]
@@ -26,14 +33,47 @@ impl Vocabulary {
         Self::default()
     }
 
-    /// The distinct terms of `text`, as sorted ids: lower-cased words of two or more
-    /// characters that are not function words, numbers or redaction placeholders, and each
-    /// pair of such words that stand next to each other.
-    pub fn terms_of(&mut self, text: &str) -> Vec<u32> {
-        let mut ids: Vec<u32> = terms(text).into_iter().map(|t| self.intern(t)).collect();
+    /// The distinct terms of `text` (in `language`, a detector name, when known), as sorted
+    /// ids: lower-cased words of two or more characters that are not function words (of
+    /// English and of the language), numbers or redaction placeholders, and each pair of such
+    /// words that stand next to each other.
+    pub fn terms_of(&mut self, text: &str, language: Option<&str>) -> Vec<u32> {
+        let stop = StopWords::of(language);
+        let mut ids: Vec<u32> = terms(text, &stop)
+            .into_iter()
+            .map(|t| self.intern(t))
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         ids
+    }
+
+    /// The first [`SEQUENCE_WORDS`] words of `text` in order, as ids (function words marked
+    /// with [`FUNCTION_WORD`]), [`BREAK`] where punctuation, a number or a placeholder stands:
+    /// what phrases are read from.
+    pub fn word_sequence(&mut self, text: &str, language: Option<&str>) -> Vec<u32> {
+        let stop = StopWords::of(language);
+        let cleaned = PLACEHOLDER.replace_all(text, " | ");
+        let lower = cleaned.to_lowercase();
+        let mut sequence = Vec::new();
+        let mut words = 0;
+        for word in raw_words(&lower) {
+            let broken = word.is_empty() || word.chars().all(|c| c.is_numeric());
+            if broken {
+                if sequence.last().is_some_and(|&last| last != BREAK) {
+                    sequence.push(BREAK);
+                }
+                continue;
+            }
+            if words == SEQUENCE_WORDS {
+                break;
+            }
+            words += 1;
+            let id = self.intern(word.to_string());
+            let function = word.chars().count() < 2 || stop.contains(word);
+            sequence.push(if function { id | FUNCTION_WORD } else { id });
+        }
+        sequence
     }
 
     fn intern(&mut self, term: String) -> u32 {
@@ -67,13 +107,13 @@ impl Vocabulary {
     }
 }
 
-fn terms(text: &str) -> Vec<String> {
+fn terms(text: &str, stop: &StopWords) -> Vec<String> {
     let cleaned = PLACEHOLDER.replace_all(text, " | ");
     let lower = cleaned.to_lowercase();
     let mut out = Vec::new();
     let mut previous: Option<&str> = None;
     for word in raw_words(&lower) {
-        if !is_content_word(word) {
+        if !is_content_word(word, stop) {
             // A stopword or a gap breaks a phrase; an empty split (repeated separators) does not.
             if !word.is_empty() || previous.is_some() {
                 previous = None;
@@ -97,8 +137,15 @@ pub(crate) fn raw_words(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// A word that can carry meaning: two or more characters, not a function word, not a number.
-pub(crate) fn is_content_word(word: &str) -> bool {
-    word.chars().count() >= 2 && !STOP.contains(word) && !word.chars().all(|c| c.is_numeric())
+pub(crate) fn is_content_word(word: &str, stop: &StopWords) -> bool {
+    word.chars().count() >= 2 && !stop.contains(word) && !word.chars().all(|c| c.is_numeric())
+}
+
+/// A word that carries meaning in whatever language it is read: not a function word of any.
+pub(crate) fn is_content_word_anywhere(word: &str) -> bool {
+    word.chars().count() >= 2
+        && !crate::stopwords::in_any_language(word)
+        && !word.chars().all(|c| c.is_numeric())
 }
 
 /// A term that describes one class against the others.
@@ -206,11 +253,20 @@ mod tests {
 
     #[test]
     fn terms_skip_function_words_numbers_and_placeholders() {
+        let english = StopWords::of(None);
         assert_eq!(
-            terms("How do I reset my Password? Email [EMAIL] 2024"),
+            terms("How do I reset my Password? Email [EMAIL] 2024", &english),
             ["reset", "password", "email"]
         );
-        assert_eq!(terms("Don't   block card"), ["block", "block card", "card"]);
+        assert_eq!(
+            terms("Don't   block card", &english),
+            ["block", "block card", "card"]
+        );
+        let spanish = StopWords::of(Some("Spanish"));
+        assert_eq!(
+            terms("¿Cómo bloqueo mi tarjeta?", &spanish),
+            ["bloqueo", "tarjeta"]
+        );
     }
 
     #[test]
@@ -225,7 +281,10 @@ mod tests {
             ("what exchange rate do you use", 1, 5),
             ("bad exchange rate again", 1, 6),
         ];
-        let terms: Vec<Vec<u32>> = texts.iter().map(|t| vocabulary.terms_of(t.0)).collect();
+        let terms: Vec<Vec<u32>> = texts
+            .iter()
+            .map(|t| vocabulary.terms_of(t.0, None))
+            .collect();
         let classes: Vec<usize> = texts.iter().map(|t| t.1).collect();
         let users: Vec<u64> = texts.iter().map(|t| t.2).collect();
         let documents = Documents {

@@ -1,5 +1,6 @@
 //! Keyword mode end to end on real data: Banking77 queries with planted personal details.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use serde_json::{Value, json};
@@ -230,9 +231,17 @@ fn red_team_transcripts_get_a_readable_tree_and_a_concern_facet_offline() {
     let mean = weighted / rated;
     assert!(mean > 2.5, "mean concern {mean}");
     let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let mut names = HashSet::new();
     for node in top.iter().filter(|n| n["other"] == false) {
         let name = node["name"].as_str().unwrap();
-        assert!(markdown.contains(name), "{name} missing from report.md");
+        let escaped = chorus_report::escape_markdown(name);
+        assert!(markdown.contains(&escaped), "{name} missing from report.md");
+        // Named by the users' own words, never by a placeholder; no two alike.
+        assert!(
+            !name.contains("Unnamed") && !name.contains("No keyword"),
+            "{name}"
+        );
+        assert!(names.insert(name), "two top-level clusters named {name}");
     }
     crate::page::explore_finished_run(&out.join("index.html"), &report);
 }

@@ -1,0 +1,315 @@
+//! Phrases that name a class: runs of one to [`MAX_PHRASE_WORDS`] words its users wrote, word
+//! for word, each by at least `min_users` distinct users of the class. They open and close on
+//! a content word (function words may stand inside: "track a card delivery") and never cross
+//! punctuation, a number or a redaction placeholder.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::keywords::{BREAK, FUNCTION_WORD, Vocabulary};
+
+/// The longest phrase, in words.
+pub const MAX_PHRASE_WORDS: usize = 5;
+
+/// A phrase that describes a class against the others.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Phrase {
+    /// The words, lower-cased, joined by spaces.
+    pub text: String,
+    /// Class-based TF-IDF weight, as for keywords.
+    pub score: f64,
+    /// Distinct users of the class who wrote it.
+    pub users: usize,
+    /// Share of the class's documents that contain it.
+    pub share: f64,
+}
+
+/// Documents to find phrases in: the word sequence of each (from
+/// [`Vocabulary::word_sequence`]), its user and its class.
+pub struct Sequences<'a> {
+    /// Word ids per document.
+    pub words: &'a [Vec<u32>],
+    /// The user of each document.
+    pub users: &'a [u64],
+    /// The class of each document, `0..classes`.
+    pub classes: &'a [usize],
+}
+
+/// What a class's documents say of one phrase.
+struct Candidate {
+    words: Vec<u32>,
+    documents: usize,
+    users: HashSet<u64>,
+}
+
+/// The `top` phrases of each class, best first. Candidates hold a word of the class's
+/// `anchors` (its keywords' words) and are used by at least `min_users` distinct users of the
+/// class; they rank by class-based TF-IDF. Each chosen phrase is stretched to the longest
+/// phrase around it that at least half of its users wrote ("card" → "card delivery" when most
+/// who wrote one wrote the other), and a phrase whose content words an earlier pick already
+/// says is skipped.
+pub fn class_phrases(
+    documents: &Sequences<'_>,
+    classes: usize,
+    anchors: &[HashSet<u32>],
+    vocabulary: &Vocabulary,
+    min_users: usize,
+    top: usize,
+) -> Vec<Vec<Phrase>> {
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); classes];
+    for (doc, &class) in documents.classes.iter().enumerate() {
+        if let Some(list) = members.get_mut(class) {
+            list.push(doc);
+        }
+    }
+    let no_anchors = HashSet::new();
+    let candidates: Vec<HashMap<u64, Candidate>> = members
+        .iter()
+        .enumerate()
+        .map(|(class, docs)| {
+            let anchors = anchors.get(class).unwrap_or(&no_anchors);
+            let mut found = class_candidates(documents, docs, anchors);
+            found.retain(|_, candidate| candidate.users.len() >= min_users);
+            found
+        })
+        .collect();
+    let wanted: HashSet<u64> = candidates.iter().flat_map(|c| c.keys().copied()).collect();
+    let frequency = document_frequency(documents.words, &wanted);
+    let mean_size = documents.words.len() as f64 / classes.max(1) as f64;
+    candidates
+        .into_iter()
+        .zip(&members)
+        .map(|(found, docs)| {
+            let size = docs.len().max(1) as f64;
+            let scored: Vec<(Phrase, Vec<u32>)> = found
+                .into_iter()
+                .map(|(key, candidate)| {
+                    let share = candidate.documents as f64 / size;
+                    let rarity = (1.0
+                        + mean_size / frequency.get(&key).copied().unwrap_or(1).max(1) as f64)
+                        .ln();
+                    let phrase = Phrase {
+                        text: text_of(&candidate.words, vocabulary),
+                        score: share * rarity,
+                        users: candidate.users.len(),
+                        share,
+                    };
+                    (phrase, candidate.words)
+                })
+                .collect();
+            chosen(scored, min_users, top)
+        })
+        .collect()
+}
+
+/// The candidates of one class: every phrase of its documents that holds an anchor word,
+/// counted once per document.
+fn class_candidates(
+    documents: &Sequences<'_>,
+    docs: &[usize],
+    anchors: &HashSet<u32>,
+) -> HashMap<u64, Candidate> {
+    let mut found: HashMap<u64, Candidate> = HashMap::new();
+    for &doc in docs {
+        let mut seen = HashSet::new();
+        for gram in phrases_of(&documents.words[doc]) {
+            if !gram
+                .iter()
+                .any(|id| anchors.contains(&(id & !FUNCTION_WORD)))
+            {
+                continue;
+            }
+            let key = key_of(gram);
+            if !seen.insert(key) {
+                continue;
+            }
+            let candidate = found.entry(key).or_insert_with(|| Candidate {
+                words: gram.iter().map(|id| id & !FUNCTION_WORD).collect(),
+                documents: 0,
+                users: HashSet::new(),
+            });
+            candidate.documents += 1;
+            candidate.users.insert(documents.users[doc]);
+        }
+    }
+    found
+}
+
+/// Documents (of every class) holding each wanted phrase.
+fn document_frequency(words: &[Vec<u32>], wanted: &HashSet<u64>) -> HashMap<u64, usize> {
+    let mut frequency: HashMap<u64, usize> = HashMap::new();
+    for sequence in words {
+        let mut seen = HashSet::new();
+        for gram in phrases_of(sequence) {
+            let key = key_of(gram);
+            if wanted.contains(&key) && seen.insert(key) {
+                *frequency.entry(key).or_default() += 1;
+            }
+        }
+    }
+    frequency
+}
+
+/// Every run of 1 to [`MAX_PHRASE_WORDS`] words within one stretch of `sequence` that opens
+/// and closes on a content word.
+fn phrases_of(sequence: &[u32]) -> impl Iterator<Item = &[u32]> {
+    sequence
+        .split(|&id| id == BREAK)
+        .flat_map(|stretch| {
+            (0..stretch.len()).flat_map(move |start| {
+                (1..=MAX_PHRASE_WORDS)
+                    .filter(move |length| start + length <= stretch.len())
+                    .map(move |length| &stretch[start..start + length])
+            })
+        })
+        .filter(|gram| {
+            let content = |id: Option<&u32>| id.is_some_and(|id| id & FUNCTION_WORD == 0);
+            content(gram.first()) && content(gram.last())
+        })
+}
+
+/// A phrase's words as one number (FNV-1a over the ids, function-word marks removed).
+fn key_of(gram: &[u32]) -> u64 {
+    gram.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, id| {
+        (hash ^ u64::from(id & !FUNCTION_WORD)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn text_of(words: &[u32], vocabulary: &Vocabulary) -> String {
+    words
+        .iter()
+        .map(|&id| vocabulary.term(id))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Best first, each stretched to the longest phrase around it that most of its users wrote;
+/// a phrase adding no content word to those already chosen is left out.
+fn chosen(mut scored: Vec<(Phrase, Vec<u32>)>, min_users: usize, top: usize) -> Vec<Phrase> {
+    scored.sort_by(|a, b| {
+        b.0.score
+            .total_cmp(&a.0.score)
+            .then(b.1.len().cmp(&a.1.len()))
+            .then(a.0.text.cmp(&b.0.text))
+    });
+    let mut picked: Vec<Phrase> = Vec::new();
+    let mut said: HashSet<u32> = HashSet::new();
+    for (phrase, words) in &scored {
+        if picked.len() == top {
+            break;
+        }
+        let (stretched, stretched_words) = stretch(phrase, words, &scored, min_users);
+        if stretched_words.iter().all(|word| said.contains(word)) {
+            continue;
+        }
+        said.extend(stretched_words.iter().copied());
+        picked.push(stretched.clone());
+    }
+    picked
+}
+
+/// The longest candidate holding `words` in a row that at least half of `phrase`'s users
+/// wrote (the better scored on a tie); `phrase` itself when there is none.
+fn stretch<'a>(
+    phrase: &'a Phrase,
+    words: &'a [u32],
+    scored: &'a [(Phrase, Vec<u32>)],
+    min_users: usize,
+) -> (&'a Phrase, &'a [u32]) {
+    let needed = min_users.max(phrase.users.div_ceil(2));
+    scored
+        .iter()
+        .filter(|(other, other_words)| {
+            other.users >= needed
+                && other_words.len() > words.len()
+                && other_words
+                    .windows(words.len())
+                    .any(|window| window == words)
+        })
+        .max_by(|a, b| {
+            a.1.len()
+                .cmp(&b.1.len())
+                .then(a.0.score.total_cmp(&b.0.score))
+        })
+        .map_or((phrase, words), |(other, other_words)| (other, other_words))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sequences(texts: &[&str], vocabulary: &mut Vocabulary) -> Vec<Vec<u32>> {
+        texts
+            .iter()
+            .map(|text| vocabulary.word_sequence(text, None))
+            .collect()
+    }
+
+    #[test]
+    fn phrases_open_and_close_on_content_words_within_a_stretch() {
+        let mut vocabulary = Vocabulary::new();
+        let sequence = vocabulary.word_sequence("Track a card delivery, please. 42 euros", None);
+        let grams: Vec<String> = phrases_of(&sequence)
+            .map(|gram| {
+                text_of(
+                    &gram
+                        .iter()
+                        .map(|id| id & !FUNCTION_WORD)
+                        .collect::<Vec<_>>(),
+                    &vocabulary,
+                )
+            })
+            .collect();
+        assert!(grams.contains(&"track a card delivery".to_string()));
+        assert!(grams.contains(&"card".to_string()));
+        assert!(
+            !grams
+                .iter()
+                .any(|g| g.starts_with("a ") || g.ends_with(" a"))
+        );
+        // Punctuation and numbers end a stretch.
+        assert!(!grams.iter().any(
+            |g| g.contains("delivery please") || g.contains("euros") && g.contains("delivery")
+        ));
+    }
+
+    #[test]
+    fn a_class_is_named_by_the_phrase_most_of_its_users_wrote() {
+        let mut vocabulary = Vocabulary::new();
+        let texts = [
+            ("how do I track a card delivery", 0, 1),
+            ("can I track a card delivery online", 0, 2),
+            ("I want to track a card delivery", 0, 3),
+            ("track a card delivery for my son", 0, 4),
+            ("card delivery is late", 0, 5),
+            ("what exchange rate do you use", 1, 6),
+            ("bad exchange rate today", 1, 7),
+            ("exchange rate for euros", 1, 8),
+            ("my card was swallowed", 1, 9),
+        ];
+        let words = sequences(&texts.map(|t| t.0), &mut vocabulary);
+        let users: Vec<u64> = texts.iter().map(|t| t.2).collect();
+        let classes: Vec<usize> = texts.iter().map(|t| t.1).collect();
+        let anchor = |terms: &[&str]| -> HashSet<u32> {
+            terms.iter().filter_map(|t| vocabulary.id(t)).collect()
+        };
+        let anchors = [
+            anchor(&["card", "delivery", "track"]),
+            anchor(&["exchange", "rate"]),
+        ];
+        let documents = Sequences {
+            words: &words,
+            users: &users,
+            classes: &classes,
+        };
+        let phrases = class_phrases(&documents, 2, &anchors, &vocabulary, 3, 3);
+        assert_eq!(phrases[0][0].text, "track a card delivery");
+        assert_eq!(phrases[0][0].users, 4);
+        assert_eq!(phrases[1][0].text, "exchange rate");
+        // "swallowed" was written by one user only.
+        assert!(phrases.iter().flatten().all(|p| p.users >= 3));
+        // Nothing after the name repeats its words alone.
+        assert_eq!(phrases[0].len(), 1, "{:?}", phrases[0]);
+    }
+}
