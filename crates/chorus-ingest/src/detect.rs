@@ -4,7 +4,6 @@ use serde_json::Value;
 
 use crate::Format;
 use crate::fields::MapError;
-use crate::logs::LogLayout;
 use crate::mapping::{Schema, classify};
 use crate::options::FieldNames;
 use crate::quarantine::Reason;
@@ -44,22 +43,14 @@ pub(crate) fn format_of(schema: Schema) -> Format {
         Schema::ChatgptExport => Format::ChatgptExport,
         Schema::ClaudeExport => Format::ClaudeExport,
         Schema::Gemini => Format::Gemini,
-        Schema::Log(layout) => match layout {
-            LogLayout::Oasst => Format::Oasst,
-            LogLayout::OpenaiBatch => Format::OpenaiBatch,
-            LogLayout::ClaudeCode => Format::ClaudeCode,
-            LogLayout::Codex => Format::Codex,
-            LogLayout::Langsmith => Format::Langsmith,
-            LogLayout::Langfuse => Format::Langfuse,
-            LogLayout::Otel => Format::Otel,
-        },
+        Schema::Log(format) => format,
     }
 }
 
-/// The log layout a forced format names.
-pub(crate) fn log_layout_of(format: Format) -> Option<LogLayout> {
+/// `format` when it is a log format.
+pub(crate) fn log_format(format: Format) -> Option<Format> {
     match schema_of(format) {
-        Some(Schema::Log(layout)) => Some(layout),
+        Some(Schema::Log(format)) => Some(format),
         _ => None,
     }
 }
@@ -73,13 +64,13 @@ fn schema_of(format: Format) -> Option<Schema> {
         Format::ChatgptExport => Some(Schema::ChatgptExport),
         Format::ClaudeExport => Some(Schema::ClaudeExport),
         Format::Gemini => Some(Schema::Gemini),
-        Format::Oasst => Some(Schema::Log(LogLayout::Oasst)),
-        Format::OpenaiBatch => Some(Schema::Log(LogLayout::OpenaiBatch)),
-        Format::ClaudeCode => Some(Schema::Log(LogLayout::ClaudeCode)),
-        Format::Codex => Some(Schema::Log(LogLayout::Codex)),
-        Format::Langsmith => Some(Schema::Log(LogLayout::Langsmith)),
-        Format::Langfuse => Some(Schema::Log(LogLayout::Langfuse)),
-        Format::Otel => Some(Schema::Log(LogLayout::Otel)),
+        Format::Oasst
+        | Format::OpenaiBatch
+        | Format::ClaudeCode
+        | Format::Codex
+        | Format::Langsmith
+        | Format::Langfuse
+        | Format::Otel => Some(Schema::Log(format)),
         Format::Parquet => None,
     }
 }

@@ -8,8 +8,9 @@ use serde_json::{Map, Value};
 
 use chorus_types::{Conversation, Message, Part, Role};
 
+use crate::Format;
 use crate::fields::{CommonFields, FieldCandidates, MapError, first_present, metadata};
-use crate::logs::{LogLayout, recognise};
+use crate::logs::recognise;
 use crate::options::FieldNames;
 use crate::quarantine::Reason;
 use crate::timestamp::kind_of;
@@ -26,13 +27,13 @@ pub(crate) enum Schema {
     ClaudeExport,
     Gemini,
     /// A production log, whose records are not one conversation each (read by `logs`).
-    Log(LogLayout),
+    Log(Format),
 }
 
 /// Recognises a record's schema from its fields.
 pub(crate) fn classify(object: &Map<String, Value>, fields: &FieldNames) -> Option<Schema> {
-    if let Some(layout) = recognise(object) {
-        return Some(Schema::Log(layout));
+    if let Some(format) = recognise(object) {
+        return Some(Schema::Log(format));
     }
     if object.get("mapping").is_some_and(Value::is_object) {
         return Some(Schema::ChatgptExport);

@@ -14,7 +14,7 @@ use crate::fields::{MapError, get_path};
 use crate::json::{JsonRecord, read_document, read_lines};
 use crate::logs::batch::{Batches, Placement};
 use crate::logs::sessions::Sessions;
-use crate::logs::{Draft, LogItem, LogLayout};
+use crate::logs::{Draft, LogItem};
 use crate::mapping::{Origin, Schema, classify, map_record};
 use crate::options::IngestOptions;
 use crate::quarantine::{Location, Reason, Rejection};
@@ -506,13 +506,10 @@ impl ReadState<'_> {
             other => other,
         };
         let record = match record {
-            Ok(value) => match self.log_layout(&value) {
-                Some(layout) => {
-                    context
-                        .file
-                        .format
-                        .get_or_insert(detect::format_of(Schema::Log(layout)));
-                    self.log_record(context, layout, location, value);
+            Ok(value) => match self.log_format(&value) {
+                Some(format) => {
+                    context.file.format.get_or_insert(format);
+                    self.log_record(context, format, location, value);
                     self.report_progress();
                     return;
                 }
@@ -647,10 +644,10 @@ impl ReadState<'_> {
         Ok(conversation)
     }
 
-    /// The log layout a record is read as: the forced format's, or the one its fields show.
-    fn log_layout(&self, value: &Value) -> Option<LogLayout> {
+    /// The log format a record is read as: the forced format, or the one its fields show.
+    fn log_format(&self, value: &Value) -> Option<Format> {
         match self.options.format {
-            Some(format) => detect::log_layout_of(format),
+            Some(format) => detect::log_format(format),
             None => value.as_object().and_then(crate::logs::recognise),
         }
     }
@@ -658,7 +655,7 @@ impl ReadState<'_> {
     fn log_record(
         &mut self,
         context: &mut FileContext,
-        layout: LogLayout,
+        format: Format,
         location: Location,
         value: Value,
     ) {
@@ -670,7 +667,7 @@ impl ReadState<'_> {
             self.reject(context, location, error);
             return;
         };
-        let items = match crate::logs::read(layout, object, &mut context.log_session) {
+        let items = match crate::logs::read(format, object, &mut context.log_session) {
             Ok(items) => items,
             Err(error) => {
                 self.reject(context, location, error);

@@ -21,36 +21,25 @@ use serde_json::{Map, Value};
 
 use chorus_types::{Conversation, Message};
 
+use crate::Format;
 use crate::fields::MapError;
 
-/// A log layout, recognised from a record's fields.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum LogLayout {
-    Oasst,
-    OpenaiBatch,
-    ClaudeCode,
-    Codex,
-    Langsmith,
-    Langfuse,
-    Otel,
-}
-
-/// The log layout a record belongs to, when its fields say so unambiguously.
-pub(crate) fn recognise(object: &Map<String, Value>) -> Option<LogLayout> {
+/// The log format a record belongs to, when its fields say so unambiguously.
+pub(crate) fn recognise(object: &Map<String, Value>) -> Option<Format> {
     if oasst::is_record(object) {
-        Some(LogLayout::Oasst)
+        Some(Format::Oasst)
     } else if batch::is_record(object) {
-        Some(LogLayout::OpenaiBatch)
+        Some(Format::OpenaiBatch)
     } else if agents::is_claude_code(object) {
-        Some(LogLayout::ClaudeCode)
+        Some(Format::ClaudeCode)
     } else if agents::is_codex(object) {
-        Some(LogLayout::Codex)
+        Some(Format::Codex)
     } else if traces::is_langsmith_run(object) {
-        Some(LogLayout::Langsmith)
+        Some(Format::Langsmith)
     } else if traces::is_langfuse_trace(object) {
-        Some(LogLayout::Langfuse)
+        Some(Format::Langfuse)
     } else if traces::is_otel(object) {
-        Some(LogLayout::Otel)
+        Some(Format::Otel)
     } else {
         None
     }
@@ -105,21 +94,25 @@ impl Draft {
     }
 }
 
-/// Reads one record of a known log layout.
+/// Reads one record as the log `format`.
 pub(crate) fn read(
-    layout: LogLayout,
+    format: Format,
     object: Map<String, Value>,
     session_of_file: &mut Option<String>,
 ) -> Result<Vec<LogItem>, MapError> {
     let one = |item: Result<LogItem, MapError>| item.map(|item| vec![item]);
-    match layout {
-        LogLayout::Oasst => one(oasst::read(&object)),
-        LogLayout::OpenaiBatch => one(batch::read(&object)),
-        LogLayout::ClaudeCode => one(agents::read_claude_code(&object)),
-        LogLayout::Codex => one(agents::read_codex(&object, session_of_file)),
-        LogLayout::Langsmith => one(traces::read_langsmith_run(&object)),
-        LogLayout::Langfuse => one(traces::read_langfuse_trace(&object)),
-        LogLayout::Otel => traces::read_otel(&object),
+    match format {
+        Format::Oasst => one(oasst::read(&object)),
+        Format::OpenaiBatch => one(batch::read(&object)),
+        Format::ClaudeCode => one(agents::read_claude_code(&object)),
+        Format::Codex => one(agents::read_codex(&object, session_of_file)),
+        Format::Langsmith => one(traces::read_langsmith_run(&object)),
+        Format::Langfuse => one(traces::read_langfuse_trace(&object)),
+        Format::Otel => traces::read_otel(&object),
+        other => Err(MapError::new(
+            crate::quarantine::Reason::UnknownFormat,
+            format!("{other} is not a log format"),
+        )),
     }
 }
 

@@ -54,14 +54,9 @@ pub(crate) fn read_langsmith_run(object: &Map<String, Value>) -> Result<LogItem,
     for key in ["name", "run_type", "status", "error"] {
         draft.note(key, object.get(key));
     }
-    let input = message_list(object.get("inputs").unwrap_or(&Value::Null), Role::User)?;
-    let output = message_list(
-        object.get("outputs").unwrap_or(&Value::Null),
-        Role::Assistant,
-    )?;
     let thread =
         metadata.and_then(|metadata| THREAD_KEYS.iter().find_map(|key| id_at(metadata, key)));
-    Ok(turn(draft, thread, input, output))
+    exchange(object, ["inputs", "outputs"], draft, thread)
 }
 
 /// Fields only Langfuse's trace objects carry beside `input` and `output`.
@@ -89,12 +84,25 @@ pub(crate) fn read_langfuse_trace(object: &Map<String, Value>) -> Result<LogItem
     for key in ["name", "release", "version", "environment", "tags"] {
         draft.note(key, object.get(key));
     }
-    let input = message_list(object.get("input").unwrap_or(&Value::Null), Role::User)?;
-    let output = message_list(
-        object.get("output").unwrap_or(&Value::Null),
-        Role::Assistant,
-    )?;
-    Ok(turn(draft, id_at(object, "sessionId"), input, output))
+    exchange(
+        object,
+        ["input", "output"],
+        draft,
+        id_at(object, "sessionId"),
+    )
+}
+
+/// What a call was sent (the user's turn) and gave back (the assistant's), at `keys`.
+fn exchange(
+    object: &Map<String, Value>,
+    [sent, received]: [&str; 2],
+    draft: Draft,
+    session: Option<String>,
+) -> Result<LogItem, MapError> {
+    let at = |key: &str| object.get(key).unwrap_or(&Value::Null);
+    let input = message_list(at(sent), Role::User)?;
+    let output = message_list(at(received), Role::Assistant)?;
+    Ok(turn(draft, session, input, output))
 }
 
 /// A call of a named session is a piece of it; otherwise a conversation of its own. Agent
