@@ -68,8 +68,9 @@ fn claude_code_session_follows_the_latest_branch() {
     );
     assert_eq!(session.metadata["model"], "claude-sonnet-4-20250514");
     assert!(!session.metadata.values().any(|v| v.contains("/home/dana")));
-    // The summary, the file snapshot and the sub-agent line hold no words of the session.
-    assert_eq!(read.report.totals.log_events_without_words, 3);
+    // The summary, the queue operation (its prompt is sent later as a user line), the file
+    // snapshot and the sub-agent line hold no words of the session.
+    assert_eq!(read.report.totals.log_events_without_words, 4);
 }
 
 #[test]

@@ -19,15 +19,13 @@ use super::sessions::{Join, Node, Piece};
 use super::{Draft, LogItem, text_at, time_at};
 use crate::fields::MapError;
 
-/// Claude Code events: the conversation's own lines carry a session and an event id; summary
-/// and file-snapshot lines carry neither.
+/// Claude Code events: every line names its kind and, but for summary and file-snapshot
+/// lines, its session (queue operations and other bookkeeping carry no event id).
 pub(crate) fn is_claude_code(object: &Map<String, Value>) -> bool {
     match object.get("type").and_then(Value::as_str) {
         Some("summary") => object.contains_key("leafUuid"),
         Some("file-history-snapshot") => object.contains_key("snapshot"),
-        Some(_) => {
-            object.get("sessionId").is_some_and(Value::is_string) && object.contains_key("uuid")
-        }
+        Some(_) => object.get("sessionId").is_some_and(Value::is_string),
         None => false,
     }
 }
