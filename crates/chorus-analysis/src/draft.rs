@@ -70,11 +70,14 @@ pub(crate) fn keyword_description(keywords: &[Keyword]) -> String {
 /// Phrases among the best this many may name a node.
 const NAME_CANDIDATES: usize = 3;
 
-/// The first of the best phrases that has words enough to say something alone; when all of
-/// them are single words (each says little), those words together.
+/// The first of the best phrases that has words enough to say something alone and is at
+/// least half as distinctive as the best; else (single words each say little) the best few
+/// together.
 fn phrase_name(phrases: &[Phrase]) -> String {
     let best = &phrases[..phrases.len().min(NAME_CANDIDATES)];
-    match best.iter().find(|phrase| phrase.text.contains(' ')) {
+    let top_score = best.first().map_or(0.0, |phrase| phrase.score);
+    let alone = |phrase: &&Phrase| phrase.text.contains(' ') && phrase.score * 2.0 >= top_score;
+    match best.iter().find(alone) {
         Some(phrase) => phrase.text.clone(),
         None => best
             .iter()
