@@ -674,7 +674,12 @@ impl ReadState<'_> {
                 return;
             }
         };
-        let several = items.len() > 1;
+        // Records of their own (an OTLP document's spans) are numbered within the line.
+        let several = items
+            .iter()
+            .filter(|item| !matches!(item, LogItem::TraceRoot(_) | LogItem::NoWords))
+            .count()
+            > 1;
         for (index, item) in items.into_iter().enumerate() {
             let location = if several {
                 Location {
@@ -701,6 +706,7 @@ impl ReadState<'_> {
                     self.report.totals.log_events_without_words += 1;
                 }
                 LogItem::Rejected(error) => self.reject(context, location, error),
+                LogItem::TraceRoot(trace) => context.sessions.rooted(trace),
             }
         }
     }
@@ -717,7 +723,10 @@ impl ReadState<'_> {
 
     /// The conversations whose pieces were spread over the file's records.
     fn finish_sessions(&mut self, context: &mut FileContext) {
-        for (location, draft) in std::mem::take(&mut context.sessions).into_drafts() {
+        let (drafts, left_out) = std::mem::take(&mut context.sessions).into_drafts();
+        context.no_words += left_out;
+        self.report.totals.log_events_without_words += left_out;
+        for (location, draft) in drafts {
             self.settle(context, location, draft);
             self.report_progress();
         }

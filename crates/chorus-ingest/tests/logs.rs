@@ -243,6 +243,37 @@ fn langsmith_root_runs_of_a_thread_are_one_conversation() {
 }
 
 #[test]
+fn langsmith_model_calls_stand_in_for_a_root_run_the_export_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("llm-runs.jsonl");
+    let lines: Vec<String> = std::fs::read_to_string(fixture("logs/langsmith-runs.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|line| line.contains("\"run_type\": \"llm\""))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines.len(), 1);
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let read = read_paths(&[path], &IngestOptions::default());
+    assert!(read.rejections.is_empty(), "{:?}", read.rejections);
+    let [call] = &read.conversations[..] else {
+        panic!(
+            "the model call is the conversation: {:?}",
+            read.conversations
+        )
+    };
+    assert_eq!(call.id, "0b7d3f1e-0001-4000-8000-000000000001");
+    assert_eq!(call.user_id.as_deref(), Some("org-4"));
+    assert_eq!(
+        turns(call),
+        [
+            (Role::User, "Which plan includes SSO?".into()),
+            (Role::Assistant, "SSO comes with the Business plan.".into()),
+        ]
+    );
+}
+
+#[test]
 fn langfuse_api_export_joins_the_traces_of_a_session() {
     let read = read_one("langfuse-traces.json");
     assert!(read.rejections.is_empty(), "{:?}", read.rejections);

@@ -82,6 +82,7 @@ pub(crate) fn read_claude_code(object: &Map<String, Value>) -> Result<LogItem, M
         input,
         output: Vec::new(),
         about,
+        stands_in_for: None,
     }))
 }
 
@@ -186,6 +187,7 @@ pub(crate) fn read_codex(
         input,
         output: Vec::new(),
         about,
+        stands_in_for: None,
     }))
 }
 

@@ -58,6 +58,8 @@ pub(crate) enum LogItem {
     NoWords,
     /// A part of the record that cannot be read (one span of a document).
     Rejected(MapError),
+    /// The file holds the root run of this trace.
+    TraceRoot(String),
 }
 
 /// A conversation read from a log, before validation.
@@ -106,7 +108,7 @@ pub(crate) fn read(
         Format::OpenaiBatch => one(batch::read(&object)),
         Format::ClaudeCode => one(agents::read_claude_code(&object)),
         Format::Codex => one(agents::read_codex(&object, session_of_file)),
-        Format::Langsmith => one(traces::read_langsmith_run(&object)),
+        Format::Langsmith => traces::read_langsmith_run(&object),
         Format::Langfuse => one(traces::read_langfuse_trace(&object)),
         Format::Otel => traces::read_otel(&object),
         other => Err(MapError::new(

@@ -75,6 +75,7 @@ fn message_row(tree: String, object: &Map<String, Value>) -> Result<LogItem, Map
         input: vec![message(object, 0)?],
         output: Vec::new(),
         about: about(object)?,
+        stands_in_for: None,
     }))
 }
 

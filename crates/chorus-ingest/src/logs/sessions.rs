@@ -2,7 +2,7 @@
 //! lines of an agent session, OpenAssistant message rows, and the traces, runs or spans of one
 //! session id.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chorus_types::Message;
 
@@ -46,6 +46,8 @@ pub(crate) struct Piece {
     pub(crate) output: Vec<Message>,
     /// Id (ignored: the session names the conversation), user, time and metadata.
     pub(crate) about: Draft,
+    /// A model call inside a trace, read only when the file holds no root run of that trace.
+    pub(crate) stands_in_for: Option<String>,
 }
 
 /// The pieces of one file, grouped by session in order of first appearance.
@@ -53,6 +55,8 @@ pub(crate) struct Piece {
 pub(crate) struct Sessions {
     groups: Vec<(String, Location, Vec<Piece>)>,
     by_key: HashMap<String, usize>,
+    /// Traces whose root run the file holds.
+    rooted: HashSet<String>,
 }
 
 impl Sessions {
@@ -65,11 +69,28 @@ impl Sessions {
         self.groups[index].2.push(piece);
     }
 
-    /// Each session as one conversation, with where its first piece was.
-    pub(crate) fn into_drafts(self) -> impl Iterator<Item = (Location, Draft)> {
-        self.groups
-            .into_iter()
-            .map(|(key, location, pieces)| (location, joined(key, pieces)))
+    /// The file holds the root run of `trace`: the calls inside it need not stand in.
+    pub(crate) fn rooted(&mut self, trace: String) {
+        self.rooted.insert(trace);
+    }
+
+    /// Each session as one conversation, with where its first piece was; and how many pieces
+    /// were left out because the root run they stood in for is there.
+    pub(crate) fn into_drafts(self) -> (Vec<(Location, Draft)>, u64) {
+        let mut left_out = 0;
+        let mut drafts = Vec::with_capacity(self.groups.len());
+        for (key, location, pieces) in self.groups {
+            let covered = pieces
+                .first()
+                .and_then(|piece| piece.stands_in_for.as_ref())
+                .is_some_and(|trace| self.rooted.contains(trace));
+            if covered {
+                left_out += pieces.len() as u64;
+            } else {
+                drafts.push((location, joined(key, pieces)));
+            }
+        }
+        (drafts, left_out)
     }
 }
 
@@ -226,6 +247,7 @@ mod tests {
             input: vec![Message::text(Role::User, text)],
             output: Vec::new(),
             about: Draft::default(),
+            stands_in_for: None,
         }
     }
 

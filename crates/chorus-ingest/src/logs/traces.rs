@@ -33,12 +33,23 @@ pub(crate) fn is_langsmith_run(object: &Map<String, Value>) -> bool {
 /// Metadata keys a LangSmith run names its thread with.
 const THREAD_KEYS: [&str; 3] = ["thread_id", "session_id", "conversation_id"];
 
-pub(crate) fn read_langsmith_run(object: &Map<String, Value>) -> Result<LogItem, MapError> {
-    if object
+/// Run types that are one model call.
+const MODEL_RUNS: [&str; 2] = ["llm", "chat_model"];
+
+/// A root run, and that the file holds its trace's root; a model call inside a trace, which
+/// stands in for the root run only when the file holds none (an export of `llm` runs alone);
+/// any other run inside a trace says nothing of its own.
+pub(crate) fn read_langsmith_run(object: &Map<String, Value>) -> Result<Vec<LogItem>, MapError> {
+    let trace = id_at(object, "trace_id");
+    let inside = object
         .get("parent_run_id")
-        .is_some_and(|parent| !parent.is_null())
-    {
-        return Ok(LogItem::NoWords);
+        .is_some_and(|parent| !parent.is_null());
+    let model_call = object
+        .get("run_type")
+        .and_then(Value::as_str)
+        .is_some_and(|kind| MODEL_RUNS.contains(&kind));
+    if inside && !(model_call && trace.is_some()) {
+        return Ok(vec![LogItem::NoWords]);
     }
     let metadata = get_path(object, "extra.metadata").and_then(Value::as_object);
     let mut draft = Draft {
@@ -54,9 +65,25 @@ pub(crate) fn read_langsmith_run(object: &Map<String, Value>) -> Result<LogItem,
     for key in ["name", "run_type", "status", "error"] {
         draft.note(key, object.get(key));
     }
+    if inside {
+        let item = exchange(object, ["inputs", "outputs"], draft, trace.clone())?;
+        return Ok(vec![match item {
+            LogItem::Piece(mut piece) => {
+                piece.stands_in_for = trace;
+                LogItem::Piece(piece)
+            }
+            other => other,
+        }]);
+    }
     let thread =
         metadata.and_then(|metadata| THREAD_KEYS.iter().find_map(|key| id_at(metadata, key)));
-    exchange(object, ["inputs", "outputs"], draft, thread)
+    let mut items = vec![exchange(object, ["inputs", "outputs"], draft, thread)?];
+    items.extend(
+        trace
+            .or_else(|| id_at(object, "id"))
+            .map(LogItem::TraceRoot),
+    );
+    Ok(items)
 }
 
 /// Fields only Langfuse's trace objects carry beside `input` and `output`.
@@ -124,6 +151,7 @@ fn turn(
             input,
             output,
             about: draft,
+            stands_in_for: None,
         }),
         None => {
             draft.messages = input;
@@ -440,23 +468,29 @@ mod tests {
     }
 
     #[test]
-    fn langsmith_reads_root_runs_only() {
+    fn langsmith_root_runs_are_read_and_model_calls_stand_in() {
         let root = json!({"id": "r", "run_type": "chain", "parent_run_id": null, "start_time": "2025-01-02T03:04:05",
             "inputs": {"question": "What is RAG?"}, "outputs": {"answer": "Retrieval."},
             "extra": {"metadata": {"user_id": "u1"}}});
-        let LogItem::Conversation(draft) = read_langsmith_run(root.as_object().unwrap()).unwrap()
-        else {
-            panic!("a root run is a conversation")
+        let items = read_langsmith_run(root.as_object().unwrap()).unwrap();
+        let [LogItem::Conversation(draft), LogItem::TraceRoot(trace)] = &items[..] else {
+            panic!("a root run is a conversation of the trace it roots")
         };
+        assert_eq!(trace, "r");
         assert_eq!(
             texts(&draft.messages)[0],
             (Role::User, "What is RAG?".into())
         );
         assert_eq!(draft.user_id.as_deref(), Some("u1"));
-        let child = json!({"id": "c", "run_type": "llm", "parent_run_id": "r", "inputs": {}});
-        assert!(matches!(
-            read_langsmith_run(child.as_object().unwrap()).unwrap(),
-            LogItem::NoWords
-        ));
+        let child = json!({"id": "c", "run_type": "llm", "parent_run_id": "r", "trace_id": "r",
+            "inputs": {"prompts": ["Human: hi"]}, "outputs": {}});
+        let items = read_langsmith_run(child.as_object().unwrap()).unwrap();
+        assert!(
+            matches!(&items[..], [LogItem::Piece(piece)] if piece.stands_in_for.as_deref() == Some("r"))
+        );
+        let retriever = json!({"id": "d", "run_type": "retriever", "parent_run_id": "r",
+            "trace_id": "r", "inputs": {}});
+        let items = read_langsmith_run(retriever.as_object().unwrap()).unwrap();
+        assert!(matches!(&items[..], [LogItem::NoWords]));
     }
 }
