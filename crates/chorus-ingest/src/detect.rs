@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use crate::Format;
 use crate::fields::MapError;
+use crate::logs::recognise;
 use crate::mapping::{Schema, classify};
 use crate::options::FieldNames;
 use crate::quarantine::Reason;
@@ -43,15 +44,6 @@ pub(crate) fn format_of(schema: Schema) -> Format {
         Schema::ChatgptExport => Format::ChatgptExport,
         Schema::ClaudeExport => Format::ClaudeExport,
         Schema::Gemini => Format::Gemini,
-        Schema::Log(format) => format,
-    }
-}
-
-/// `format` when it is a log format.
-pub(crate) fn log_format(format: Format) -> Option<Format> {
-    match schema_of(format) {
-        Some(Schema::Log(format)) => Some(format),
-        _ => None,
     }
 }
 
@@ -64,14 +56,8 @@ fn schema_of(format: Format) -> Option<Schema> {
         Format::ChatgptExport => Some(Schema::ChatgptExport),
         Format::ClaudeExport => Some(Schema::ClaudeExport),
         Format::Gemini => Some(Schema::Gemini),
-        Format::Oasst
-        | Format::OpenaiBatch
-        | Format::ClaudeCode
-        | Format::Codex
-        | Format::Langsmith
-        | Format::Langfuse
-        | Format::Otel => Some(Schema::Log(format)),
-        Format::Parquet => None,
+        // Parquet rows are classified once read; a log's records are read by `logs`.
+        _ => None,
     }
 }
 
@@ -122,14 +108,19 @@ pub(crate) fn plan(
             // A first record that is broken, odd or longer than the sniffed bytes decides
             // nothing: each record is then recognised as it is read, and only the bad ones are
             // rejected.
-            let schema = sniffed_records(prefix, container)
+            let found = sniffed_records(prefix, container)
                 .iter()
                 .filter_map(Value::as_object)
-                .find_map(|object| classify(object, fields));
+                .find_map(|object| match recognise(object) {
+                    Some(log) => Some((log, None)),
+                    None => {
+                        classify(object, fields).map(|schema| (format_of(schema), Some(schema)))
+                    }
+                });
             Ok(Plan {
-                format: schema.map(format_of),
+                format: found.map(|(format, _)| format),
                 container,
-                schema,
+                schema: found.and_then(|(_, schema)| schema),
             })
         }
         _ => delimited_by_header(prefix, fields).ok_or_else(|| {

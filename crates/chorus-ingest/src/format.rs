@@ -66,6 +66,20 @@ impl Format {
         Format::Otel,
     ];
 
+    /// A production log, whose records are not one conversation each (read by `logs`).
+    pub(crate) fn is_log(self) -> bool {
+        matches!(
+            self,
+            Format::Oasst
+                | Format::OpenaiBatch
+                | Format::ClaudeCode
+                | Format::Codex
+                | Format::Langsmith
+                | Format::Langfuse
+                | Format::Otel
+        )
+    }
+
     /// The name used by `--format` and in reports.
     pub fn name(self) -> &'static str {
         match self {

@@ -8,9 +8,7 @@ use serde_json::{Map, Value};
 
 use chorus_types::{Conversation, Message, Part, Role};
 
-use crate::Format;
 use crate::fields::{CommonFields, FieldCandidates, MapError, first_present, metadata};
-use crate::logs::recognise;
 use crate::options::FieldNames;
 use crate::quarantine::Reason;
 use crate::timestamp::kind_of;
@@ -26,15 +24,10 @@ pub(crate) enum Schema {
     ChatgptExport,
     ClaudeExport,
     Gemini,
-    /// A production log, whose records are not one conversation each (read by `logs`).
-    Log(Format),
 }
 
 /// Recognises a record's schema from its fields.
 pub(crate) fn classify(object: &Map<String, Value>, fields: &FieldNames) -> Option<Schema> {
-    if let Some(format) = recognise(object) {
-        return Some(Schema::Log(format));
-    }
     if object.get("mapping").is_some_and(Value::is_object) {
         return Some(Schema::ChatgptExport);
     }
@@ -111,10 +104,6 @@ pub(crate) fn map_record(
         Schema::Text => text_messages(&object, fields, &mut used),
         Schema::ChatgptExport => chatgpt_messages(&object, &mut used),
         Schema::ClaudeExport => claude_messages(&object, fields, &mut used),
-        Schema::Log(_) => Err(MapError::new(
-            Reason::UnknownFormat,
-            "a production log's records are read by the log reader",
-        )),
     }
     .map_err(with_id)?;
     let metadata = metadata(&object, &used);

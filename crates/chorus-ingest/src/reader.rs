@@ -647,7 +647,7 @@ impl ReadState<'_> {
     /// The log format a record is read as: the forced format, or the one its fields show.
     fn log_format(&self, value: &Value) -> Option<Format> {
         match self.options.format {
-            Some(format) => detect::log_format(format),
+            Some(format) => format.is_log().then_some(format),
             None => value.as_object().and_then(crate::logs::recognise),
         }
     }
