@@ -65,6 +65,16 @@ pub(crate) fn identifier(value: &Value, field: &str) -> Result<Option<String>, M
     }
 }
 
+/// A time, or absent for null; anything else is an error naming the field.
+pub(crate) fn time_field(value: &Value, field: &str) -> Result<Option<DateTime<Utc>>, MapError> {
+    parse_time(value).map_err(|detail| {
+        MapError::new(
+            Reason::InvalidTimestamp,
+            format!("field {field:?}: {detail}"),
+        )
+    })
+}
+
 /// Id, user and time of a record, plus the fields that were used for them.
 pub(crate) struct CommonFields {
     pub(crate) id: Option<String>,
@@ -106,12 +116,7 @@ impl CommonFields {
         let created_at = match first_present(object, &candidates.time) {
             Some((name, value)) => {
                 used.push(name);
-                parse_time(value).map_err(|detail| {
-                    with_id(MapError::new(
-                        Reason::InvalidTimestamp,
-                        format!("field {name:?}: {detail}"),
-                    ))
-                })?
+                time_field(value, name).map_err(with_id)?
             }
             None => None,
         };

@@ -135,6 +135,16 @@ struct Pair {
     result: Option<(Placement, Draft)>,
 }
 
+impl Pair {
+    fn side(&mut self, request: bool) -> &mut Option<(Placement, Draft)> {
+        if request {
+            &mut self.request
+        } else {
+            &mut self.result
+        }
+    }
+}
+
 /// Every half read so far, paired by custom id in order of first appearance; a custom id used
 /// again after its pair is complete starts a new pair.
 #[derive(Default)]
@@ -145,33 +155,20 @@ pub(crate) struct Batches {
 
 impl Batches {
     pub(crate) fn push(&mut self, placement: Placement, half: BatchHalf) {
-        let (custom_id, draft, is_request) = match half {
+        let (custom_id, mut draft, is_request) = match half {
             BatchHalf::Request { custom_id, draft } => (custom_id, draft, true),
             BatchHalf::Result { custom_id, draft } => (custom_id, draft, false),
         };
-        let free = |pair: &Pair| {
-            if is_request {
-                pair.request.is_none()
-            } else {
-                pair.result.is_none()
-            }
-        };
         let index = match self.open.get(&custom_id) {
-            Some(&index) if free(&self.pairs[index]) => index,
+            Some(&index) if self.pairs[index].side(is_request).is_none() => index,
             _ => {
                 self.pairs.push(Pair::default());
                 self.open.insert(custom_id.clone(), self.pairs.len() - 1);
                 self.pairs.len() - 1
             }
         };
-        let mut draft = draft;
         draft.id = Some(custom_id);
-        let slot = if is_request {
-            &mut self.pairs[index].request
-        } else {
-            &mut self.pairs[index].result
-        };
-        *slot = Some((placement, draft));
+        *self.pairs[index].side(is_request) = Some((placement, draft));
     }
 
     /// Each call as one conversation (request then reply), placed where its request was read

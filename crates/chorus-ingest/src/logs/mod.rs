@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 use chorus_types::{Conversation, Message};
 
 use crate::Format;
-use crate::fields::MapError;
+use crate::fields::{MapError, identifier, time_field};
 
 /// The log format a record belongs to, when its fields say so unambiguously.
 pub(crate) fn recognise(object: &Map<String, Value>) -> Option<Format> {
@@ -131,13 +131,9 @@ pub(crate) fn id_at(object: &Map<String, Value>, key: &str) -> Option<String> {
     object.get(key).and_then(id_of)
 }
 
-/// An identifier written as a string or a number.
+/// An identifier written as a string or a number; anything else is no identifier.
 pub(crate) fn id_of(value: &Value) -> Option<String> {
-    match value {
-        Value::String(text) if !text.trim().is_empty() => Some(text.clone()),
-        Value::Number(number) => Some(number.to_string()),
-        _ => None,
-    }
+    identifier(value, "").ok().flatten()
 }
 
 /// A time field; a value that is not a time is an error naming the field.
@@ -145,13 +141,7 @@ pub(crate) fn time_at(
     object: &Map<String, Value>,
     key: &str,
 ) -> Result<Option<DateTime<Utc>>, MapError> {
-    match object.get(key) {
-        None => Ok(None),
-        Some(value) => crate::timestamp::parse_time(value).map_err(|detail| {
-            MapError::new(
-                crate::quarantine::Reason::InvalidTimestamp,
-                format!("field {key:?}: {detail}"),
-            )
-        }),
-    }
+    object
+        .get(key)
+        .map_or(Ok(None), |value| time_field(value, key))
 }
