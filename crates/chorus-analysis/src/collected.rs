@@ -228,10 +228,11 @@ impl Collected {
             Mode::Summary => None,
             Mode::Keyword => observation.profile.language.as_deref(),
         };
-        self.terms
-            .push(self.vocabulary.terms_of(observation.text, language));
-        self.sequences
-            .push(self.vocabulary.word_sequence(observation.text, language));
+        let (terms, sequence) = self
+            .vocabulary
+            .terms_and_sequence(observation.text, language);
+        self.terms.push(terms);
+        self.sequences.push(sequence);
         if self.keep_word_runs {
             self.word_runs.push(word_runs(observation.text));
         }

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use chorus_text::{Documents, Keyword, Sequences, class_keywords, class_phrases};
+use chorus_text::{Documents, Keyword, Sequences, class_keywords, class_members, class_phrases};
 
 use crate::draft::{DraftNode, computed_name};
 use crate::{Collected, Plan, PrivacyConfig};
@@ -85,11 +85,7 @@ impl TreeBuilder<'_> {
             min_users,
             top,
         );
-        let mut members: Vec<Vec<usize>> = vec![Vec::new(); count];
-        for (doc, &class) in classes.iter().enumerate() {
-            members[class].push(doc);
-        }
-        members
+        class_members(classes, count)
             .into_iter()
             .zip(keywords.into_iter().zip(phrases))
             .enumerate()

@@ -56,11 +56,10 @@ fn main() {
     let users: Vec<u64> = (0..n as u64).collect();
     let mut vocabulary = Vocabulary::new();
     let started = Instant::now();
-    let terms: Vec<Vec<u32>> = texts.iter().map(|t| vocabulary.terms_of(t, None)).collect();
-    let sequences: Vec<Vec<u32>> = texts
+    let (terms, sequences): (Vec<Vec<u32>>, Vec<Vec<u32>>) = texts
         .iter()
-        .map(|t| vocabulary.word_sequence(t, None))
-        .collect();
+        .map(|t| vocabulary.terms_and_sequence(t, None))
+        .unzip();
     println!(
         "terms and sequences of {n}: {:.1} s",
         started.elapsed().as_secs_f64()

@@ -38,8 +38,31 @@ impl Vocabulary {
     /// English and of the language), numbers or redaction placeholders, and each pair of such
     /// words that stand next to each other.
     pub fn terms_of(&mut self, text: &str, language: Option<&str>) -> Vec<u32> {
-        let stop = StopWords::of(language);
-        let mut ids: Vec<u32> = terms(text, &stop)
+        self.term_ids(&lowered(text), &StopWords::of(language))
+    }
+
+    /// The first [`SEQUENCE_WORDS`] words of `text` in order, as ids (function words marked
+    /// with [`FUNCTION_WORD`]), [`BREAK`] where punctuation, a number or a placeholder stands:
+    /// what phrases are read from.
+    pub fn word_sequence(&mut self, text: &str, language: Option<&str>) -> Vec<u32> {
+        self.sequence_ids(&lowered(text), &StopWords::of(language))
+    }
+
+    /// [`Vocabulary::terms_of`] and [`Vocabulary::word_sequence`] of one text, read once.
+    pub fn terms_and_sequence(
+        &mut self,
+        text: &str,
+        language: Option<&str>,
+    ) -> (Vec<u32>, Vec<u32>) {
+        let (lower, stop) = (lowered(text), StopWords::of(language));
+        (
+            self.term_ids(&lower, &stop),
+            self.sequence_ids(&lower, &stop),
+        )
+    }
+
+    fn term_ids(&mut self, lower: &str, stop: &StopWords) -> Vec<u32> {
+        let mut ids: Vec<u32> = terms(lower, stop)
             .into_iter()
             .map(|t| self.intern(t))
             .collect();
@@ -48,16 +71,10 @@ impl Vocabulary {
         ids
     }
 
-    /// The first [`SEQUENCE_WORDS`] words of `text` in order, as ids (function words marked
-    /// with [`FUNCTION_WORD`]), [`BREAK`] where punctuation, a number or a placeholder stands:
-    /// what phrases are read from.
-    pub fn word_sequence(&mut self, text: &str, language: Option<&str>) -> Vec<u32> {
-        let stop = StopWords::of(language);
-        let cleaned = PLACEHOLDER.replace_all(text, " | ");
-        let lower = cleaned.to_lowercase();
+    fn sequence_ids(&mut self, lower: &str, stop: &StopWords) -> Vec<u32> {
         let mut sequence = Vec::new();
         let mut words = 0;
-        for word in raw_words(&lower) {
+        for word in raw_words(lower) {
             let broken = word.is_empty() || word.chars().all(|c| c.is_numeric());
             if broken {
                 if sequence.last().is_some_and(|&last| last != BREAK) {
@@ -107,12 +124,16 @@ impl Vocabulary {
     }
 }
 
-fn terms(text: &str, stop: &StopWords) -> Vec<String> {
-    let cleaned = PLACEHOLDER.replace_all(text, " | ");
-    let lower = cleaned.to_lowercase();
+/// `text` lower-cased, redaction placeholders turned into a separator.
+fn lowered(text: &str) -> String {
+    PLACEHOLDER.replace_all(text, " | ").to_lowercase()
+}
+
+/// The terms of lower-cased text (see [`lowered`]).
+fn terms(lower: &str, stop: &StopWords) -> Vec<String> {
     let mut out = Vec::new();
     let mut previous: Option<&str> = None;
-    for word in raw_words(&lower) {
+    for word in raw_words(lower) {
         if !is_content_word(word, stop) {
             // A stopword or a gap breaks a phrase; an empty split (repeated separators) does not.
             if !word.is_empty() || previous.is_some() {
@@ -188,12 +209,7 @@ pub fn class_keywords(
             *frequency.entry(t).or_default() += 1;
         }
     }
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); classes];
-    for (doc, &class) in documents.classes.iter().enumerate() {
-        if let Some(list) = members.get_mut(class) {
-            list.push(doc);
-        }
-    }
+    let members = class_members(documents.classes, classes);
     let mean_size = documents.terms.len() as f64 / classes.max(1) as f64;
     members
         .iter()
@@ -206,16 +222,14 @@ pub fn class_keywords(
                     entry.1.insert(documents.users[doc]);
                 }
             }
-            let size = docs.len().max(1) as f64;
             let mut keywords: Vec<Keyword> = counts
                 .into_iter()
                 .filter(|(_, (_, users))| users.len() >= min_users)
                 .map(|(t, (count, users))| {
-                    let share = count as f64 / size;
-                    let rarity = (1.0 + mean_size / frequency[&t] as f64).ln();
+                    let (share, score) = class_tf_idf(count, docs.len(), frequency[&t], mean_size);
                     Keyword {
                         term: vocabulary.term(t).to_string(),
-                        score: share * rarity,
+                        score,
                         users: users.len(),
                         share,
                     }
@@ -233,6 +247,31 @@ pub fn class_keywords(
             keywords
         })
         .collect()
+}
+
+/// Each class's documents in order, for `classes[doc]` in `0..count` (others are left out).
+pub fn class_members(classes: &[usize], count: usize) -> Vec<Vec<usize>> {
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); count];
+    for (doc, &class) in classes.iter().enumerate() {
+        if let Some(list) = members.get_mut(class) {
+            list.push(doc);
+        }
+    }
+    members
+}
+
+/// Class-based TF-IDF of a term that `count` documents of a class of `size` hold and
+/// `frequency` documents of all: its share of the class, weighted by how rare it is overall
+/// (`ln(1 + mean class size ÷ frequency)`). Returns the share and the score.
+pub(crate) fn class_tf_idf(
+    count: usize,
+    size: usize,
+    frequency: usize,
+    mean_size: f64,
+) -> (f64, f64) {
+    let share = count as f64 / size.max(1) as f64;
+    let rarity = (1.0 + mean_size / frequency.max(1) as f64).ln();
+    (share, share * rarity)
 }
 
 /// A word already inside a higher-ranked phrase adds nothing ("card" under "new card").
@@ -255,16 +294,19 @@ mod tests {
     fn terms_skip_function_words_numbers_and_placeholders() {
         let english = StopWords::of(None);
         assert_eq!(
-            terms("How do I reset my Password? Email [EMAIL] 2024", &english),
+            terms(
+                &lowered("How do I reset my Password? Email [EMAIL] 2024"),
+                &english
+            ),
             ["reset", "password", "email"]
         );
         assert_eq!(
-            terms("Don't   block card", &english),
+            terms(&lowered("Don't   block card"), &english),
             ["block", "block card", "card"]
         );
         let spanish = StopWords::of(Some("Spanish"));
         assert_eq!(
-            terms("¿Cómo bloqueo mi tarjeta?", &spanish),
+            terms(&lowered("¿Cómo bloqueo mi tarjeta?"), &spanish),
             ["bloqueo", "tarjeta"]
         );
     }

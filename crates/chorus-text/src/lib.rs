@@ -14,6 +14,7 @@ pub use gate::{
 };
 pub use keywords::{
     BREAK, Documents, FUNCTION_WORD, Keyword, SEQUENCE_WORDS, Vocabulary, class_keywords,
+    class_members,
 };
 pub use phrases::{Phrase, Sequences, class_phrases};
 pub use redact::{PiiKind, Redacted, redact};

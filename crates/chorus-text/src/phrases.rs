@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::keywords::{BREAK, FUNCTION_WORD, Vocabulary};
+use crate::keywords::{BREAK, FUNCTION_WORD, Vocabulary, class_members, class_tf_idf};
 
 /// The longest phrase, in words.
 pub const MAX_PHRASE_WORDS: usize = 5;
@@ -57,12 +57,7 @@ pub fn class_phrases(
     min_users: usize,
     top: usize,
 ) -> Vec<Vec<Phrase>> {
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); classes];
-    for (doc, &class) in documents.classes.iter().enumerate() {
-        if let Some(list) = members.get_mut(class) {
-            list.push(doc);
-        }
-    }
+    let members = class_members(documents.classes, classes);
     let no_anchors = HashSet::new();
     let candidates: Vec<HashMap<u64, Candidate>> = members
         .iter()
@@ -81,17 +76,15 @@ pub fn class_phrases(
         .into_iter()
         .zip(&members)
         .map(|(found, docs)| {
-            let size = docs.len().max(1) as f64;
             let scored: Vec<(Phrase, Vec<u32>)> = found
                 .into_iter()
                 .map(|(key, candidate)| {
-                    let share = candidate.documents as f64 / size;
-                    let rarity = (1.0
-                        + mean_size / frequency.get(&key).copied().unwrap_or(1).max(1) as f64)
-                        .ln();
+                    let frequency = frequency.get(&key).copied().unwrap_or(1);
+                    let (share, score) =
+                        class_tf_idf(candidate.documents, docs.len(), frequency, mean_size);
                     let phrase = Phrase {
                         text: text_of(&candidate.words, vocabulary),
-                        score: share * rarity,
+                        score,
                         users: candidate.users.len(),
                         share,
                     };
