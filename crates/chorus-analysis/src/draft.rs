@@ -148,13 +148,14 @@ pub(crate) fn tell_siblings_apart(parent: &str, siblings: &mut [DraftNode]) {
             .iter()
             .map(|p| p.text.clone())
             .find(|t| free(t));
-        let by_keyword = node
-            .keywords
-            .iter()
-            .filter(|keyword| !node.name.split(' ').any(|word| keyword.term.contains(word)))
-            .map(|keyword| format!("{} · {}", node.name, keyword.term))
-            .find(|name| free(name));
-        let name = match by_phrase.or(by_keyword) {
+        let by_keyword = || {
+            node.keywords
+                .iter()
+                .filter(|keyword| !node.name.split(' ').any(|word| keyword.term.contains(word)))
+                .map(|keyword| format!("{} · {}", node.name, keyword.term))
+                .find(|name| free(name))
+        };
+        let name = match by_phrase.or_else(by_keyword) {
             Some(name) => name,
             None if !taken.contains(&node.name) => node.name.clone(),
             None => (2..)

@@ -147,7 +147,7 @@ impl Door<'_, '_> {
             (draft.id, draft.level, draft.children) = (only.id, only.level, only.children);
         }
         let mut node = self.counted(&draft, users, is_root);
-        let (mut kept, mut folded): (Vec<ChildWithUsers>, Vec<ChildWithUsers>) =
+        let (kept, mut folded): (Vec<ChildWithUsers>, Vec<ChildWithUsers>) =
             std::mem::take(&mut draft.children)
                 .into_iter()
                 .map(|child| {
@@ -156,20 +156,16 @@ impl Door<'_, '_> {
                 })
                 .partition(|(child, users)| self.policy.passes(child.members.len(), *users));
         self.counts.clusters_withheld += folded.len();
-        let mut named = Vec::with_capacity(kept.len());
-        for (mut child, users) in kept.drain(..) {
+        let mut drafts: Vec<DraftNode> = Vec::with_capacity(kept.len());
+        let mut child_users = Vec::with_capacity(kept.len());
+        for (mut child, users) in kept {
             if self.gate_texts(&mut child) {
-                named.push((child, users));
+                drafts.push(child);
+                child_users.push(users);
             } else {
                 self.counts.clusters_unnamed += 1;
                 folded.push((child, users));
             }
-        }
-        let mut drafts: Vec<DraftNode> = Vec::with_capacity(named.len());
-        let mut child_users = Vec::with_capacity(named.len());
-        for (child, users) in named {
-            drafts.push(child);
-            child_users.push(users);
         }
         tell_siblings_apart(if is_root { "" } else { &draft.name }, &mut drafts);
         let mut children: Vec<ReportNode> = drafts
