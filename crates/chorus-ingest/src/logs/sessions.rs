@@ -156,35 +156,19 @@ fn latest_branch(pieces: Vec<Piece>) -> Vec<Piece> {
     if pieces.iter().any(|piece| piece.node.is_none()) {
         return pieces;
     }
-    let index_of: HashMap<String, usize> = pieces
-        .iter()
-        .enumerate()
-        .filter_map(|(index, piece)| piece.node.as_ref().map(|node| (node.id.clone(), index)))
-        .collect();
-    let mut chain = Vec::new();
-    let mut current = pieces.len().checked_sub(1);
-    while let Some(index) = current {
-        if chain.len() > pieces.len() {
-            break; // a cycle of parent links
-        }
-        chain.push(index);
-        current = pieces[index]
-            .node
-            .as_ref()
-            .and_then(|node| node.parent.as_ref())
-            .and_then(|parent| index_of.get(parent).copied());
-    }
+    let index_of = indices_by_id(&pieces);
+    let parent = |index: usize| {
+        let parent = pieces[index].node.as_ref()?.parent.as_deref()?;
+        index_of.get(parent).copied()
+    };
+    let mut chain = walk(pieces.len().checked_sub(1), pieces.len(), parent);
     chain.reverse();
     take_in_order(pieces, &chain)
 }
 
 /// From the first root down, at each step the child of lowest rank (the first on a tie).
 fn best_ranked(pieces: Vec<Piece>) -> Vec<Piece> {
-    let ids: HashMap<&str, usize> = pieces
-        .iter()
-        .enumerate()
-        .filter_map(|(index, piece)| piece.node.as_ref().map(|node| (node.id.as_str(), index)))
-        .collect();
+    let ids = indices_by_id(&pieces);
     let mut children: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut root = None;
     for (index, piece) in pieces.iter().enumerate() {
@@ -196,29 +180,46 @@ fn best_ranked(pieces: Vec<Piece>) -> Vec<Piece> {
             }
         }
     }
+    let rank = |i: usize| {
+        pieces[i]
+            .node
+            .as_ref()
+            .and_then(|node| node.rank)
+            .unwrap_or(f64::INFINITY)
+    };
+    let best_reply = |index: usize| {
+        let replies = children.get(pieces[index].node.as_ref()?.id.as_str())?;
+        replies
+            .iter()
+            .copied()
+            .min_by(|&a, &b| rank(a).total_cmp(&rank(b)))
+    };
+    let chain = walk(root, pieces.len(), best_reply);
+    take_in_order(pieces, &chain)
+}
+
+/// Each piece's place by its node id.
+fn indices_by_id(pieces: &[Piece]) -> HashMap<&str, usize> {
+    pieces
+        .iter()
+        .enumerate()
+        .filter_map(|(index, piece)| piece.node.as_ref().map(|node| (node.id.as_str(), index)))
+        .collect()
+}
+
+/// The places visited from `start` by `next`, at most `limit + 1` (links that form a cycle
+/// end there).
+fn walk(start: Option<usize>, limit: usize, next: impl Fn(usize) -> Option<usize>) -> Vec<usize> {
     let mut chain = Vec::new();
-    let mut current = root;
+    let mut current = start;
     while let Some(index) = current {
-        if chain.len() > pieces.len() {
+        if chain.len() > limit {
             break;
         }
         chain.push(index);
-        current = pieces[index].node.as_ref().and_then(|node| {
-            children.get(node.id.as_str()).and_then(|replies| {
-                replies.iter().copied().min_by(|&a, &b| {
-                    let rank = |i: usize| {
-                        pieces[i]
-                            .node
-                            .as_ref()
-                            .and_then(|node| node.rank)
-                            .unwrap_or(f64::INFINITY)
-                    };
-                    rank(a).total_cmp(&rank(b))
-                })
-            })
-        });
+        current = next(index);
     }
-    take_in_order(pieces, &chain)
+    chain
 }
 
 fn take_in_order(pieces: Vec<Piece>, chain: &[usize]) -> Vec<Piece> {
