@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chorus_facets::custom::{CustomFacetConfig, CustomKind};
 use chorus_facets::summary::FacetValue;
-use chorus_report::{CustomBreakdown, Facets, NumericFacet, week_label};
+use chorus_report::{CustomBreakdown, Facets, NumericFacet, RunTotals, week_label};
 
 use crate::Mode;
 use crate::tree::TreeBuilder;
@@ -13,8 +13,14 @@ use crate::tree::TreeBuilder;
 /// Turn counts at or above this share one histogram bucket.
 const TURN_BUCKETS: u32 = 10;
 
-/// The breakdowns of a published node's conversations, every cell through the release rule.
-pub(crate) fn facets(builder: &TreeBuilder<'_>, docs: &[usize], withheld: &mut usize) -> Facets {
+/// The breakdowns of a published node's conversations, every cell through the release rule
+/// (`run` says which half of the run's weeks a day falls in).
+pub(crate) fn facets(
+    builder: &TreeBuilder<'_>,
+    run: &RunTotals,
+    docs: &[usize],
+    withheld: &mut usize,
+) -> Facets {
     let collected = builder.collected;
     let senders = builder.senders;
     let min_cell_users = builder.policy.min_cell_users;
@@ -24,6 +30,7 @@ pub(crate) fn facets(builder: &TreeBuilder<'_>, docs: &[usize], withheld: &mut u
     let mut turns = Cells::default();
     let mut day = Cells::default();
     let mut week = Cells::default();
+    let mut halves = Cells::default();
     for bucket in 1..=TURN_BUCKETS {
         turns.declare(turn_label(bucket));
     }
@@ -41,6 +48,9 @@ pub(crate) fn facets(builder: &TreeBuilder<'_>, docs: &[usize], withheld: &mut u
         if let Some(date) = collected.days[d] {
             day.add(date.to_string(), user(d));
             week.add(week_label(date), user(d));
+            if let Some(half) = run.half_of(date) {
+                halves.add(half.to_string(), user(d));
+            }
         }
     }
     let mut facets = Facets {
@@ -49,6 +59,7 @@ pub(crate) fn facets(builder: &TreeBuilder<'_>, docs: &[usize], withheld: &mut u
         language: release(language).into_iter().collect(),
         day: release(day).into_iter().collect(),
         week: release(week).into_iter().collect(),
+        halves: release(halves).into_iter().collect(),
         turns: NumericFacet {
             mean: turn_sum as f64 / docs.len().max(1) as f64,
             histogram: release(turns),

@@ -253,6 +253,7 @@ impl Door<'_, '_> {
         }
         node.facets = facets(
             self.builder,
+            &self.totals,
             &draft.members,
             &mut self.counts.cells_withheld,
         );

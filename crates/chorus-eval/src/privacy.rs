@@ -199,7 +199,7 @@ fn recount(report: &Report, rows: &[RunRow], result: &mut PrivacyCheck) {
                     let value = cell_value(&rows[doc], facet);
                     match label.as_str() {
                         OTHER_VALUES => value.is_some_and(|v| !shown.contains(v.as_str())),
-                        label => value.as_deref() == Some(label),
+                        label => value.is_some_and(|v| in_cell(facet, label, &v)),
                     }
                 });
                 let (cell_users, _) = distinct(&mut matching);
@@ -211,6 +211,15 @@ fn recount(report: &Report, rows: &[RunRow], result: &mut PrivacyCheck) {
                 result.cells_checked += 1;
             }
         }
+    }
+}
+
+/// Whether a row's value belongs in the cell `label`: the same value, or for `halves` (whose
+/// rows are valued by their week) a week inside the cell's `FIRST..LAST` span.
+fn in_cell(facet: &str, label: &str, value: &str) -> bool {
+    match (facet, label.split_once("..")) {
+        ("halves", Some((first, last))) => (first..=last).contains(&value),
+        _ => value == label,
     }
 }
 
@@ -227,6 +236,7 @@ fn node_cells(node: &ReportNode) -> Vec<(&'static str, Vec<(String, usize)>)> {
         ("language", map(&facets.language)),
         ("day", map(&facets.day)),
         ("week", map(&facets.week)),
+        ("halves", map(&facets.halves)),
         ("turns", facets.turns.histogram.clone()),
         (
             "concern",
@@ -244,7 +254,7 @@ fn cell_value(row: &RunRow, facet: &str) -> Option<String> {
     match facet {
         "language" => Some(row.language.clone().unwrap_or_else(|| "unknown".into())),
         "day" => row.day.clone(),
-        "week" => {
+        "week" | "halves" => {
             let day = chrono::NaiveDate::parse_from_str(row.day.as_deref()?, "%Y-%m-%d").ok()?;
             let week = chrono::Datelike::iso_week(&day);
             Some(format!("{}-W{:02}", week.year(), week.week()))

@@ -222,9 +222,9 @@ pub struct ReportNode {
 /// counts and the run's totals, by the rules written beside it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Signals {
-    /// Its share of the last week's conversations over its share of the first week's (weeks of
-    /// the whole run); absent when the run spans fewer than two weeks or the node has no
-    /// published count in the first or last week.
+    /// Its share of the later half of the run's weeks over its share of the earlier half (see
+    /// `Facets::halves`); absent when the run spans fewer than two weeks or the node has no
+    /// published count in either half.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub growth: Option<f64>,
     /// The day its share of the day's conversations was highest above its share of all other
@@ -266,6 +266,10 @@ pub struct Facets {
     pub day: BTreeMap<String, usize>,
     /// Conversations per ISO week (`2026-W48`).
     pub week: BTreeMap<String, usize>,
+    /// Conversations in each half of the run's weeks (`2026-W37..2026-W40`: the first ⌊n/2⌋
+    /// weeks and the last ⌊n/2⌋); empty when the run spans fewer than two weeks.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub halves: BTreeMap<String, usize>,
     /// Conversations with a near-identical twin (`cluster.duplicate_cosine`) from another
     /// account in the same base cluster.
     #[serde(default)]

@@ -23,7 +23,7 @@ const COORDINATED_MIN_SHARE: f64 = 0.5;
 
 /// The run's totals the signals compare a node against.
 pub struct RunTotals {
-    weeks: BTreeMap<String, usize>,
+    halves: Option<Halves>,
     days: BTreeMap<String, usize>,
     dated: usize,
     conversations_per_user: f64,
@@ -46,11 +46,17 @@ impl RunTotals {
             dated += 1;
         }
         Self {
-            weeks,
+            halves: Halves::of(&weeks),
             days: by_day,
             dated,
             conversations_per_user: conversations as f64 / users.max(1) as f64,
         }
+    }
+
+    /// The label of the half of the run's weeks that `day` falls in (see [`Halves`]); `None`
+    /// for the middle week of an odd count, or a run of fewer than two weeks.
+    pub fn half_of(&self, day: NaiveDate) -> Option<&str> {
+        self.halves.as_ref()?.label_of(&week_label(day))
     }
 
     /// The signals of a node whose facets are already released.
@@ -58,7 +64,7 @@ impl RunTotals {
         let conversations_per_user = node.conversations as f64 / node.users.max(1) as f64;
         let senders = node.facets.largest_sender_group;
         Signals {
-            growth: self.growth(&node.facets.week),
+            growth: self.growth(&node.facets.halves),
             burst: self.burst(&node.facets.day),
             conversations_per_user,
             concentrated: conversations_per_user
@@ -69,16 +75,13 @@ impl RunTotals {
         }
     }
 
-    fn growth(&self, weeks: &BTreeMap<String, usize>) -> Option<f64> {
-        if self.weeks.len() < 2 {
-            return None;
-        }
-        let share = |(week, total): (&String, &usize)| -> Option<f64> {
-            Some(*weeks.get(week)? as f64 / (*total).max(1) as f64)
+    fn growth(&self, halves: &BTreeMap<String, usize>) -> Option<f64> {
+        let run = self.halves.as_ref()?;
+        let share = |half: usize| -> Option<f64> {
+            Some(*halves.get(&run.labels[half])? as f64 / run.totals[half].max(1) as f64)
         };
-        let first = share(self.weeks.iter().next()?)?;
-        let last = share(self.weeks.iter().next_back()?)?;
-        (first > 0.0).then(|| last / first)
+        let (earlier, later) = (share(0)?, share(1)?);
+        (earlier > 0.0).then(|| later / earlier)
     }
 
     fn burst(&self, days: &BTreeMap<String, usize>) -> Option<Burst> {
@@ -109,6 +112,46 @@ impl RunTotals {
     }
 }
 
+/// The run's weeks cut in two: the first ⌊n/2⌋ weeks and the last ⌊n/2⌋ (the middle week of an
+/// odd count is in neither). Growth compares a node's share of the later half with its share of
+/// the earlier one: a half holds enough of a cluster's users for its cell to be published where
+/// a single week often does not.
+struct Halves {
+    /// `2026-W37..2026-W40`: the first and last week of each half.
+    labels: [String; 2],
+    /// Where each half starts and ends, as week labels (they sort in time order).
+    spans: [(String, String); 2],
+    /// Dated conversations of the run in each half.
+    totals: [usize; 2],
+}
+
+impl Halves {
+    fn of(weeks: &BTreeMap<String, usize>) -> Option<Self> {
+        let weeks: Vec<(&String, &usize)> = weeks.iter().collect();
+        let half = weeks.len() / 2;
+        if half == 0 {
+            return None;
+        }
+        let parts = [&weeks[..half], &weeks[weeks.len() - half..]];
+        let spans = parts.map(|part| (part[0].0.clone(), part[half - 1].0.clone()));
+        Some(Self {
+            labels: spans
+                .clone()
+                .map(|(first, last)| format!("{first}..{last}")),
+            totals: parts.map(|part| part.iter().map(|(_, n)| **n).sum()),
+            spans,
+        })
+    }
+
+    fn label_of(&self, week: &str) -> Option<&str> {
+        let at = self
+            .spans
+            .iter()
+            .position(|(first, last)| (first.as_str()..=last.as_str()).contains(&week))?;
+        Some(&self.labels[at])
+    }
+}
+
 /// The ISO week a day falls in, as breakdowns and signals label it (`2026-W37`).
 pub fn week_label(day: NaiveDate) -> String {
     let iso = day.iso_week();
@@ -134,7 +177,7 @@ mod tests {
             node_days.insert(key, piano);
         }
         let totals = RunTotals {
-            weeks: counts(&[("2026-W37", 100), ("2026-W38", 300)]),
+            halves: Halves::of(&counts(&[("2026-W37", 100), ("2026-W38", 300)])),
             dated: days.values().sum(),
             days,
             conversations_per_user: 2.0,
@@ -145,7 +188,7 @@ mod tests {
             users: 20,
             ..ReportNode::default()
         };
-        node.facets.week = counts(&[("2026-W37", 10), ("2026-W38", 90)]);
+        node.facets.halves = counts(&[("2026-W37..2026-W37", 10), ("2026-W38..2026-W38", 90)]);
         node.facets.day = node_days;
         node.facets.largest_sender_group = 10;
         let signals = totals.signals(&node);
@@ -158,11 +201,34 @@ mod tests {
         assert!((burst.ratio.unwrap() - 60.0 / 70.0 / (18.0 / 108.0)).abs() < 1e-9);
         assert!(signals.coordinated);
         assert!(!signals.concentrated);
-        // Absent from the first week: no growth figure at all, not 0 or infinity.
-        node.facets.week.remove("2026-W37");
+        // Absent from the first half: no growth figure at all, not 0 or infinity.
+        node.facets.halves.remove("2026-W37..2026-W37");
         node.users = 21;
         let signals = totals.signals(&node);
         assert_eq!(signals.growth, None);
         assert!(!signals.coordinated, "10 of 21 accounts is under half");
+    }
+
+    #[test]
+    fn halves_leave_out_the_middle_week_of_an_odd_count() {
+        let weeks = counts(&[
+            ("2026-W01", 5),
+            ("2026-W02", 7),
+            ("2026-W03", 9),
+            ("2026-W52", 1),
+        ]);
+        let halves = Halves::of(&weeks).unwrap();
+        assert_eq!(halves.labels, ["2026-W01..2026-W02", "2026-W03..2026-W52"]);
+        assert_eq!(halves.totals, [12, 10]);
+        let odd = Halves::of(&counts(&[
+            ("2025-W52", 1),
+            ("2026-W01", 1),
+            ("2026-W02", 1),
+        ]))
+        .unwrap();
+        assert_eq!(odd.label_of("2025-W52"), Some("2025-W52..2025-W52"));
+        assert_eq!(odd.label_of("2026-W01"), None);
+        assert_eq!(odd.label_of("2026-W02"), Some("2026-W02..2026-W02"));
+        assert!(Halves::of(&counts(&[("2026-W01", 3)])).is_none());
     }
 }

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 /// W3C key codes of keys the tests press.
 pub const ARROW_DOWN: &str = "\u{E015}";
 pub const ENTER: &str = "\u{E007}";
+pub const TAB: &str = "\u{E004}";
 
 /// A program on the path (or the environment override), or a panic that says how to install it.
 fn program(env: &str, names: &[&str], install: &str) -> PathBuf {
@@ -243,13 +244,47 @@ impl Browser {
         }]));
     }
 
-    /// A mouse wheel turn over an element's centre (negative `delta_y` zooms in).
-    pub fn wheel(&self, element: &Element, delta_y: i64) {
+    /// A mouse wheel turn at (x, y) pixels from an element's centre (negative `delta_y` zooms
+    /// in).
+    pub fn wheel(&self, element: &Element, (x, y): (i64, i64), delta_y: i64) {
         let origin = element.as_arg();
         self.perform(json!([{
             "type": "wheel", "id": "wheel",
-            "actions": [{"type": "scroll", "origin": origin, "x": 0, "y": 0, "deltaX": 0, "deltaY": delta_y}],
+            "actions": [{"type": "scroll", "origin": origin, "x": x, "y": y, "deltaX": 0, "deltaY": delta_y}],
         }]));
+    }
+
+    /// The mouse moved (no button held) to (x, y) pixels from an element's centre.
+    pub fn hover(&self, element: &Element, (x, y): (i64, i64)) {
+        let origin = element.as_arg();
+        self.perform(json!([{
+            "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
+            "actions": [{"type": "pointerMove", "origin": origin, "x": x, "y": y}],
+        }]));
+    }
+
+    /// Keys pressed on whatever has the focus.
+    pub fn press(&self, keys: &str) {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|c| {
+                [
+                    json!({"type": "keyDown", "value": c.to_string()}),
+                    json!({"type": "keyUp", "value": c.to_string()}),
+                ]
+            })
+            .collect();
+        self.perform(json!([{"type": "key", "id": "keyboard", "actions": actions}]));
+    }
+
+    /// The `id` and `data-id` of the element with the focus (empty strings when it has none).
+    pub fn focused(&self) -> (String, String) {
+        let found = self.script(
+            "const e = document.activeElement; return [e.id || '', (e.dataset && e.dataset.id) || ''];",
+            json!([]),
+        );
+        let text = |i: usize| found[i].as_str().unwrap_or_default().to_string();
+        (text(0), text(1))
     }
 
     fn perform(&self, actions: Value) {

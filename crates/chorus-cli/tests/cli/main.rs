@@ -5,6 +5,7 @@ mod commands;
 mod custom_facets;
 mod docs;
 mod eval;
+mod explorer;
 mod faults;
 mod hierarchy;
 mod page;

@@ -14,7 +14,7 @@ use crate::util::{chorus, run_ok};
 const SCRIPT_NAME: &str = "<script>document.body.dataset.pwned='script'</script> tax questions";
 const IMG_NAME: &str = "\"><img src=x onerror=\"document.body.dataset.pwned='img'\"> piano lessons";
 
-fn node(
+pub fn node(
     id: &str,
     level: u64,
     name: &str,
@@ -310,24 +310,14 @@ pub fn explore_finished_run(page: &Path, report: &Value) {
             .contains(&format!("node={first_child_id}"))
     );
 
-    // The keyboard: Down moves the focus to the next row, Enter selects it.
-    let row = browser.find(&format!("#tree li[data-id='{first_child_id}'] > .row"));
-    browser.type_text(&row, ARROW_DOWN);
-    let focused = browser.script(
-        "return document.activeElement.parentElement.dataset.id;",
-        json!([]),
-    );
-    assert_ne!(
-        focused.as_str(),
-        Some(first_child_id.as_str()),
-        "focus did not move"
-    );
-    browser.type_text(&browser.find(":focus"), ENTER);
-    assert!(
-        browser
-            .fragment()
-            .contains(&format!("node={}", focused.as_str().unwrap()))
-    );
+    // The keyboard: the selected row holds the focus; Down moves it to the next row, Enter
+    // selects that one.
+    assert_eq!(browser.focused().1, first_child_id);
+    browser.press(ARROW_DOWN);
+    let (_, focused) = browser.focused();
+    assert_ne!(focused, first_child_id, "focus did not move");
+    browser.press(ENTER);
+    assert!(browser.fragment().contains(&format!("node={focused}")));
 
     // The map: shown instead of the tree, points drawn, the top level named in the legend.
     browser.click(&browser.find("#tab-map"));
@@ -348,7 +338,7 @@ pub fn explore_finished_run(page: &Path, report: &Value) {
         "{legend}"
     );
     // The wheel zooms, a drag pans; both land in the link.
-    browser.wheel(&canvas, -600);
+    browser.wheel(&canvas, (0, 0), -600);
     let zoom = fragment_number(&browser.fragment(), "zoom");
     assert!(zoom > 2.0, "zoom {zoom}");
     let before = fragment_number(&browser.fragment(), "cx");
