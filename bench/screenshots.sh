@@ -7,7 +7,7 @@ RUN=${1:?a run folder with index.html}
 OUT=${2:-docs}
 NODE=${3:-}
 CHROMIUM=${CHORUS_CHROMIUM:-$(command -v chromium || command -v chromium-browser)}
-if ! fc-list | grep -qi cjk; then
+if ! fc-list | grep -i cjk > /dev/null; then
     echo "warning: no CJK font installed; Chinese and Japanese names will show as boxes" >&2
 fi
 page="file://$(realpath "$RUN")/index.html"
