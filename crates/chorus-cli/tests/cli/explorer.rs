@@ -288,6 +288,29 @@ fn the_map_zooms_at_the_cursor_colours_every_top_cluster_and_works_from_the_keyb
         "other clusters not faded: {shown:?}"
     );
 
+    // A search keeps its matches' points in colour and fades the rest, at the first zoom and
+    // zoomed in on a match.
+    let centre = 3.0 / TOPS as f64 * std::f64::consts::TAU;
+    for fragment in [
+        "view=map&q=number%203".to_string(),
+        format!(
+            "view=map&q=number%203&zoom=4&cx={:.3}&cy={:.3}",
+            10.0 * centre.cos(),
+            10.0 * centre.sin()
+        ),
+    ] {
+        browser.open_file(&page, &fragment);
+        let lit = pixels_of(&browser, &colours);
+        assert!(lit[3] > 50, "{fragment}: {lit:?}");
+        let others: u64 = lit
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 3)
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(others, 0, "{fragment}: {lit:?}");
+    }
+
     // An overlay's colour scale carries numbers.
     browser.open_file(&page, "view=map&facet=concern");
     let ticks = browser.text(&browser.find("#legend .ticks"));
