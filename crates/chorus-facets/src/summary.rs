@@ -24,7 +24,7 @@ pub const NAME_PARENT_PROMPT: &str = include_str!("../prompts/name_parent.v1.txt
 pub const NAME_KEYWORDS_PROMPT: &str = include_str!("../prompts/name_keywords.v1.txt");
 /// Keyword mode's concern anchors: descriptions per level of the concern scale, compared with
 /// each conversation's embedding (no LLM).
-const CONCERN_ANCHORS: &str = include_str!("../prompts/concern_anchors.v2.txt");
+const CONCERN_ANCHORS: &str = include_str!("../prompts/concern_anchors.v3.txt");
 
 /// The concern anchors as (level 1–5, text), in file order.
 pub fn concern_anchors() -> Vec<(u8, &'static str)> {

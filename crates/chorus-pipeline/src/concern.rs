@@ -1,5 +1,5 @@
 //! Keyword mode's concern facet, with no LLM: each conversation's vector is compared with the
-//! embedded descriptions of the concern levels (`concern_anchors.v2.txt`).
+//! embedded descriptions of the concern levels (`concern_anchors.v3.txt`).
 
 use chorus_facets::summary::concern_anchors;
 
