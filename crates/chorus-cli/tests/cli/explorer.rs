@@ -20,11 +20,11 @@ const LOBED: usize = 7;
 /// A report of [`TOPS`] top-level clusters, each a disc of points around its own place on a
 /// ring; one ([`LOBED`]) has a dense lobe on the ring and a sparse one towards the middle, so its
 /// mean position lies in empty space.
-fn ring_report() -> Value {
+fn ring_report(tops: usize) -> Value {
     let (mut xs, mut ys, mut owners) = (Vec::new(), Vec::new(), Vec::new());
-    let mut tops = Vec::new();
-    for i in 0..TOPS {
-        let angle = i as f64 / TOPS as f64 * std::f64::consts::TAU;
+    let mut top_nodes = Vec::new();
+    for i in 0..tops {
+        let angle = i as f64 / tops as f64 * std::f64::consts::TAU;
         let centre = (10.0 * angle.cos(), 10.0 * angle.sin());
         let id = format!("L0.{i}");
         let mut cluster = node(
@@ -48,29 +48,29 @@ fn ring_report() -> Value {
             ys.push(cy + r * t.sin());
             owners.push(id.clone());
         }
-        cluster["share_of_parent"] = json!(1.0 / TOPS as f64);
+        cluster["share_of_parent"] = json!(1.0 / tops as f64);
         cluster["position"] = if i == LOBED {
             json!([centre.0 * 0.72, centre.1 * 0.72])
         } else {
             json!([centre.0, centre.1])
         };
-        tops.push(cluster);
+        top_nodes.push(cluster);
     }
     let mut root = node(
         "root",
         1,
         "All conversations",
-        100 * TOPS as u64,
+        100 * tops as u64,
         json!({}),
-        tops,
+        top_nodes,
     );
     root["position"] = Value::Null;
     json!({
         "schema_version": 1, "mode": "keyword",
-        "totals": {"conversations": 100 * TOPS, "clustered": 100 * TOPS, "users": 50 * TOPS,
+        "totals": {"conversations": 100 * tops, "clustered": 100 * tops, "users": 50 * tops,
                    "no_user_text": 0, "not_embedded": 0, "no_summary": 0, "facet_missing": {}},
-        "parameters": {"embed_model": "all-MiniLM-L6-v2", "k": TOPS, "k_source": "config",
-                       "k_sweep": [], "level_sizes": [TOPS], "min_users": 5,
+        "parameters": {"embed_model": "all-MiniLM-L6-v2", "k": tops, "k_source": "config",
+                       "k_sweep": [], "level_sizes": [tops], "min_users": 5,
                        "min_conversations": 10, "unknown_users": "shared", "seed": 7},
         "kmeans": {"iterations": 3, "converged": true, "inertia": 1.0},
         "redactions": {},
@@ -80,8 +80,8 @@ fn ring_report() -> Value {
     })
 }
 
-fn ring_page(dir: &Path) -> PathBuf {
-    std::fs::write(dir.join("report.json"), ring_report().to_string()).unwrap();
+fn ring_page(dir: &Path, tops: usize) -> PathBuf {
+    std::fs::write(dir.join("report.json"), ring_report(tops).to_string()).unwrap();
     run_ok(&["report", &dir.display().to_string()]);
     dir.join("index.html")
 }
@@ -135,7 +135,7 @@ fn fragment_value(fragment: &str, key: &str) -> Option<String> {
 #[test]
 fn the_map_zooms_at_the_cursor_colours_every_top_cluster_and_works_from_the_keyboard() {
     let dir = tempfile::tempdir().unwrap();
-    let page = ring_page(dir.path());
+    let page = ring_page(dir.path(), TOPS);
     let browser = Browser::start();
     browser.open_file(&page, "view=map");
     let canvas = browser.find("#canvas");
@@ -335,6 +335,22 @@ fn the_map_zooms_at_the_cursor_colours_every_top_cluster_and_works_from_the_keyb
         browser.attribute(&selected, "role").as_deref(),
         Some("treeitem")
     );
+}
+
+#[test]
+fn a_long_table_is_drawn_a_page_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = ring_page(dir.path(), 620);
+    let browser = Browser::start();
+    browser.open_file(&page, "view=table");
+    assert_eq!(browser.find_all("#table-body tr").len(), 500);
+    let count = browser.text(&browser.find("#table-count"));
+    assert_eq!(count, "620 of 620 clusters, the first 500 shown");
+    let more = browser.find("#table-more");
+    assert_eq!(browser.text(&more), "Show 120 more");
+    browser.click(&more);
+    assert_eq!(browser.find_all("#table-body tr").len(), 620);
+    assert!(!browser.displayed(&browser.find("#table-more")));
 }
 
 /// Every published cluster below the root, parents before children.
