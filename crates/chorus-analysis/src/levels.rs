@@ -21,8 +21,9 @@ pub(crate) struct Parents {
 
 /// Builds each level above the base clusters from the one below.
 pub(crate) trait Levels {
-    /// Groups `children`, the nodes of `level - 1`, under at most `wanted` parents (fewer than
-    /// the children). `child_of_base` says which child holds each base cluster.
+    /// Groups `children`, the nodes of `level - 1`, under about `wanted` parents (fewer than
+    /// the children; Ward's levels may give more where a group is over the size cap).
+    /// `child_of_base` says which child holds each base cluster.
     fn parents(
         &mut self,
         level: usize,
@@ -46,14 +47,35 @@ pub(crate) fn levels_for(
                 &base.clusters.sizes,
             )
             .map_err(AnalysisError::numeric_step("hierarchy"))?,
+            max_share: plan.hierarchy.max_share,
+            rows: base.clusters.sizes.iter().sum(),
         }),
         LevelMethod::ModelHierarchy => Box::new(ModelLevels { seed: plan.seed }),
     })
 }
 
-/// Cuts of Ward's tree over the base centroids (the cuts nest, so each child has one parent).
+/// How much more than the average share of a level of `wanted` groups a group may always hold:
+/// a level of few groups (two, four) needs large ones.
+const ABOVE_AVERAGE: f64 = 1.5;
+
+/// The most of `rows` a group of a level of `wanted` groups may hold: `max_share` of them, or
+/// [`ABOVE_AVERAGE`] times the level's average when that is more; no limit at 1. The cap grows
+/// as levels get coarser, so capped cuts of one tree still nest.
+fn row_cap(max_share: f64, rows: usize, wanted: usize) -> usize {
+    if max_share >= 1.0 {
+        return usize::MAX;
+    }
+    let share = max_share.max(ABOVE_AVERAGE / wanted.max(1) as f64);
+    (share * rows as f64).ceil() as usize
+}
+
+/// Cuts of Ward's tree over the base centroids (the cuts nest, so each child has one parent);
+/// a group over its cap ([`row_cap`]) is split along the tree, which can leave more parents
+/// than wanted.
 struct WardLevels {
     tree: Dendrogram,
+    max_share: f64,
+    rows: usize,
 }
 
 impl Levels for WardLevels {
@@ -65,14 +87,16 @@ impl Levels for WardLevels {
         wanted: usize,
         _models: &mut Models<'_>,
     ) -> Result<Parents, AnalysisError> {
-        let cut = self.tree.cut(wanted);
+        let cut = self
+            .tree
+            .cut_capped(wanted, row_cap(self.max_share, self.rows, wanted));
         let mut parent_of = vec![0; children.len()];
         for (base, &child) in child_of_base.iter().enumerate() {
             parent_of[child] = cut[base];
         }
         Ok(Parents {
             parent_of,
-            count: wanted,
+            count: cut.iter().max().map_or(0, |&last| last + 1),
             names: None,
         })
     }
@@ -133,6 +157,17 @@ pub fn level_sizes(k: usize, top: usize, branching: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_group_may_hold_the_larger_of_the_share_and_one_and_a_half_averages() {
+        assert_eq!(row_cap(0.15, 20_000, 12), 3_000);
+        assert_eq!(
+            row_cap(0.15, 20_000, 2),
+            15_000,
+            "few groups: 1.5 times the average"
+        );
+        assert_eq!(row_cap(1.0, 20_000, 12), usize::MAX);
+    }
 
     #[test]
     fn levels_shrink_strictly_with_a_constant_ratio() {

@@ -99,6 +99,10 @@ pub struct HierarchyConfig {
     pub top_clusters: usize,
     /// Children per parent aimed at between levels; fixes how many levels there are.
     pub branching: usize,
+    /// Keyword mode (Ward's levels): a group holding more than this share of all conversations
+    /// (or 1.5 times its level's average share, when larger) is split into the groups it was
+    /// merged from, until none does (1 turns it off).
+    pub max_share: f64,
     /// Keywords kept per cluster (the first three name it).
     pub keywords: usize,
     /// Keyword mode: have the local LLM (SmolLM2-135M-Instruct) turn each cluster's keywords
@@ -111,6 +115,7 @@ impl Default for HierarchyConfig {
         Self {
             top_clusters: 12,
             branching: 6,
+            max_share: 0.15,
             keywords: 8,
             local_names: false,
         }

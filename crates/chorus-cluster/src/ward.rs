@@ -21,6 +21,8 @@ pub struct Merge {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dendrogram {
     base: usize,
+    /// Rows each base cluster stands for.
+    sizes: Vec<usize>,
     /// Merges in the order they are applied: cheapest first, a group always after its parts.
     merges: Vec<Merge>,
 }
@@ -103,7 +105,11 @@ impl Dendrogram {
             remaining -= 1;
         }
         merges.sort_by(|x, y| x.cost.total_cmp(&y.cost).then(x.node.cmp(&y.node)));
-        Ok(Self { base: k, merges })
+        Ok(Self {
+            base: k,
+            sizes: sizes.to_vec(),
+            merges,
+        })
     }
 
     /// Number of base clusters.
@@ -119,6 +125,14 @@ impl Dendrogram {
     /// The group of each base cluster when the tree is cut into `groups` groups (clamped to
     /// 1..=base), numbered 0.. in order of their lowest base cluster.
     pub fn cut(&self, groups: usize) -> Vec<usize> {
+        self.cut_capped(groups, usize::MAX)
+    }
+
+    /// [`Dendrogram::cut`], then every group of more than `cap` rows that is not one base
+    /// cluster replaced by the two groups it was merged from, until none is: there may be more
+    /// groups than asked. Cuts of one tree with one cap still nest (a group is the highest node
+    /// on its branch within the cap), so levels cut this way keep each child under one parent.
+    pub fn cut_capped(&self, groups: usize, cap: usize) -> Vec<usize> {
         let groups = groups.clamp(1, self.base.max(1));
         let mut parent: Vec<usize> = (0..self.base + self.merges.len()).collect();
         fn root(parent: &mut [usize], mut x: usize) -> usize {
@@ -136,12 +150,33 @@ impl Dendrogram {
             parent[l] = merge.node;
             parent[r] = merge.node;
         }
+        // Each node's rows and the node that took it in, from the merges in creation order.
+        let mut rows = vec![0usize; self.base + self.merges.len()];
+        let mut up = vec![usize::MAX; self.base + self.merges.len()];
+        rows[..self.base].copy_from_slice(&self.sizes);
+        let mut by_node: Vec<&Merge> = self.merges.iter().collect();
+        by_node.sort_by_key(|m| m.node);
+        for merge in by_node {
+            rows[merge.node] = rows[merge.left] + rows[merge.right];
+            up[merge.left] = merge.node;
+            up[merge.right] = merge.node;
+        }
         let mut number = std::collections::HashMap::new();
         (0..self.base)
             .map(|b| {
-                let r = root(&mut parent, b);
+                let top = root(&mut parent, b);
+                // The highest node between `b` and its group that keeps within the cap (rows
+                // only grow on the way up).
+                let (mut group, mut node) = (b, b);
+                while node != top {
+                    node = up[node];
+                    if rows[node] > cap {
+                        break;
+                    }
+                    group = node;
+                }
                 let next = number.len();
-                *number.entry(r).or_insert(next)
+                *number.entry(group).or_insert(next)
             })
             .collect()
     }
@@ -180,6 +215,28 @@ mod tests {
         let tree = Dendrogram::ward(&centroids, 1, &[1000, 1000, 1, 1]).unwrap();
         assert_eq!(tree.cut(3), [0, 1, 2, 2]);
         assert_eq!(tree.cut(2), [0, 1, 1, 1]);
+    }
+
+    #[test]
+    fn a_capped_cut_splits_groups_over_the_cap_and_still_nests() {
+        // Four near clusters of 40 rows and a far one of 10: cut in two, the four make one
+        // group of 160 rows; with a cap of 100 it is split into the two pairs it was made of.
+        let centroids = [0.0, 0.0, 0.1, 0.0, 1.0, 0.0, 1.1, 0.0, 50.0, 0.0];
+        let sizes = [40, 40, 40, 40, 10];
+        let tree = Dendrogram::ward(&centroids, 2, &sizes).unwrap();
+        assert_eq!(tree.cut(2), [0, 0, 0, 0, 1]);
+        assert_eq!(tree.cut_capped(2, 100), [0, 0, 1, 1, 2]);
+        assert_eq!(tree.cut_capped(2, 200), tree.cut(2));
+        // A cap below one base cluster leaves base clusters whole.
+        assert_eq!(tree.cut_capped(2, 5), [0, 1, 2, 3, 4]);
+        let (coarse, fine) = (tree.cut_capped(2, 70), tree.cut_capped(4, 70));
+        for i in 0..5 {
+            for j in 0..5 {
+                if fine[i] == fine[j] {
+                    assert_eq!(coarse[i], coarse[j], "cuts nest");
+                }
+            }
+        }
     }
 
     #[test]

@@ -235,6 +235,9 @@ impl Config {
         if self.cluster.target_size == 0 || self.embed.max_chars == 0 {
             return Err("cluster.target_size and embed.max_chars must be at least 1".into());
         }
+        if !(self.hierarchy.max_share > 0.0 && self.hierarchy.max_share <= 1.0) {
+            return Err("hierarchy.max_share must be above 0 and at most 1".into());
+        }
         if self.hierarchy.top_clusters == 0 || self.hierarchy.branching < 2 {
             return Err(
                 "hierarchy.top_clusters must be at least 1 and hierarchy.branching at least 2"

@@ -116,8 +116,15 @@ fn an_offline_run_over_a_synthetic_set_is_evaluated_and_leaks_nothing() {
         "{eval}"
     );
     let report = read_json(&out.join("report.json"));
+    let total = report["tree"]["conversations"].as_f64().unwrap();
     for top in report["tree"]["children"].as_array().unwrap() {
         assert_sender_counts_fit(top);
+        // No top-level cluster swallows the data (hierarchy.max_share); base clusters here
+        // hold about 100 conversations each, far under the cap.
+        if top["other"] == false {
+            let share = top["conversations"].as_f64().unwrap() / total;
+            assert!(share <= 0.15, "{} holds {share}", top["name"]);
+        }
     }
 
     // A planted detail written into an analyst file is found, named, and fails the check.
