@@ -22,5 +22,5 @@ shoot() {
     echo "wrote $OUT/explorer-$name.png"
 }
 shoot tree "view=tree$selected"
-shoot table "view=table&tsort=growth&tdir=desc$selected"
+shoot table "view=table&tsort=growth&tdir=desc"
 shoot map "view=map"
