@@ -47,10 +47,11 @@ pub(crate) fn facets(
         );
         if let Some(date) = collected.days[d] {
             day.add(date.to_string(), user(d));
-            week.add(week_label(date), user(d));
-            if let Some(half) = run.half_of(date) {
-                halves.add(half.to_string(), user(d));
+            let week_of = week_label(date);
+            if let Some(half) = run.half_of(&week_of) {
+                halves.add(half, user(d));
             }
+            week.add(week_of, user(d));
         }
     }
     let mut facets = Facets {

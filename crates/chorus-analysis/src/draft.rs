@@ -76,12 +76,12 @@ const NAME_CANDIDATES: usize = 3;
 fn phrase_name(phrases: &[Phrase]) -> String {
     let best = &phrases[..phrases.len().min(NAME_CANDIDATES)];
     let top_score = best.first().map_or(0.0, |phrase| phrase.score);
-    let alone = |phrase: &&Phrase| phrase.text.contains(' ') && phrase.score * 2.0 >= top_score;
+    let alone = |phrase: &&Phrase| phrase.term.contains(' ') && phrase.score * 2.0 >= top_score;
     match best.iter().find(alone) {
-        Some(phrase) => phrase.text.clone(),
+        Some(phrase) => phrase.term.clone(),
         None => best
             .iter()
-            .map(|phrase| phrase.text.as_str())
+            .map(|phrase| phrase.term.as_str())
             .collect::<Vec<_>>()
             .join(" · "),
     }
@@ -89,7 +89,7 @@ fn phrase_name(phrases: &[Phrase]) -> String {
 
 /// The phrases after the name, with their shares.
 pub(crate) fn phrase_description(phrases: &[Phrase]) -> String {
-    described(phrases.iter().map(|p| (p.text.as_str(), p.share)))
+    described(phrases.iter().map(|p| (p.term.as_str(), p.share)))
 }
 
 fn described<'a>(terms: impl Iterator<Item = (&'a str, f64)>) -> String {
@@ -146,7 +146,7 @@ pub(crate) fn tell_siblings_apart(parent: &str, siblings: &mut [DraftNode]) {
         let by_phrase = node
             .phrases
             .iter()
-            .map(|p| p.text.clone())
+            .map(|p| p.term.clone())
             .find(|t| free(t));
         let by_keyword = || {
             node.keywords
@@ -173,19 +173,9 @@ mod tests {
     use super::*;
 
     fn node(name: &str, size: usize, phrases: &[&str], terms: &[&str]) -> DraftNode {
-        DraftNode {
-            name: name.into(),
-            members: (0..size).collect(),
-            phrases: phrases
-                .iter()
-                .map(|text| Phrase {
-                    text: text.to_string(),
-                    score: 1.0,
-                    users: 30,
-                    share: 0.5,
-                })
-                .collect(),
-            keywords: terms
+        // Phrases and keywords are scored alike; these all weigh the same.
+        let scored = |terms: &[&str]| -> Vec<Keyword> {
+            terms
                 .iter()
                 .map(|term| Keyword {
                     term: term.to_string(),
@@ -193,7 +183,13 @@ mod tests {
                     users: 30,
                     share: 0.5,
                 })
-                .collect(),
+                .collect()
+        };
+        DraftNode {
+            name: name.into(),
+            members: (0..size).collect(),
+            phrases: scored(phrases),
+            keywords: scored(terms),
             ..DraftNode::default()
         }
     }

@@ -280,7 +280,7 @@ impl Door<'_, '_> {
             .retain(|keyword| evidence.rare_word(&keyword.term).is_none());
         self.counts.keywords_dropped += before - node.keywords.len();
         node.phrases
-            .retain(|phrase| evidence.rare_word(&phrase.text).is_none());
+            .retain(|phrase| evidence.rare_word(&phrase.term).is_none());
         if node.model_text != ModelText::None {
             let failure = node
                 .model_texts()

@@ -165,15 +165,19 @@ impl Dendrogram {
         (0..self.base)
             .map(|b| {
                 let top = root(&mut parent, b);
-                // The highest node between `b` and its group that keeps within the cap (rows
-                // only grow on the way up).
-                let (mut group, mut node) = (b, b);
-                while node != top {
-                    node = up[node];
-                    if rows[node] > cap {
-                        break;
+                // The cut's group when within the cap, else the highest node between `b` and it
+                // that is (rows only grow on the way up).
+                let mut group = top;
+                if rows[top] > cap {
+                    group = b;
+                    let mut node = b;
+                    while node != top {
+                        node = up[node];
+                        if rows[node] > cap {
+                            break;
+                        }
+                        group = node;
                     }
-                    group = node;
                 }
                 let next = number.len();
                 *number.entry(group).or_insert(next)

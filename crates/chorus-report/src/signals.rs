@@ -53,10 +53,11 @@ impl RunTotals {
         }
     }
 
-    /// The label of the half of the run's weeks that `day` falls in (see [`Halves`]); `None`
-    /// for the middle week of an odd count, or a run of fewer than two weeks.
-    pub fn half_of(&self, day: NaiveDate) -> Option<&str> {
-        self.halves.as_ref()?.label_of(&week_label(day))
+    /// The label of the half of the run's weeks that `week` (a [`week_label`]) is in (see
+    /// [`Halves`]); `None` for the middle week of an odd count, or a run of fewer than two
+    /// weeks.
+    pub fn half_of(&self, week: &str) -> Option<&str> {
+        self.halves.as_ref()?.label_of(week)
     }
 
     /// The signals of a node whose facets are already released.

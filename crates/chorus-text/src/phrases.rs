@@ -5,25 +5,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde::{Deserialize, Serialize};
-
-use crate::keywords::{BREAK, FUNCTION_WORD, Vocabulary, class_members, class_tf_idf};
+use crate::keywords::{BREAK, FUNCTION_WORD, Keyword, Vocabulary, class_members, class_tf_idf};
 
 /// The longest phrase, in words.
 pub const MAX_PHRASE_WORDS: usize = 5;
 
-/// A phrase that describes a class against the others.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Phrase {
-    /// The words, lower-cased, joined by spaces.
-    pub text: String,
-    /// Class-based TF-IDF weight, as for keywords.
-    pub score: f64,
-    /// Distinct users of the class who wrote it.
-    pub users: usize,
-    /// Share of the class's documents that contain it.
-    pub share: f64,
-}
+/// A phrase that describes a class against the others, scored as a keyword is: `term` holds its
+/// words, lower-cased and joined by spaces; `users` the distinct users of the class who wrote it.
+pub type Phrase = Keyword;
 
 /// Documents to find phrases in: the word sequence of each (from
 /// [`Vocabulary::word_sequence`]), its user and its class.
@@ -83,7 +72,7 @@ pub fn class_phrases(
                     let (share, score) =
                         class_tf_idf(candidate.documents, docs.len(), frequency, mean_size);
                     let phrase = Phrase {
-                        text: text_of(&candidate.words, vocabulary),
+                        term: text_of(&candidate.words, vocabulary),
                         score,
                         users: candidate.users.len(),
                         share,
@@ -184,7 +173,7 @@ fn chosen(mut scored: Vec<(Phrase, Vec<u32>)>, min_users: usize, top: usize) -> 
         b.0.score
             .total_cmp(&a.0.score)
             .then(b.1.len().cmp(&a.1.len()))
-            .then(a.0.text.cmp(&b.0.text))
+            .then(a.0.term.cmp(&b.0.term))
     });
     let mut picked: Vec<Phrase> = Vec::new();
     let mut said: HashSet<u32> = HashSet::new();
@@ -297,9 +286,9 @@ mod tests {
             classes: &classes,
         };
         let phrases = class_phrases(&documents, 2, &anchors, &vocabulary, 3, 3);
-        assert_eq!(phrases[0][0].text, "track a card delivery");
+        assert_eq!(phrases[0][0].term, "track a card delivery");
         assert_eq!(phrases[0][0].users, 4);
-        assert_eq!(phrases[1][0].text, "exchange rate");
+        assert_eq!(phrases[1][0].term, "exchange rate");
         // "swallowed" was written by one user only.
         assert!(phrases.iter().flatten().all(|p| p.users >= 3));
         // Nothing after the name repeats its words alone.

@@ -334,6 +334,14 @@ fn start_driver(chromedriver: &Path) -> (Child, u16) {
     panic!("chromedriver did not come up");
 }
 
+/// The value of `key` in a URL fragment (`a=1&b=2`), if it is there.
+pub fn fragment_value(fragment: &str, key: &str) -> Option<String> {
+    fragment
+        .split('&')
+        .find_map(|part| part.strip_prefix(&format!("{key}=")))
+        .map(str::to_string)
+}
+
 fn element_ref(found: &Value) -> String {
     found[ELEMENT_KEY]
         .as_str()

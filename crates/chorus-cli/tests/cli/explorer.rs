@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::browser::{Browser, ENTER, TAB};
+use crate::browser::{Browser, ENTER, TAB, fragment_value};
 use crate::page::node;
 use crate::util::{read_json, run_ok};
 
@@ -86,16 +86,17 @@ fn ring_page(dir: &Path, tops: usize) -> PathBuf {
     dir.join("index.html")
 }
 
-/// How many canvas pixels have each of `colours` (`#rrggbb`), in that order.
-fn pixels_of(browser: &Browser, colours: &[String]) -> Vec<u64> {
+/// How many canvas pixels have each of `colours` (`#rrggbb`), in that order: in the whole
+/// canvas, or in `area` (`[x, y, width, height]`, canvas pixels).
+fn pixels_of(browser: &Browser, colours: &[String], area: Option<[f64; 4]>) -> Vec<u64> {
     let counts = browser.script(
-        "const c = document.getElementById('canvas');\
-         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;\
+        "const c = document.getElementById('canvas'), [x, y, w, h] = arguments[1] || [0, 0, c.width, c.height];\
+         const d = c.getContext('2d').getImageData(x, y, w, h).data;\
          const want = arguments[0].map(h => parseInt(h.slice(1), 16)); const n = want.map(() => 0);\
          for (let i = 0; i < d.length; i += 4) { const v = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];\
            if (!d[i + 3]) continue; const k = want.indexOf(v); if (k >= 0) n[k]++; }\
          return n;",
-        json!([colours]),
+        json!([colours, area]),
     );
     counts
         .as_array()
@@ -125,13 +126,6 @@ fn legend_colours(browser: &Browser) -> Vec<(String, String)> {
         .collect()
 }
 
-fn fragment_value(fragment: &str, key: &str) -> Option<String> {
-    fragment
-        .split('&')
-        .find_map(|part| part.strip_prefix(&format!("{key}=")))
-        .map(str::to_string)
-}
-
 #[test]
 fn the_map_zooms_at_the_cursor_colours_every_top_cluster_and_works_from_the_keyboard() {
     let dir = tempfile::tempdir().unwrap();
@@ -149,7 +143,7 @@ fn the_map_zooms_at_the_cursor_colours_every_top_cluster_and_works_from_the_keyb
         TOPS,
         "{colours:?}"
     );
-    let drawn = pixels_of(&browser, &colours);
+    let drawn = pixels_of(&browser, &colours, None);
     assert!(drawn.iter().all(|&n| n > 50), "{drawn:?}");
 
     // Labels stay inside the canvas and clear of the legend; the two-lobed cluster's label sits
@@ -189,19 +183,17 @@ fn the_map_zooms_at_the_cursor_colours_every_top_cluster_and_works_from_the_keyb
         .iter()
         .find(|l| l["id"] == format!("L0.{LOBED}").as_str())
         .expect("the two-lobed cluster is labelled");
-    let near_label = browser.script(
-        "const c = document.getElementById('canvas'); const [cx, cy, want] = arguments;\
-         const d = c.getContext('2d').getImageData(cx - 40, cy - 40, 80, 80).data; let n = 0;\
-         for (let i = 0; i < d.length; i += 4) if (((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]) === parseInt(want.slice(1), 16) && d[i + 3]) n++;\
-         return n;",
-        json!([
-            (number(&lobed["x"]) + number(&lobed["w"]) / 2.0).round(),
-            (number(&lobed["y"]) + number(&lobed["h"]) / 2.0).round(),
-            colours[LOBED]
-        ]),
+    let (cx, cy) = (
+        (number(&lobed["x"]) + number(&lobed["w"]) / 2.0).round(),
+        (number(&lobed["y"]) + number(&lobed["h"]) / 2.0).round(),
     );
+    let near_label = pixels_of(
+        &browser,
+        &colours[LOBED..=LOBED],
+        Some([cx - 40.0, cy - 40.0, 80.0, 80.0]),
+    )[0];
     assert!(
-        near_label.as_u64().unwrap() > 40,
+        near_label > 40,
         "the label is not over its points: {near_label}"
     );
 
@@ -239,14 +231,13 @@ fn the_map_zooms_at_the_cursor_colours_every_top_cluster_and_works_from_the_keyb
     let zoom: f64 = fragment_value(&fragment, "zoom").unwrap().parse().unwrap();
     assert!(zoom > 2.0, "{fragment}");
     assert_ne!(fragment_value(&fragment, "cx").as_deref(), Some("0.000"));
-    let still = browser.script(
-        "const c = document.getElementById('canvas'); const [x, y, want] = arguments;\
-         const d = c.getContext('2d').getImageData(x - 2, y - 2, 5, 5).data;\
-         for (let i = 0; i < d.length; i += 4) if (d[i + 3] && ((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]) === parseInt(want.slice(1), 16)) return true;\
-         return false;",
-        json!([px, py, colours[3]]),
-    );
-    assert_eq!(still, true, "the point under the cursor moved away");
+    let (x, y) = (px as f64, py as f64);
+    let still = pixels_of(
+        &browser,
+        &colours[3..=3],
+        Some([x - 2.0, y - 2.0, 5.0, 5.0]),
+    )[0];
+    assert!(still > 0, "the point under the cursor moved away");
 
     // Fit brings the whole map back.
     browser.click(&browser.find("#map-fit"));
@@ -281,7 +272,7 @@ fn the_map_zooms_at_the_cursor_colours_every_top_cluster_and_works_from_the_keyb
     assert_eq!(browser.text(&browser.find("#detail h2")), "topic number 0");
     let fragment = browser.fragment();
     assert!(fragment.contains("node=L0.0"), "{fragment}");
-    let shown = pixels_of(&browser, &colours);
+    let shown = pixels_of(&browser, &colours, None);
     assert!(shown[0] > 50, "{shown:?}");
     assert!(
         shown[1..].iter().all(|&n| n == 0),
@@ -300,7 +291,7 @@ fn the_map_zooms_at_the_cursor_colours_every_top_cluster_and_works_from_the_keyb
         ),
     ] {
         browser.open_file(&page, &fragment);
-        let lit = pixels_of(&browser, &colours);
+        let lit = pixels_of(&browser, &colours, None);
         assert!(lit[3] > 50, "{fragment}: {lit:?}");
         let others: u64 = lit
             .iter()

@@ -8,7 +8,7 @@ use std::process::{Child, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::browser::{ARROW_DOWN, Browser, ENTER, http_get};
+use crate::browser::{ARROW_DOWN, Browser, ENTER, fragment_value, http_get};
 use crate::util::{chorus, run_ok};
 
 const SCRIPT_NAME: &str = "<script>document.body.dataset.pwned='script'</script> tax questions";
@@ -409,9 +409,7 @@ pub fn explore_finished_run(page: &Path, report: &Value) {
 }
 
 fn fragment_number(fragment: &str, key: &str) -> f64 {
-    fragment
-        .split('&')
-        .find_map(|part| part.strip_prefix(&format!("{key}=")))
+    fragment_value(fragment, key)
         .unwrap_or_else(|| panic!("no {key} in #{fragment}"))
         .parse()
         .unwrap()
