@@ -10,6 +10,8 @@ use chorus_report::{
     ReportParameters, ReportTotals,
 };
 
+use crate::TreeFile;
+
 use crate::base::{BaseClusters, choose_k, label_agreement};
 use crate::collected::EXCERPT_CHARS;
 use crate::draft::{DraftNode, ModelText};
@@ -32,6 +34,9 @@ pub struct Analysis {
     /// Wall time of the steps ("cluster": k-means, tree, names, thresholds; "map": the
     /// layout).
     pub stage_seconds: Vec<(&'static str, f64)>,
+    /// What a later run needs to place conversations into this tree (none when nothing was
+    /// clustered).
+    pub tree: Option<TreeFile>,
 }
 
 /// Runs the steps `plan` chose over what was collected: base clusters, levels, names, the map
@@ -42,13 +47,19 @@ pub fn analyse(
     mut models: Models<'_>,
 ) -> Result<Analysis, AnalysisError> {
     let policy = ReleasePolicy::new(&plan.privacy);
-    let (k, k_source, k_sweep) = choose_k(collected, plan)?;
+    let (k, k_source, k_sweep) = match &plan.fixed_tree {
+        Some(tree) => (tree.k(), "tree", Vec::new()),
+        None => choose_k(collected, plan)?,
+    };
     let mut header = ReportHeader::new(collected, plan, policy, k, k_source, k_sweep);
     if collected.is_empty() {
         return Ok(nothing_clustered(collected, plan, policy, header));
     }
     let started = Instant::now();
-    let base = BaseClusters::find(collected, plan, k)?;
+    let base = match &plan.fixed_tree {
+        Some(tree) => BaseClusters::placed(collected, plan, tree)?,
+        None => BaseClusters::find(collected, plan, k)?,
+    };
     header.parameters.k = base.k();
     header.parameters.reduced_dims = base.reduced_dims;
     let builder = TreeBuilder {
@@ -57,10 +68,13 @@ pub fn analyse(
         senders: &base.senders,
         policy,
     };
-    let levels = build_levels(&builder, &base, &mut models)?;
+    let levels = match &plan.fixed_tree {
+        Some(tree) => placed_levels(&builder, &base, tree),
+        None => build_levels(&builder, &base, &mut models)?,
+    };
     header.parameters.level_sizes = levels.sizes.clone();
     let label_agreement = label_agreement(collected, &base.of, plan);
-    let paths = levels.paths(&base.of);
+    let paths = levels.paths(&base);
     let tree = root(levels.top, levels.sizes.len(), collected.len());
     let mut stage_seconds = vec![("cluster", started.elapsed().as_secs_f64())];
     let started = Instant::now();
@@ -79,6 +93,12 @@ pub fn analyse(
     if let Some(cluster) = stage_seconds.first_mut() {
         cluster.1 += started.elapsed().as_secs_f64();
     }
+    let tree_file = match &plan.fixed_tree {
+        Some(fixed) => (**fixed).clone(),
+        None => tree_file(collected, plan, &base, &levels.groups, tree.root())?,
+    };
+    header.parameters.tree_id = tree_file.tree_id.clone();
+    header.parameters.placed_into_tree = plan.fixed_tree.is_some();
     let report_map = map.as_ref().map(|map| ReportMap {
         sampled: map.sampled,
         neighbours: plan.map.neighbours,
@@ -96,7 +116,36 @@ pub fn analyse(
         paths,
         coordinates: map.map(|map| map.coordinates),
         stage_seconds,
+        tree: Some(tree_file),
     })
+}
+
+/// The file a later run places conversations into this tree with.
+fn tree_file(
+    collected: &Collected,
+    plan: &Plan,
+    base: &BaseClusters,
+    groups: &[Vec<usize>],
+    published: &ReportNode,
+) -> Result<TreeFile, AnalysisError> {
+    let place_within = plan.cluster.place_within;
+    let max_distance = base.placement_cutoff(collected, place_within)?;
+    let centroids = base
+        .clusters
+        .centroids
+        .chunks_exact(collected.dim)
+        .map(<[f32]>::to_vec)
+        .collect();
+    Ok(TreeFile::new(
+        plan.steps.mode.name(),
+        &plan.embed_model,
+        collected.dim,
+        collected.centering.clone(),
+        centroids,
+        groups[1..].to_vec(),
+        (max_distance, place_within),
+        published,
+    ))
 }
 
 /// The parts of the report known before clustering.
@@ -131,6 +180,8 @@ impl ReportHeader {
             min_users: plan.privacy.min_users,
             min_conversations: plan.privacy.min_conversations,
             min_cell_users: policy.min_cell_users,
+            tree_id: String::new(),
+            placed_into_tree: false,
             unknown_users: match plan.privacy.unknown_users {
                 UnknownUsers::Shared => "shared".into(),
                 UnknownUsers::Distinct => "distinct".into(),
@@ -210,6 +261,7 @@ fn nothing_clustered(
         paths: Vec::new(),
         coordinates: None,
         stage_seconds: vec![("cluster", 0.0)],
+        tree: None,
     }
 }
 
@@ -224,11 +276,15 @@ struct BuiltLevels {
 }
 
 impl BuiltLevels {
-    /// Each conversation's clusters from the top level down to its base cluster.
-    fn paths(&self, base_of: &[usize]) -> Vec<String> {
-        base_of
+    /// Each conversation's clusters from the top level down to its base cluster ("unplaced"
+    /// for one an earlier tree could not place).
+    fn paths(&self, base: &BaseClusters) -> Vec<String> {
+        base.of
             .iter()
             .map(|&b| {
+                if !base.is_placed(b) {
+                    return UNPLACED_ID.to_string();
+                }
                 (0..self.groups.len())
                     .rev()
                     .map(|level| format!("L{level}.{}", self.groups[level][b]))
@@ -300,6 +356,77 @@ fn build_levels(
         sizes,
         groups,
     })
+}
+
+/// The id of the node holding the conversations an earlier tree could not place (and their
+/// `cluster_path` in conversations.parquet).
+pub const UNPLACED_ID: &str = "unplaced";
+
+/// An earlier run's levels over the placed conversations, with its published names (the rest
+/// named by their users' words), and beside the top level the conversations it could not
+/// place.
+fn placed_levels(builder: &TreeBuilder<'_>, base: &BaseClusters, tree: &TreeFile) -> BuiltLevels {
+    let groups = tree.groups();
+    let sizes = tree.level_sizes();
+    let any_unplaced = base.of.iter().any(|&b| !base.is_placed(b));
+    let mut below: Vec<DraftNode> = Vec::new();
+    let mut unplaced = None;
+    for (level, &count) in sizes.iter().enumerate() {
+        // The unplaced conversations are a class of their own, so that they lend no words
+        // to the clusters' names.
+        let classes: Vec<usize> = base
+            .of
+            .iter()
+            .map(|&b| {
+                if base.is_placed(b) {
+                    groups[level][b]
+                } else {
+                    count
+                }
+            })
+            .collect();
+        let mut nodes = builder.level_nodes(level, count + usize::from(any_unplaced), &classes);
+        if any_unplaced {
+            unplaced = nodes.pop();
+        }
+        for node in &mut nodes {
+            if let Some(name) = tree.names.get(&node.id) {
+                node.name = name.clone();
+                node.model_text = ModelText::Released;
+            }
+        }
+        if level > 0 {
+            let mut parent_of = vec![0; sizes[level - 1]];
+            for (child, parent) in groups[level - 1].iter().zip(&groups[level]) {
+                parent_of[*child] = *parent;
+            }
+            for (child, parent) in std::mem::take(&mut below).into_iter().zip(parent_of) {
+                nodes[parent].children.push(child);
+            }
+        } else {
+            attach_excerpts(
+                &mut nodes,
+                builder.collected,
+                &base.clusters,
+                builder.plan.privacy.investigation_examples,
+            );
+        }
+        below = nodes;
+    }
+    let top_level = sizes.len() - 1;
+    below.extend(unplaced.map(|node| DraftNode {
+        id: UNPLACED_ID.into(),
+        level: top_level,
+        name: String::new(),
+        members: node.members,
+        unplaced: true,
+        ..DraftNode::default()
+    }));
+    BuiltLevels {
+        top: below,
+        sizes,
+        groups,
+    }
 }
 
 /// The map's layout, when the plan has a map.

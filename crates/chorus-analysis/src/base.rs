@@ -5,12 +5,12 @@ use std::collections::HashMap;
 
 use chorus_cluster::{
     KMeans, KMeansOptions, LayoutOptions, NearIdenticalOptions, SweepPoint, agreement,
-    cluster_means, kmeans, near_identical_senders, reduce, sweep_k,
+    cluster_means, kmeans, near_identical_senders, nearest_centroids, reduce, sweep_k,
 };
 use chorus_report::LabelAgreement;
 
 use crate::collected::FirstSeen;
-use crate::{AnalysisError, Collected, Mode, Plan};
+use crate::{AnalysisError, Collected, Mode, Plan, TreeFile};
 
 /// Passes of the reduction's gradient descent (umap-learn's choice for large inputs).
 const REDUCTION_EPOCHS: usize = 200;
@@ -63,9 +63,89 @@ impl BaseClusters {
         })
     }
 
+    /// Each conversation placed at its nearest centroid of an earlier run's tree, or, farther
+    /// from every centroid than that run's cut-off, in a group of its own numbered `k`
+    /// ([`BaseClusters::is_placed`] tells them apart).
+    pub(crate) fn placed(
+        collected: &Collected,
+        plan: &Plan,
+        tree: &TreeFile,
+    ) -> Result<Self, AnalysisError> {
+        let (k, dim) = (tree.k(), collected.dim);
+        if dim != tree.dim {
+            return Err(AnalysisError::TreeFile {
+                file: "tree.json".into(),
+                message: format!(
+                    "its tree was built from vectors of {} numbers and these are {dim} long: embed with the model the earlier run used ({})",
+                    tree.dim, tree.embed_model
+                ),
+            });
+        }
+        let centroids = tree.centroids.concat();
+        let nearest = nearest_centroids(collected.vectors(), dim, &centroids)
+            .map_err(AnalysisError::numeric_step("cluster"))?;
+        let assignments: Vec<u32> = nearest
+            .iter()
+            .map(|&(centroid, distance)| {
+                if distance <= tree.max_distance {
+                    centroid
+                } else {
+                    k as u32
+                }
+            })
+            .collect();
+        let mut sizes = vec![0; k];
+        for &cluster in assignments.iter().filter(|&&c| (c as usize) < k) {
+            sizes[cluster as usize] += 1;
+        }
+        let clusters = KMeans {
+            dim,
+            centroids,
+            assignments,
+            sizes,
+            inertia_history: Vec::new(),
+            converged: true,
+        };
+        let senders = near_identical_senders_per_conversation(collected, &clusters, plan)?;
+        Ok(Self {
+            of: clusters.assignments.iter().map(|&a| a as usize).collect(),
+            clusters,
+            reduced_dims: 0,
+            senders,
+        })
+    }
+
     /// How many there are.
     pub(crate) fn k(&self) -> usize {
         self.clusters.k()
+    }
+
+    /// Whether base cluster `b` is one of the tree's (not the group of conversations that an
+    /// earlier tree could not place).
+    pub(crate) fn is_placed(&self, b: usize) -> bool {
+        b < self.k()
+    }
+
+    /// The squared distance to the nearest centroid within which `share` of the conversations
+    /// lie (the largest when `share` is 1 or more).
+    pub(crate) fn placement_cutoff(
+        &self,
+        collected: &Collected,
+        share: f64,
+    ) -> Result<f32, AnalysisError> {
+        let nearest =
+            nearest_centroids(collected.vectors(), collected.dim, &self.clusters.centroids)
+                .map_err(AnalysisError::numeric_step("cluster"))?;
+        let mut distances: Vec<f32> = nearest.into_iter().map(|(_, d)| d).collect();
+        distances.sort_by(f32::total_cmp);
+        let Some(&largest) = distances.last() else {
+            return Ok(0.0);
+        };
+        if share >= 1.0 {
+            return Ok(largest);
+        }
+        let rank = ((share.max(0.0) * distances.len() as f64).ceil() as usize).max(1);
+        Ok(distances[rank - 1])
     }
 }
 

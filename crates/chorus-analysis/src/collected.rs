@@ -14,6 +14,7 @@ use chorus_report::ReportTotals;
 use chorus_text::{PiiKind, Redacted, Vocabulary, redact, word_runs};
 use chorus_types::{ContentHash, Conversation};
 
+use crate::tree_file::CenteringFile;
 use crate::{AnalysisError, Centering, Mode, Plan, UnknownUsers, VectorFile};
 
 /// Numbers distinct names 0, 1, 2… in the order they first appear.
@@ -29,6 +30,15 @@ impl<'a> FirstSeen<'a> {
     /// Distinct names seen.
     pub(crate) fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// The names by their numbers.
+    pub(crate) fn in_order(&self) -> Vec<String> {
+        let mut names = vec![String::new(); self.0.len()];
+        for (name, &id) in &self.0 {
+            names[id] = (*name).to_string();
+        }
+        names
     }
 }
 
@@ -72,6 +82,8 @@ pub struct Collected {
     /// [`word_runs`]), which the release gate checks model text against.
     pub(crate) word_runs: Vec<Vec<u64>>,
     pub(crate) keep_word_runs: bool,
+    /// What [`Collected::center`] took out of the vectors.
+    pub(crate) centering: CenteringFile,
 }
 
 /// What one conversation brings to the analysis.
@@ -122,27 +134,59 @@ impl Collected {
     pub fn center(&mut self, centering: Centering) -> Result<(), AnalysisError> {
         // Undetected text is not a language of its own: it is centred like the language it
         // lies nearest.
-        let groups: Vec<Option<u32>> = match (centering, self.mode == Mode::Summary) {
+        let by_language = match (centering, self.mode == Mode::Summary) {
             (Centering::None, _) => return Ok(()),
-            (Centering::All, _) | (Centering::Language, true) => vec![None; self.len()],
-            (Centering::Language, false) => {
-                let mut ids = FirstSeen::default();
-                self.languages
-                    .iter()
-                    .map(|language| language.as_deref().map(|name| ids.id(name) as u32))
-                    .collect()
-            }
+            (Centering::All, _) | (Centering::Language, true) => false,
+            (Centering::Language, false) => true,
         };
+        let mut ids = FirstSeen::default();
+        let groups: Vec<Option<u32>> = self
+            .languages
+            .iter()
+            .map(|language| {
+                language
+                    .as_deref()
+                    .filter(|_| by_language)
+                    .map(|name| ids.id(name) as u32)
+            })
+            .collect();
         if self.dim == 0 || groups.is_empty() {
             return Ok(());
         }
-        center_by_group(
+        let means = center_by_group(
             self.vectors.as_mut_slice(),
             self.dim,
             &groups,
             MIN_CENTERING_GROUP,
         )
-        .map_err(AnalysisError::numeric_step("cluster"))
+        .map_err(AnalysisError::numeric_step("cluster"))?;
+        self.centering = CenteringFile::of(centering.name(), &means, &ids.in_order());
+        Ok(())
+    }
+
+    /// Takes out of every vector what an earlier run took out of its own (`chorus assign`): a
+    /// language that run did not see is centred like the language it lies nearest.
+    pub fn center_like(&mut self, earlier: &CenteringFile) -> Result<(), AnalysisError> {
+        self.centering = earlier.clone();
+        if earlier.center == Centering::None.name() || self.dim == 0 || self.is_empty() {
+            return Ok(());
+        }
+        let means = earlier.means(self.dim)?;
+        let groups: Vec<Option<u32>> = self
+            .languages
+            .iter()
+            .map(|language| {
+                let language = language.as_deref()?;
+                let group = earlier
+                    .languages
+                    .iter()
+                    .position(|l| l.language == language);
+                group.map(|g| g as u32)
+            })
+            .collect();
+        means
+            .apply(self.vectors.as_mut_slice(), &groups)
+            .map_err(AnalysisError::numeric_step("cluster"))
     }
 
     /// Conversations the screener kept out: `missing` when it had no usable answer.

@@ -16,6 +16,9 @@ pub(crate) enum ModelText {
     Name,
     /// The name and the description.
     NameAndDescription,
+    /// The name is the one an earlier run's release let out for this cluster of its tree
+    /// (`chorus assign`): already public, it is kept as it is.
+    Released,
 }
 
 /// A cluster of the working tree.
@@ -40,13 +43,16 @@ pub(crate) struct DraftNode {
     pub examples: Vec<String>,
     /// The clusters one level down.
     pub children: Vec<DraftNode>,
+    /// The conversations an earlier run's tree could not place (`chorus assign`): published
+    /// as counts only.
+    pub unplaced: bool,
 }
 
 impl DraftNode {
     /// The texts of this node a model wrote.
     pub(crate) fn model_texts(&self) -> Vec<&str> {
         match self.model_text {
-            ModelText::None => Vec::new(),
+            ModelText::None | ModelText::Released => Vec::new(),
             ModelText::Name => vec![&self.name],
             ModelText::NameAndDescription => vec![&self.name, &self.description],
         }

@@ -24,6 +24,14 @@ pub enum AnalysisError {
     /// error, kept whole so it can tell the user what to change).
     #[error(transparent)]
     Model(Box<dyn std::error::Error + Send + Sync>),
+    /// A run's `tree.json` cannot be used to place conversations.
+    #[error("{file} cannot be used: {message}")]
+    TreeFile {
+        /// The file.
+        file: String,
+        /// Why.
+        message: String,
+    },
     /// The plan asks for a model step and no model was given.
     #[error("the plan names {0} steps and no model was given for them")]
     NoModel(&'static str),

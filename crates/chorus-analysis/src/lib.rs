@@ -25,9 +25,10 @@ mod plan;
 mod release;
 mod settings;
 mod tree;
+mod tree_file;
 mod vectors;
 
-pub use analyse::{Analysis, analyse};
+pub use analyse::{Analysis, UNPLACED_ID, analyse};
 pub use breakdown::OTHER_VALUES;
 pub use collected::{Collected, Observation, keyword_text};
 pub use error::AnalysisError;
@@ -39,4 +40,5 @@ pub use release::{PublishedReport, ReleaseCounts};
 pub use settings::{
     Centering, ClusterConfig, HierarchyConfig, MapConfig, PrivacyConfig, UnknownUsers,
 };
+pub use tree_file::{CenteringFile, LanguageMean, TREE_FILE_FORMAT, TreeFile};
 pub use vectors::VectorFile;

@@ -1,6 +1,10 @@
 //! The run's plan: what the steps after embedding will do, decided once when the run starts.
 
+use std::sync::Arc;
+
 use chorus_facets::custom::CustomFacetConfig;
+
+use crate::TreeFile;
 
 use crate::{ClusterConfig, HierarchyConfig, MapConfig, PrivacyConfig};
 
@@ -108,4 +112,7 @@ pub struct Plan {
     pub embed_model: String,
     /// Summary mode: the operator's own facets, in the order their values are collected.
     pub custom_facets: Vec<CustomFacetConfig>,
+    /// An earlier run's tree to place the conversations into (`chorus assign`) instead of
+    /// clustering them.
+    pub fixed_tree: Option<Arc<TreeFile>>,
 }

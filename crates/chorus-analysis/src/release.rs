@@ -44,6 +44,10 @@ pub struct ReleaseCounts {
     /// their users can name: they join their parent's "Other".
     #[serde(default)]
     pub clusters_unnamed: usize,
+    /// `chorus assign`: the conversations the earlier tree could not place were too few to
+    /// publish (their count stays in the run's total only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unplaced_withheld: bool,
 }
 
 /// A tree that went through the release door; nothing else becomes a [`PublishedReport`].
@@ -75,6 +79,11 @@ impl std::ops::Deref for PublishedReport {
 }
 
 impl ReleasedTree {
+    /// The published tree's root.
+    pub(crate) fn root(&self) -> &ReportNode {
+        &self.tree
+    }
+
     /// A seeded sample of map points, each with the deepest published node that holds it.
     pub(crate) fn map_points(
         &self,
@@ -145,8 +154,17 @@ impl Door<'_, '_> {
             && let Some(only) = draft.children.pop()
         {
             (draft.id, draft.level, draft.children) = (only.id, only.level, only.children);
+            // The deeper id's name is the one an earlier run published under that id.
+            if only.model_text == ModelText::Released {
+                (draft.name, draft.model_text) = (only.name, only.model_text);
+            }
         }
         let mut node = self.counted(&draft, users, is_root);
+        let unplaced = draft
+            .children
+            .iter()
+            .position(|child| child.unplaced)
+            .map(|at| draft.children.remove(at));
         let (kept, mut folded): (Vec<ChildWithUsers>, Vec<ChildWithUsers>) =
             std::mem::take(&mut draft.children)
                 .into_iter()
@@ -173,6 +191,9 @@ impl Door<'_, '_> {
             .zip(child_users)
             .map(|(child, users)| self.publish(child, users))
             .collect();
+        if let Some(unplaced) = unplaced {
+            children.extend(self.unplaced(&unplaced));
+        }
         if !folded.is_empty() {
             // With every child too small, an "Other" would only repeat this node.
             let other = if children.is_empty() && !is_root {
@@ -191,8 +212,8 @@ impl Door<'_, '_> {
             child.share_of_parent = child.conversations as f64 / total;
         }
         children.sort_by(|a, b| {
-            a.other
-                .cmp(&b.other)
+            (a.other || a.unplaced)
+                .cmp(&(b.other || b.unplaced))
                 .then(b.conversations.cmp(&a.conversations))
                 .then(a.id.cmp(&b.id))
         });
@@ -229,6 +250,23 @@ impl Door<'_, '_> {
         );
         node.other = true;
         node.folded_clusters = folded.len();
+        Some(node)
+    }
+
+    /// The node of the conversations an earlier run's tree could not place, counts only, when
+    /// it passes the thresholds; else it is counted as withheld.
+    fn unplaced(&mut self, draft: &DraftNode) -> Option<ReportNode> {
+        let users = self.builder.collected.distinct_users(&draft.members);
+        if !self.policy.passes(draft.members.len(), users) {
+            self.counts.unplaced_withheld = true;
+            return None;
+        }
+        let mut node = self.counted(draft, users, false);
+        node.name = "Not placed".into();
+        node.description = "Conversations near no cluster of the tree they were placed into: \
+            topics that tree did not have."
+            .into();
+        node.unplaced = true;
         Some(node)
     }
 
@@ -281,6 +319,10 @@ impl Door<'_, '_> {
         self.counts.keywords_dropped += before - node.keywords.len();
         node.phrases
             .retain(|phrase| evidence.rare_word(&phrase.term).is_none());
+        if node.model_text == ModelText::Released {
+            node.description = computed_name(node).map(|(_, d)| d).unwrap_or_default();
+            return true;
+        }
         if node.model_text != ModelText::None {
             let failure = node
                 .model_texts()

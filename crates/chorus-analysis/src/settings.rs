@@ -43,6 +43,10 @@ pub struct ClusterConfig {
     /// Conversations the reduction lays out directly; the rest are placed from their nearest
     /// laid-out ones.
     pub reduce_sample: usize,
+    /// The share of a run's own conversations that lie within the distance to their nearest
+    /// base centroid which `chorus assign` accepts (written to `tree.json`): a new
+    /// conversation farther from every centroid than that is "not placed".
+    pub place_within: f64,
 }
 
 /// What is taken out of the vectors before clustering (they are scaled back to unit length).
@@ -87,6 +91,7 @@ impl Default for ClusterConfig {
             reduce_dims: 5,
             reduce_neighbours: 15,
             reduce_sample: 25_000,
+            place_within: 0.99,
         }
     }
 }

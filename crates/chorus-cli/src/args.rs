@@ -28,6 +28,33 @@ pub(crate) struct Cli {
 
 #[derive(Subcommand)]
 pub(crate) enum Command {
+    /// Place new conversations into an earlier run's tree: the same text, model and centring,
+    /// each conversation at its nearest base cluster (or "not placed" when it is near none),
+    /// written as a new run folder with the same cluster ids and names and the release rules
+    /// recounted on the new conversations.
+    #[command(after_help = "Examples:
+  chorus run week1.jsonl -o w1
+  chorus assign w1 week2.jsonl -o w2          w2 has w1's tree, ids and names
+  chorus compare w1 w2 -o w1-vs-w2            what grew, shrank, appeared, vanished
+
+The settings are the earlier run's (RUN_DIR/run.json); the input flags below apply on top, for
+new files shaped differently. Conversations farther from every base cluster than all but
+cluster.place_within (99 %) of the earlier run's own were are counted as not placed; when many
+are, the tree no longer fits the data and a fresh `chorus run` is the better tool.")]
+    Assign(AssignArgs),
+    /// Compare two runs that share a tree (a run and a `chorus assign` into it, or two assigns):
+    /// per cluster its conversations and share in each, the ratio with a 95 % interval, and
+    /// which clusters grew, shrank, appeared or vanished. Reads only the published report.json
+    /// of each, so every count went through its run's release rules.
+    #[command(after_help = "Examples:
+  chorus assign w1 week2.jsonl -o w2 && chorus compare w1 w2 -o w1-vs-w2
+  chorus assign all-traffic plan-free.jsonl -o free && chorus assign all-traffic plan-pro.jsonl -o pro
+  chorus compare free pro -o free-vs-pro          two cohorts placed into one tree
+
+Writes compare.json (every cluster; schema in docs/outputs.md), compare.md (the movers, then
+every cluster by level) and index.html (the explorer of RUN_B with the change of every cluster:
+the tree and the table sorted by change).")]
+    Compare(CompareArgs),
     /// Run the pipeline over conversations and write the results to a folder.
     #[command(after_help = "Examples:
   chorus run data.jsonl -o out
@@ -55,12 +82,13 @@ not accepted, with file, line and reason), store.sqlite (per-item results, the c
 
 The set: 23 top categories and 184 leaf tasks, phrased from templates in English, Spanish,
 French, German, Portuguese, Japanese, Chinese and Russian (each category favours some of them);
-accounts with a heavy-tailed skew; eight weeks of timestamps in which one category grows, one
+accounts with a heavy-tailed skew; a \"plan\" field (free, pro, team) where software development
+comes from team five times as often as other topics (for --cohort-field); eight weeks of timestamps in which one category grows, one
 fades and one task bursts on one day; a known share of concerning requests (levels 2-5); 1% of
 conversations carry planted personal details (fake names, e-mails, phones, addresses, account
 ids), every one listed in the truth file; 0.5% come from 40 coordinated accounts sending
 near-identical requests. Truth lines: id, user_id, day, category, category_name, leaf,
-leaf_name, language, concern, canaries, group, trend.")]
+leaf_name, language, concern, canaries, group, trend, plan.")]
     Synth(SynthArgs),
     /// Write the explorer page (index.html) of a finished run again from its report.json: one
     /// self-contained file that opens from disk with no server and no network.
@@ -147,6 +175,11 @@ pub(crate) struct SynthArgs {
     /// Share of conversations from the coordinated group.
     #[arg(long, default_value_t = 0.005, value_name = "SHARE")]
     pub(crate) coordinated_share: f64,
+
+    /// Write only these languages (codes: en, es, fr, de, pt, ja, zh, ru; comma-separated).
+    /// Default: all eight.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub(crate) languages: Vec<String>,
 
     /// No progress bar.
     #[arg(long, short = 'q')]
@@ -384,6 +417,50 @@ pub(crate) struct RunArgs {
 }
 
 #[derive(Args)]
+pub(crate) struct AssignArgs {
+    /// The folder of the earlier `chorus run` (or `chorus assign`) whose tree the
+    /// conversations are placed into: its tree.json and run.json are read.
+    #[arg(value_name = "RUN_DIR")]
+    pub(crate) run_dir: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    /// Output folder (created if missing); not the earlier run's.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub(crate) out: PathBuf,
+
+    /// Run store to use (default: the earlier run's --store if it had one, else
+    /// OUT/store.sqlite).
+    #[arg(
+        long,
+        visible_alias = "store",
+        env = "CHORUS_CACHE",
+        value_name = "PATH"
+    )]
+    pub(crate) cache: Option<PathBuf>,
+
+    /// No progress output.
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct CompareArgs {
+    /// The first run's folder (the earlier period, or the reference cohort).
+    #[arg(value_name = "RUN_A")]
+    pub(crate) run_a: PathBuf,
+
+    /// The second run's folder, sharing RUN_A's tree.
+    #[arg(value_name = "RUN_B")]
+    pub(crate) run_b: PathBuf,
+
+    /// Output folder (created if missing).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Args)]
 pub(crate) struct InspectArgs {
     #[command(flatten)]
     pub(crate) input: InputArgs,
@@ -396,11 +473,16 @@ pub(crate) struct InspectArgs {
 impl InputArgs {
     /// The configuration file (or the defaults) with these flags applied on top.
     pub(crate) fn config(&self) -> anyhow::Result<Config> {
-        let mut config = match &self.config {
+        let config = match &self.config {
             Some(path) => Config::load(path)
                 .with_context(|| "fix the file, or print a valid one with `chorus config`")?,
             None => Config::default(),
         };
+        self.applied_to(config)
+    }
+
+    /// `config` with these flags applied on top, checked.
+    pub(crate) fn applied_to(&self, mut config: Config) -> anyhow::Result<Config> {
         let ingest = &mut config.ingest;
         if self.format.is_some() {
             ingest.format = self.format;

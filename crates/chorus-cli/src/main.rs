@@ -4,6 +4,8 @@
 //! outcome to an exit code (see `docs/cli.md`).
 
 mod args;
+mod assign;
+mod compare;
 mod eval;
 mod inspect;
 mod models;
@@ -31,6 +33,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Assign(args) => assign::assign(args),
+        Command::Compare(args) => compare::compare(args),
         Command::Inspect(args) => inspect::inspect(args),
         Command::Models(command) => models::models(command),
         Command::Synth(args) => synth::synth(args),

@@ -47,7 +47,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<Finished> {
 }
 
 /// A finished run's report.json, read as the report schema of this version.
-fn read_report(run_dir: &Path) -> anyhow::Result<Report> {
+pub(crate) fn read_report(run_dir: &Path) -> anyhow::Result<Report> {
     let source = run_dir.join("report.json");
     let text = std::fs::read_to_string(&source).with_context(|| {
         format!(

@@ -3,7 +3,7 @@ use anyhow::Context;
 use chorus_local::{SentenceEncoder, SentenceModel, SmolLm};
 use chorus_modelfiles::{FetchOptions, fetch, find, models_home};
 use chorus_models::{Budget, Budgeted, ChatModel, Embedder};
-use chorus_pipeline::{Config, Models, Report, RunOutcome};
+use chorus_pipeline::{Config, Models, Placement, Report, RunOutcome, TreeFile};
 
 use crate::Finished;
 use crate::args::RunArgs;
@@ -25,16 +25,50 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Finished> {
     if args.dry_run {
         return dry_run(&config, &inputs, &args, chat.as_deref(), progress.as_ref());
     }
-    let embedder: Option<Box<dyn Embedder>> = match (&config.models.embed, args.profile_only) {
+    let target = Target {
+        inputs: &inputs,
+        out: &args.out,
+        quiet: args.quiet,
+        profile_only: args.profile_only,
+    };
+    execute(&config, chat, target, None)
+}
+
+/// What a run reads and where it writes.
+pub(crate) struct Target<'a> {
+    pub(crate) inputs: &'a [chorus_ingest::Input],
+    pub(crate) out: &'a std::path::Path,
+    pub(crate) quiet: bool,
+    pub(crate) profile_only: bool,
+}
+
+/// Runs the pipeline with the models `config` names — clustering, or placing the
+/// conversations into `tree` — and says what it did.
+pub(crate) fn execute(
+    config: &Config,
+    chat: Option<Box<dyn ChatModel>>,
+    target: Target<'_>,
+    tree: Option<TreeFile>,
+) -> anyhow::Result<Finished> {
+    let Target {
+        inputs,
+        out,
+        quiet,
+        profile_only,
+    } = target;
+    let progress = progress::for_stderr(quiet);
+    let embedder: Option<Box<dyn Embedder>> = match (&config.models.embed, profile_only) {
         (_, true) => None,
         (Some(server), false) => Some(
             chorus_models::embedder(server)
                 .context("setting up the embeddings server named by models.embed")?,
         ),
-        (None, false) => Some(Box::new(local_embedder(&config.embed.model, args.quiet)?)),
+        (None, false) => Some(Box::new(local_embedder(&config.embed.model, quiet)?)),
     };
-    let namer = if config.hierarchy.local_names && chat.is_none() && !args.profile_only {
-        Some(local_namer(config.run.seed, args.quiet)?)
+    // A tree's names are kept: no local model is needed to name anything.
+    let names_clusters = tree.is_none() && !profile_only;
+    let namer = if config.hierarchy.local_names && chat.is_none() && names_clusters {
+        Some(local_namer(config.run.seed, quiet)?)
     } else {
         None
     };
@@ -47,21 +81,27 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Finished> {
         manifest,
         report,
         dataset,
-    } = chorus_pipeline::run(&config, &inputs, &args.out, models, progress.as_ref())
-        .with_context(|| format!("run into {} stopped", args.out.display()))?;
+    } = match tree {
+        Some(tree) => chorus_pipeline::assign(config, tree, inputs, out, models, progress.as_ref()),
+        None => chorus_pipeline::run(config, inputs, out, models, progress.as_ref()),
+    }
+    .with_context(|| format!("run into {} stopped", out.display()))?;
     print_model_summary(&manifest);
     print_ingest_summary(&manifest.ingest, &manifest.inputs);
     eprintln!(
         "chorus: wrote {} to {}",
         manifest.outputs.join(", "),
-        args.out.display()
+        out.display()
     );
+    if let Some(placement) = &manifest.placement {
+        print_placement(placement);
+    }
     if let Some(report) = &report {
         let unknown_users_shared = dataset.without_user > 0
             && config.privacy.unknown_users == chorus_pipeline::UnknownUsers::Shared;
         print_report_summary(report, unknown_users_shared);
     }
-    if config.privacy.aggregate_only && manifest.store.starts_with(&args.out) {
+    if config.privacy.aggregate_only && manifest.store.starts_with(out) {
         eprintln!(
             "chorus: --aggregate-only left out conversations.parquet, but {} (the run store: \
              model replies and text derived from the conversations) is still there; keep it \
@@ -73,7 +113,7 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Finished> {
         eprintln!(
             "chorus: {} records rejected; see {}",
             manifest.ingest.rejected,
-            args.out.join("rejected.jsonl").display()
+            out.join("rejected.jsonl").display()
         );
     }
     Ok(if config.run.strict && manifest.ingest.rejected > 0 {
@@ -81,6 +121,28 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Finished> {
     } else {
         Finished::Clean
     })
+}
+
+/// Above this share of conversations not placed, the tree no longer fits the data.
+const MANY_UNPLACED: f64 = 0.10;
+
+fn print_placement(placement: &Placement) {
+    let share = placement.unplaced_share();
+    eprintln!(
+        "chorus: placed {} conversations into tree {}; {} ({:.1}%) were near no cluster of it",
+        placement.placed,
+        placement.tree_id,
+        placement.unplaced,
+        share * 100.0
+    );
+    if share > MANY_UNPLACED {
+        eprintln!(
+            "chorus: more than {:.0}% of the conversations fit no cluster of the earlier tree: \
+             their topics have moved on; a fresh `chorus run` over them (or over both periods) \
+             describes them better",
+            MANY_UNPLACED * 100.0
+        );
+    }
 }
 
 /// The local embedding model, fetched into the models home on first use.
@@ -202,7 +264,7 @@ fn print_report_summary(report: &Report, unknown_users_shared: bool) {
 }
 
 /// The configured chat model (summary mode), under the budget when one is given.
-fn chat_model(
+pub(crate) fn chat_model(
     config: &Config,
     budget: Option<&'static Budget>,
 ) -> anyhow::Result<Option<Box<dyn ChatModel>>> {

@@ -32,6 +32,7 @@ pub(crate) fn synth(args: SynthArgs) -> anyhow::Result<Finished> {
         days: args.days,
         canary_rate: args.canary_rate,
         coordinated_share: args.coordinated_share,
+        languages: args.languages.clone(),
         ..SynthOptions::new(args.conversations, args.seed)
     };
     let generator = Generator::new(options).context("cannot generate this set")?;

@@ -15,83 +15,152 @@ const CHUNK_ROWS: usize = 4096;
 /// `min_group` rows (too few for a stable mean) takes the mean of all rows. A row with no group
 /// (text the language detector could not place) takes the mean of the stable group nearest to
 /// it: centring it on the overall mean instead would set it apart from the rows of its own
-/// language by whether it was detected, not by what it says.
+/// language by whether it was detected, not by what it says. Returns the means it took out, so
+/// that later rows can be centred the same way ([`GroupMeans::apply`]).
 pub fn center_by_group(
     rows: &mut [f32],
     dim: usize,
     groups: &[Option<u32>],
     min_group: usize,
-) -> Result<(), ClusterError> {
-    let n = row_count(rows, dim)?;
-    if groups.len() != n {
+) -> Result<GroupMeans, ClusterError> {
+    let means = GroupMeans::fit(rows, dim, groups, min_group)?;
+    means.apply(rows, groups)?;
+    Ok(means)
+}
+
+/// The means [`center_by_group`] takes out: one per group (a small group's is the overall
+/// mean), and the overall mean.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupMeans {
+    dim: usize,
+    /// Per group: its mean, and whether it had rows enough to be its own.
+    groups: Vec<(Vec<f32>, bool)>,
+    overall: Vec<f32>,
+}
+
+impl GroupMeans {
+    /// The means of `rows` per group (see [`center_by_group`]).
+    pub fn fit(
+        rows: &[f32],
+        dim: usize,
+        groups: &[Option<u32>],
+        min_group: usize,
+    ) -> Result<Self, ClusterError> {
+        let n = row_count(rows, dim)?;
+        check_group_count(n, groups)?;
+        // The last slot is the overall mean.
+        let overall = groups
+            .iter()
+            .flatten()
+            .map(|&g| g as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut sums = vec![vec![0.0f64; dim]; overall + 1];
+        let mut counts = vec![0usize; overall + 1];
+        for (row, group) in rows.chunks_exact(dim).zip(groups) {
+            for slot in group.iter().map(|&g| g as usize).chain([overall]) {
+                for (s, &v) in sums[slot].iter_mut().zip(row) {
+                    *s += f64::from(v);
+                }
+                counts[slot] += 1;
+            }
+        }
+        let mean = |slot: usize| -> Vec<f32> {
+            let count = counts[slot] as f64;
+            sums[slot].iter().map(|s| (s / count) as f32).collect()
+        };
+        let overall_mean = mean(overall);
+        let groups = (0..overall)
+            .map(|slot| {
+                if counts[slot] >= min_group {
+                    (mean(slot), true)
+                } else {
+                    (overall_mean.clone(), false)
+                }
+            })
+            .collect();
+        Ok(Self {
+            dim,
+            groups,
+            overall: overall_mean,
+        })
+    }
+
+    /// Means read back: per group its mean and whether it is its own (else it is `overall`).
+    pub fn from_parts(
+        dim: usize,
+        groups: Vec<(Vec<f32>, bool)>,
+        overall: Vec<f32>,
+    ) -> Result<Self, ClusterError> {
+        if overall.len() != dim || groups.iter().any(|(mean, _)| mean.len() != dim) {
+            return Err(ClusterError::Parameter(format!(
+                "a mean that is not {dim} numbers long"
+            )));
+        }
+        Ok(Self {
+            dim,
+            groups,
+            overall,
+        })
+    }
+
+    /// Per group: its mean, and whether it had rows enough to be its own.
+    pub fn groups(&self) -> &[(Vec<f32>, bool)] {
+        &self.groups
+    }
+
+    /// The mean of all rows.
+    pub fn overall(&self) -> &[f32] {
+        &self.overall
+    }
+
+    /// Centres `rows` on these means: each row its group's, a row without a group (or of a
+    /// group these means do not know) the nearest stable group's, then back to unit length.
+    pub fn apply(&self, rows: &mut [f32], groups: &[Option<u32>]) -> Result<(), ClusterError> {
+        let dim = self.dim;
+        let n = row_count(rows, dim)?;
+        check_group_count(n, groups)?;
+        let nearest_stable = |row: &[f32]| -> &[f32] {
+            let distance = |mean: &[f32]| -> f32 {
+                row.iter().zip(mean).map(|(v, m)| (v - m) * (v - m)).sum()
+            };
+            self.groups
+                .iter()
+                .filter(|(_, stable)| *stable)
+                .map(|(mean, _)| mean.as_slice())
+                .min_by(|a, b| distance(a).total_cmp(&distance(b)))
+                .unwrap_or(&self.overall)
+        };
+        rows.par_chunks_mut(CHUNK_ROWS * dim)
+            .zip(groups.par_chunks(CHUNK_ROWS))
+            .for_each(|(chunk, chunk_groups)| {
+                for (row, group) in chunk.chunks_exact_mut(dim).zip(chunk_groups) {
+                    let known = group.and_then(|g| self.groups.get(g as usize));
+                    let group_mean: &[f32] = match known {
+                        Some((mean, _)) => mean,
+                        None => nearest_stable(row),
+                    };
+                    for (v, m) in row.iter_mut().zip(group_mean) {
+                        *v -= m;
+                    }
+                    let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+                    // A row equal to its group's mean has no direction left; it stays at zero.
+                    if norm > f32::EPSILON {
+                        row.iter_mut().for_each(|v| *v /= norm);
+                    }
+                }
+            });
+        Ok(())
+    }
+}
+
+fn check_group_count(rows: usize, groups: &[Option<u32>]) -> Result<(), ClusterError> {
+    if groups.len() != rows {
         return Err(ClusterError::Parameter(format!(
-            "{n} rows but {} group labels",
+            "{rows} rows but {} group labels",
             groups.len()
         )));
     }
-    // The last slot is the overall mean.
-    let overall = groups
-        .iter()
-        .flatten()
-        .map(|&g| g as usize + 1)
-        .max()
-        .unwrap_or(0);
-    let mut sums = vec![vec![0.0f64; dim]; overall + 1];
-    let mut counts = vec![0usize; overall + 1];
-    for (row, group) in rows.chunks_exact(dim).zip(groups) {
-        for slot in group.iter().map(|&g| g as usize).chain([overall]) {
-            for (s, &v) in sums[slot].iter_mut().zip(row) {
-                *s += f64::from(v);
-            }
-            counts[slot] += 1;
-        }
-    }
-    let mean = |slot: usize| -> Vec<f32> {
-        let count = counts[slot] as f64;
-        sums[slot].iter().map(|s| (s / count) as f32).collect()
-    };
-    let overall_mean = mean(overall);
-    let means: Vec<Vec<f32>> = (0..overall)
-        .map(|slot| {
-            if counts[slot] >= min_group {
-                mean(slot)
-            } else {
-                overall_mean.clone()
-            }
-        })
-        .collect();
-    let stable: Vec<usize> = (0..overall).filter(|&g| counts[g] >= min_group).collect();
-    let nearest_stable = |row: &[f32]| -> &Vec<f32> {
-        let distance = |g: usize| -> f32 {
-            row.iter()
-                .zip(&means[g])
-                .map(|(v, m)| (v - m) * (v - m))
-                .sum()
-        };
-        stable
-            .iter()
-            .copied()
-            .min_by(|&a, &b| distance(a).total_cmp(&distance(b)).then(a.cmp(&b)))
-            .map_or(&overall_mean, |g| &means[g])
-    };
-    rows.par_chunks_mut(CHUNK_ROWS * dim)
-        .zip(groups.par_chunks(CHUNK_ROWS))
-        .for_each(|(chunk, chunk_groups)| {
-            for (row, group) in chunk.chunks_exact_mut(dim).zip(chunk_groups) {
-                let group_mean = match group {
-                    Some(g) => &means[*g as usize],
-                    None => nearest_stable(row),
-                };
-                for (v, m) in row.iter_mut().zip(group_mean) {
-                    *v -= m;
-                }
-                let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
-                // A row equal to its group's mean has no direction left; it stays at zero.
-                if norm > f32::EPSILON {
-                    row.iter_mut().for_each(|v| *v /= norm);
-                }
-            }
-        });
     Ok(())
 }
 
@@ -174,5 +243,29 @@ mod tests {
         assert!(rows.iter().all(|v| v.is_finite()));
         assert!(center_by_group(&mut rows, 2, &[Some(0), None], 1).is_err());
         assert!(center_by_group(&mut [1.0, 2.0, 3.0], 2, &[None], 1).is_err());
+    }
+
+    #[test]
+    fn later_rows_are_centred_by_the_means_an_earlier_fit_took_out() {
+        let rows: Vec<f32> = [
+            unit([5.0, 0.0, 1.0]),
+            unit([5.0, 0.0, -1.0]),
+            unit([0.0, 5.0, 1.0]),
+            unit([0.0, 5.0, -1.0]),
+        ]
+        .concat();
+        let groups = [Some(0), Some(0), Some(1), Some(1)];
+        let mut centred = rows.clone();
+        let means = center_by_group(&mut centred, 3, &groups, 2).unwrap();
+        let restored =
+            GroupMeans::from_parts(3, means.groups().to_vec(), means.overall().to_vec()).unwrap();
+        // The same rows again, then one of group 1 and one no group holds (a language the
+        // fit never saw): it takes the nearest stable group's mean.
+        let mut later = [rows.clone(), unit([0.0, 5.0, 1.0]).to_vec()].concat();
+        let later_groups = [&groups[..], &[Some(7)]].concat();
+        restored.apply(&mut later, &later_groups).unwrap();
+        assert_eq!(later[..12], centred[..]);
+        assert_eq!(later[12..], centred[6..9]);
+        assert!(GroupMeans::from_parts(3, vec![(vec![0.0; 2], true)], vec![0.0; 3]).is_err());
     }
 }

@@ -1,8 +1,8 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::ClusterError;
 use crate::gemm_dots::{dot_products, squared_norms};
+use crate::{ClusterError, row_count};
 use chorus_types::SeededRng;
 
 /// Rows assigned per block: one block's distances to every centroid fit in cache-friendly
@@ -246,6 +246,20 @@ fn squared_distance(a: &[f32], b: &[f32]) -> f64 {
         }
     }
     lanes.iter().map(|&sum| f64::from(sum)).sum::<f64>() + f64::from(tail)
+}
+
+/// The nearest of `centroids` (rows of `dim`) to each row, and the squared distance to it.
+pub fn nearest_centroids(
+    rows: &[f32],
+    dim: usize,
+    centroids: &[f32],
+) -> Result<Vec<(u32, f32)>, ClusterError> {
+    row_count(centroids, dim)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    row_count(rows, dim)?;
+    Ok(assign(rows, dim, centroids))
 }
 
 /// The nearest centroid of each row and the squared distance to it.

@@ -16,9 +16,9 @@ mod near_identical;
 mod sweep;
 mod ward;
 
-pub use centering::center_by_group;
+pub use centering::{GroupMeans, center_by_group};
 pub use chorus_types::SeededRng;
-pub use kmeans::{KMeans, KMeansOptions, cluster_means, kmeans};
+pub use kmeans::{KMeans, KMeansOptions, cluster_means, kmeans, nearest_centroids};
 pub use layout::{Layout, LayoutOptions, REDUCED_DIMS, layout, reduce, trustworthiness};
 pub use metrics::{Agreement, agreement};
 pub use near_identical::{NearIdenticalOptions, near_identical_senders};

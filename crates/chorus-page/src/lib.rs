@@ -4,13 +4,15 @@
 //! as text, never as markup.
 #![warn(missing_docs)]
 
-use chorus_report::Report;
+use chorus_report::{Comparison, Report};
 
 /// The page, with `<!--POLICY-->` where its content security policy goes and `<!--REPORT-->`
 /// where the data goes.
 const TEMPLATE: &str = include_str!("../assets/explorer.html");
 const POLICY_SLOT: &str = "<!--POLICY-->";
 const REPORT_SLOT: &str = "<!--REPORT-->";
+/// Where a comparison goes (left empty on a plain run's page).
+const COMPARE_SLOT: &str = "<!--COMPARE-->";
 
 /// The policy of the page opened from a file: it may make no request at all.
 const EMBEDDED_POLICY: &str =
@@ -28,8 +30,26 @@ pub fn render(report: &Report) -> Result<String, serde_json::Error> {
     Ok(render_json(&serde_json::to_string(report)?))
 }
 
+/// The page for a report with a comparison beside it (`chorus compare`): the explorer of the
+/// second run, every cluster showing its change from the first.
+pub fn render_compared(
+    report: &Report,
+    comparison: &Comparison,
+) -> Result<String, serde_json::Error> {
+    let compare = format!(
+        "<script id=\"compare-data\" type=\"application/json\">{}</script>",
+        escape_for_script(&serde_json::to_string(comparison)?)
+    );
+    Ok(fill(&serde_json::to_string(report)?, &compare))
+}
+
 /// [`render`] for the JSON text of a report.
 fn render_json(report_json: &str) -> String {
+    fill(report_json, "")
+}
+
+/// The page with a report's JSON text and `compare` (a script element, or nothing).
+fn fill(report_json: &str, compare: &str) -> String {
     let data = format!(
         "<script id=\"report-data\" type=\"application/json\">{}</script>",
         escape_for_script(report_json)
@@ -37,6 +57,7 @@ fn render_json(report_json: &str) -> String {
     TEMPLATE
         .replacen(POLICY_SLOT, EMBEDDED_POLICY, 1)
         .replacen(REPORT_SLOT, &data, 1)
+        .replacen(COMPARE_SLOT, compare, 1)
 }
 
 /// The same page without the data: it fetches `report.json` from where it was served, for
@@ -45,6 +66,7 @@ pub fn render_for_server() -> String {
     TEMPLATE
         .replacen(POLICY_SLOT, SERVED_POLICY, 1)
         .replacen(REPORT_SLOT, "", 1)
+        .replacen(COMPARE_SLOT, "", 1)
 }
 
 /// JSON text made safe inside a script element: `<`, `>`, `&` and the two line separators that

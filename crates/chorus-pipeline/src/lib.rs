@@ -26,7 +26,7 @@ mod summary;
 
 pub use chorus_analysis::{
     Centering, ClusterConfig, HierarchyConfig, MapConfig, OTHER_VALUES, PrivacyConfig,
-    PublishedReport, ReleaseCounts, UnknownUsers,
+    PublishedReport, ReleaseCounts, TreeFile, UnknownUsers,
 };
 pub use chorus_facets::custom::{CustomFacetConfig, CustomKind};
 pub use chorus_report::{Investigation, Report, ReportNode, escape_markdown};
@@ -38,11 +38,11 @@ pub use error::PipelineError;
 pub use estimate::{Estimate, estimate};
 pub use inspect::{InspectReport, inspect};
 pub use lock::LOCK_FILE;
-pub use manifest::RunManifest;
+pub use manifest::{Placement, RunManifest};
 pub use model_calls::{CallCounts, ChatOutcome, complete_all};
 pub use progress::{NoProgress, Progress, StageReport};
 pub use readiness::{ModelCheck, check_models};
-pub use run::{Models, PAGE_FILE, RunOutcome, default_store_path, run};
+pub use run::{Models, PAGE_FILE, RunOutcome, TREE_FILE, assign, default_store_path, run};
 pub use stage::{ItemStage, StageRunner};
 pub use stages::ProfileStage;
 pub use summary::{FacetEstimate, ModelStageUsage};

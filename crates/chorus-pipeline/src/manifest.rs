@@ -38,6 +38,27 @@ pub struct RunManifest {
     /// was clustered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub release: Option<ReleaseCounts>,
+    /// `chorus assign`: the tree the conversations were placed into, and how many were not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
     /// Files written to the output folder.
     pub outputs: Vec<String>,
+}
+
+/// How the conversations of a `chorus assign` run were placed into the earlier tree.
+#[derive(Clone, Debug, Serialize)]
+pub struct Placement {
+    /// The tree's id (`tree.json`, `parameters.tree_id`).
+    pub tree_id: String,
+    /// Conversations placed at a base cluster of it.
+    pub placed: usize,
+    /// Conversations farther from every base cluster than the tree's cut-off.
+    pub unplaced: usize,
+}
+
+impl Placement {
+    /// The share of the clustered conversations not placed.
+    pub fn unplaced_share(&self) -> f64 {
+        self.unplaced as f64 / (self.placed + self.unplaced).max(1) as f64
+    }
 }

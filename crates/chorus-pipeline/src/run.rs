@@ -1,4 +1,5 @@
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::Utc;
 
@@ -12,7 +13,7 @@ use chorus_types::Conversation;
 
 use chorus_analysis::{
     Analysis, Collected, Mode, Models as AnalysisSteps, Observation, Plan, PublishedReport, Steps,
-    VectorFile, analyse, keyword_text,
+    TreeFile, UNPLACED_ID, VectorFile, analyse, keyword_text,
 };
 
 use crate::batches::{Batch, read_in_batches};
@@ -22,7 +23,9 @@ use crate::output::{OutputFile, write_file, write_json};
 use crate::readiness::check_models;
 use crate::stage::StageRunner;
 use crate::summary::{AnalysisModels, ModelCaller};
-use crate::{Config, EmbedStage, Embedded, PipelineError, ProfileStage, Progress, RunManifest};
+use crate::{
+    Config, EmbedStage, Embedded, PipelineError, Placement, ProfileStage, Progress, RunManifest,
+};
 use chorus_report::render_markdown;
 
 /// What a finished run produced.
@@ -45,12 +48,15 @@ const REPORT_MD_FILE: &str = "report.md";
 /// The explorer page, with the report embedded.
 pub const PAGE_FILE: &str = "index.html";
 const CONVERSATIONS_FILE: &str = "conversations.parquet";
+/// What `chorus assign` needs to place new conversations into the run's tree.
+pub const TREE_FILE: &str = "tree.json";
 /// The clustered vectors while the run lasts (removed at its end).
 const VECTORS_FILE: &str = "vectors.f32.partial";
-const OUTPUT_FILES: [&str; 7] = [
+const OUTPUT_FILES: [&str; 8] = [
     REJECTED_FILE,
     DATASET_FILE,
     CONVERSATIONS_FILE,
+    TREE_FILE,
     REPORT_FILE,
     REPORT_MD_FILE,
     PAGE_FILE,
@@ -83,6 +89,40 @@ pub fn run(
     models: Models<'_>,
     progress: &dyn Progress,
 ) -> Result<RunOutcome, PipelineError> {
+    run_into(config, None, inputs, out_dir, models, progress)
+}
+
+/// Places `inputs` into an earlier run's `tree` instead of clustering them (`chorus assign`):
+/// the same text, model and centring as that run, each conversation at its nearest base
+/// cluster (or "not placed", beyond the tree's cut-off), the tree's levels, ids and published
+/// names, and the release rules recounted on these conversations. `config` should be the
+/// earlier run's.
+pub fn assign(
+    config: &Config,
+    tree: TreeFile,
+    inputs: &[Input],
+    out_dir: &Path,
+    models: Models<'_>,
+    progress: &dyn Progress,
+) -> Result<RunOutcome, PipelineError> {
+    run_into(
+        config,
+        Some(Arc::new(tree)),
+        inputs,
+        out_dir,
+        models,
+        progress,
+    )
+}
+
+fn run_into(
+    config: &Config,
+    fixed_tree: Option<Arc<TreeFile>>,
+    inputs: &[Input],
+    out_dir: &Path,
+    models: Models<'_>,
+    progress: &dyn Progress,
+) -> Result<RunOutcome, PipelineError> {
     let started_at = Utc::now();
     std::fs::create_dir_all(out_dir).map_err(|source| PipelineError::Write {
         path: out_dir.to_path_buf(),
@@ -106,7 +146,11 @@ pub fn run(
     let embed_stage = models.embedder.map(EmbedStage::new).transpose()?;
     // Summary mode when a chat model is given: it answers facets and names clusters, at the
     // configured prices. Otherwise the local namer, if any, names keyword clusters for free.
-    let plan = plan(config, &models, embed_stage.is_some());
+    let mut plan = plan(config, &models, embed_stage.is_some());
+    if let Some(tree) = &fixed_tree {
+        check_tree_fits(tree, &plan)?;
+    }
+    plan.fixed_tree = fixed_tree;
     let summary_mode = plan.steps.mode == Mode::Summary;
     if !summary_mode && config.facets.needs_chat_model() {
         return Err(PipelineError::Setup(
@@ -174,13 +218,17 @@ pub fn run(
     write_json(&out_dir.join(DATASET_FILE), &dataset)?;
     collected.seal()?;
     let mut release_counts = None;
+    let mut placement = None;
     let report = match &embed_stage {
         Some(stage) => {
             if !summary_mode {
                 let scorer = ConcernScorer::new(stage)?;
                 collected.score_concern(|vector| scorer.level(vector));
             }
-            collected.center(config.cluster.center)?;
+            match &plan.fixed_tree {
+                Some(tree) => collected.center_like(&tree.centering)?,
+                None => collected.center(config.cluster.center)?,
+            }
             progress.stage_started("cluster", "conversations", Some(collected.len() as u64));
             let Analysis {
                 report,
@@ -188,6 +236,7 @@ pub fn run(
                 paths,
                 coordinates,
                 stage_seconds,
+                tree,
             } = {
                 let mut access = caller.as_mut().map(|caller| AnalysisModels {
                     caller,
@@ -221,6 +270,17 @@ pub fn run(
                         })?;
                 write_file(&out_dir.join(CONVERSATIONS_FILE), &table)?;
             }
+            if let Some(tree) = &tree {
+                write_json(&out_dir.join(TREE_FILE), tree)?;
+            }
+            placement = plan.fixed_tree.as_ref().map(|tree| {
+                let unplaced = paths.iter().filter(|path| *path == UNPLACED_ID).count();
+                Placement {
+                    tree_id: tree.tree_id.clone(),
+                    placed: paths.len() - unplaced,
+                    unplaced,
+                }
+            });
             write_analyst_files(out_dir, &report)?;
             Some(report)
         }
@@ -239,10 +299,14 @@ pub fn run(
         model_checks,
         model_usage: caller.as_ref().map(ModelCaller::usage).unwrap_or_default(),
         release: release_counts,
+        placement,
         outputs: OUTPUT_FILES
             .iter()
             .filter(|&&name| match name {
                 REPORT_FILE | REPORT_MD_FILE | PAGE_FILE => report.is_some(),
+                TREE_FILE => report
+                    .as_ref()
+                    .is_some_and(|r| !r.parameters.tree_id.is_empty()),
                 CONVERSATIONS_FILE => report.is_some() && !config.privacy.aggregate_only,
                 _ => true,
             })
@@ -282,7 +346,27 @@ fn plan(config: &Config, models: &Models<'_>, embeds: bool) -> Plan {
             Mode::Summary => config.facets.custom.clone(),
             Mode::Keyword => Vec::new(),
         },
+        fixed_tree: None,
     }
+}
+
+/// Whether this run describes conversations as the tree's run did: the same text (keyword or
+/// summary mode) embedded by the same model.
+fn check_tree_fits(tree: &TreeFile, plan: &Plan) -> Result<(), PipelineError> {
+    let mode = plan.steps.mode.name();
+    if tree.mode != mode {
+        return Err(PipelineError::Setup(format!(
+            "the tree was built in {} mode and this run is in {mode} mode: configure the same chat model as the earlier run (its run.json) or none",
+            tree.mode
+        )));
+    }
+    if tree.embed_model != plan.embed_model {
+        return Err(PipelineError::Setup(format!(
+            "the tree was built from {} vectors and this run embeds with {}: set the earlier run's embedding model",
+            tree.embed_model, plan.embed_model
+        )));
+    }
+    Ok(())
 }
 
 /// The files written for analysts: report.json, report.md and the explorer page, all from what

@@ -10,7 +10,13 @@ use serde::{Deserialize, Serialize};
 use chorus_cluster::{Agreement, SweepPoint};
 use chorus_text::Keyword;
 
+mod compare;
 mod signals;
+
+pub use compare::{
+    COMPARE_SCHEMA_VERSION, Change, ClusterChange, CompareError, Comparison, Count, Side,
+    render_comparison,
+};
 
 pub use signals::{RunTotals, week_label};
 
@@ -138,6 +144,14 @@ pub struct ReportParameters {
     pub unknown_users: String,
     /// The run's seed.
     pub seed: u64,
+    /// The tree's id (a hash of what places a conversation in it: `tree.json`): two reports
+    /// with the same id share their clusters and ids.
+    #[serde(default)]
+    pub tree_id: String,
+    /// Whether the conversations were placed into an earlier run's tree (`chorus assign`)
+    /// rather than clustered.
+    #[serde(default)]
+    pub placed_into_tree: bool,
 }
 
 impl ReportParameters {
@@ -197,6 +211,10 @@ pub struct ReportNode {
     pub share_of_parent: f64,
     /// True for the node that holds the clusters too small to publish on their own.
     pub other: bool,
+    /// True for the node of a run that placed conversations into an earlier run's tree
+    /// (`chorus assign`) holding those near no cluster of it (counts only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unplaced: bool,
     /// How many clusters one level down were folded into it: for an "Other" node, its
     /// clusters; for a node whose children were all too small to publish (it then has no
     /// children), all of them.

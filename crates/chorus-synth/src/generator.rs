@@ -21,6 +21,14 @@ const COORDINATED_ACCOUNTS: u64 = 40;
 const COORDINATED_DAYS: u32 = 3;
 /// Language boost of a category's favoured languages.
 const BOOST: f64 = 3.0;
+/// Each conversation's `plan` (a metadata field with a known skew, for cohorts) comes from a
+/// random stream of its own, so the rest of a set is the same with or without it.
+const PLAN_STREAM: u64 = 0x706c_616e;
+/// The plans and their shares, and the category whose conversations come from the last plan
+/// five times as often as others'.
+const PLANS: [(&str, f64); 3] = [("free", 0.6), ("pro", 0.3), ("team", 0.1)];
+const TEAM_CATEGORY: &str = "programming";
+const TEAM_SKEW: f64 = 5.0;
 
 /// How a conversation's topic moves over time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -61,6 +69,9 @@ pub struct Truth {
     pub group: Option<String>,
     /// The trend its topic follows, if any.
     pub trend: Option<TrendKind>,
+    /// Its `plan` field (`free`, `pro`, `team`): software development comes from `team` five
+    /// times as often as other categories.
+    pub plan: String,
 }
 
 /// One conversation as an OpenAI-format record, with its truth.
@@ -78,6 +89,8 @@ pub struct Generator {
     categories: Vec<Category>,
     phrasing: Vec<Phrasing>,
     users: u64,
+    /// Per language (in [`LANGUAGES`] order): whether it is written.
+    written: [bool; LANGUAGES.len()],
     burst_day: u32,
     coordinated_from: u32,
     next: u64,
@@ -112,8 +125,20 @@ impl Generator {
                 "the taxonomy lacks a trend category".into(),
             ));
         }
+        let mut written = [options.languages.is_empty(); LANGUAGES.len()];
+        for code in &options.languages {
+            let Some(at) = LANGUAGES.iter().position(|l| l.code == code) else {
+                let known: Vec<&str> = LANGUAGES.iter().map(|l| l.code).collect();
+                return Err(SynthError::Option(format!(
+                    "no language {code:?}: the set is written in {}",
+                    known.join(", ")
+                )));
+            };
+            written[at] = true;
+        }
         Ok(Self {
             users: (options.conversations / 6).max(20),
+            written,
             burst_day: options.days / 2 + 3.min(options.days / 2),
             coordinated_from: options.days / 3,
             categories,
@@ -144,7 +169,7 @@ impl Generator {
         } else {
             (category, &category.leaves[leaf_index])
         };
-        let language = pick_language(category, &mut rng);
+        let language = pick_language(category, &self.written, &mut rng);
         let phrasing = &self.phrasing[language];
         let task = &leaf.tasks[language];
         let detail = if rng.next_f64() < 0.6 {
@@ -189,6 +214,7 @@ impl Generator {
             canaries,
             group: None,
             trend,
+            plan: plan(self.options.seed, index, &category.id),
         };
         self.finish(truth, user_turns, phrasing, day, &mut rng)
     }
@@ -264,6 +290,7 @@ impl Generator {
             canaries: Vec::new(),
             group: Some("coordinated-reviews".into()),
             trend: None,
+            plan: plan(self.options.seed, index, "misuse"),
         };
         self.finish(truth, vec![first], &self.phrasing[0], day, rng)
     }
@@ -288,6 +315,7 @@ impl Generator {
             "id": truth.id,
             "user_id": truth.user_id,
             "created_at": at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "plan": truth.plan,
             "messages": messages,
         });
         Synthetic { record, truth }
@@ -316,9 +344,35 @@ fn pick<'a>(items: &'a [String], rng: &mut SeededRng) -> &'a String {
     &items[rng.below(items.len())]
 }
 
-/// A language by the base weights, the category's favoured ones counted [`BOOST`] times.
-fn pick_language(category: &Category, rng: &mut SeededRng) -> usize {
+/// Conversation `index`'s plan: by [`PLANS`]' shares, [`TEAM_CATEGORY`]'s from the last plan
+/// [`TEAM_SKEW`] times as often.
+fn plan(seed: u64, index: u64, category: &str) -> String {
+    let mut rng = SeededRng::new(seed ^ PLAN_STREAM, index);
+    let skew = |plan: usize| {
+        if plan == PLANS.len() - 1 && category == TEAM_CATEGORY {
+            TEAM_SKEW
+        } else {
+            1.0
+        }
+    };
+    let total: f64 = (0..PLANS.len()).map(|p| PLANS[p].1 * skew(p)).sum();
+    let mut target = rng.next_f64() * total;
+    let chosen = (0..PLANS.len())
+        .find(|&p| {
+            target -= PLANS[p].1 * skew(p);
+            target < 0.0
+        })
+        .unwrap_or(0);
+    PLANS[chosen].0.to_string()
+}
+
+/// A language by the base weights, the category's favoured ones counted [`BOOST`] times, among
+/// the `written` ones.
+fn pick_language(category: &Category, written: &[bool], rng: &mut SeededRng) -> usize {
     let weight = |i: usize| {
+        if !written[i] {
+            return 0.0;
+        }
         LANGUAGES[i].weight
             * if category.boosted.contains(&i) {
                 BOOST
@@ -333,6 +387,7 @@ fn pick_language(category: &Category, rng: &mut SeededRng) -> usize {
             target -= weight(i);
             target < 0.0
         })
+        .or_else(|| (0..LANGUAGES.len()).rev().find(|&i| written[i]))
         .unwrap_or(0)
 }
 

@@ -86,6 +86,8 @@ pub struct SynthOptions {
     pub canary_rate: f64,
     /// Share of conversations from the coordinated group.
     pub coordinated_share: f64,
+    /// The languages written, by code (`en`, `es`…); empty: all eight.
+    pub languages: Vec<String>,
 }
 
 impl SynthOptions {
@@ -99,6 +101,7 @@ impl SynthOptions {
             days: 56,
             canary_rate: 0.01,
             coordinated_share: 0.005,
+            languages: Vec::new(),
         }
     }
 }

@@ -8,6 +8,7 @@ mod eval;
 mod explorer;
 mod faults;
 mod hierarchy;
+mod lasting;
 mod page;
 mod release;
 mod report;

@@ -1,0 +1,58 @@
+//! `chorus compare`: two runs of one tree side by side.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use chorus_report::{Change, Comparison, render_comparison};
+
+use crate::Finished;
+use crate::args::CompareArgs;
+use crate::report::read_report;
+
+const COMPARE_JSON: &str = "compare.json";
+const COMPARE_MD: &str = "compare.md";
+
+pub(crate) fn compare(args: CompareArgs) -> anyhow::Result<Finished> {
+    let a = read_report(&args.run_a)?;
+    let b = read_report(&args.run_b)?;
+    let (a_label, b_label) = (label(&args.run_a), label(&args.run_b));
+    let comparison = Comparison::of((&a_label, &a), (&b_label, &b))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let json = serde_json::to_string_pretty(&comparison)?;
+    write(&args.out.join(COMPARE_JSON), &format!("{json}\n"))?;
+    write(&args.out.join(COMPARE_MD), &render_comparison(&comparison))?;
+    let page = chorus_page::render_compared(&b, &comparison)
+        .context("cannot encode the comparison for the page")?;
+    write(&args.out.join(chorus_pipeline::PAGE_FILE), &page)?;
+    let count = |change| comparison.movers(change).len();
+    eprintln!(
+        "chorus: {} clusters compared: {} grew, {} shrank, {} appeared, {} vanished (95 % intervals)",
+        comparison.clusters.len(),
+        count(Change::Grew),
+        count(Change::Shrank),
+        count(Change::Appeared),
+        count(Change::Vanished)
+    );
+    eprintln!(
+        "chorus: wrote {COMPARE_JSON}, {COMPARE_MD}, {} to {}",
+        chorus_pipeline::PAGE_FILE,
+        args.out.display()
+    );
+    Ok(Finished::Clean)
+}
+
+/// How a run is named in the comparison: its folder as given.
+fn label(run_dir: &Path) -> String {
+    run_dir.display().to_string()
+}
+
+/// Writes under a `.partial` name first, so a stopped command leaves no file that looks whole.
+fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, text)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    std::fs::rename(&partial, path)
+        .with_context(|| format!("cannot move {} into place", path.display()))
+}
