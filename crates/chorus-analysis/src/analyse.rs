@@ -182,6 +182,7 @@ impl ReportHeader {
             min_cell_users: policy.min_cell_users,
             tree_id: String::new(),
             placed_into_tree: false,
+            cohort_field: plan.cohort_field.clone(),
             unknown_users: match plan.privacy.unknown_users {
                 UnknownUsers::Shared => "shared".into(),
                 UnknownUsers::Distinct => "distinct".into(),

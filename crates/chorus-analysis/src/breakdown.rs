@@ -10,6 +10,9 @@ use chorus_report::{CustomBreakdown, Facets, NumericFacet, RunTotals, week_label
 use crate::Mode;
 use crate::tree::TreeBuilder;
 
+/// The cohort of a conversation without the cohort field.
+const NO_COHORT: &str = "(none)";
+
 /// Turn counts at or above this share one histogram bucket.
 const TURN_BUCKETS: u32 = 10;
 
@@ -84,6 +87,14 @@ pub(crate) fn facets(
             mean: sum as f64 / rated.max(1) as f64,
             histogram: release(levels),
         });
+    }
+    if collected.cohort_field.is_some() {
+        let mut cohorts = Cells::default();
+        for &d in docs {
+            let cohort = collected.cohorts[d].as_deref().unwrap_or(NO_COHORT);
+            cohorts.add(cohort, user(d));
+        }
+        facets.cohort = release(cohorts).into_iter().collect();
     }
     if collected.mode == Mode::Summary {
         let mut languages = Cells::default();

@@ -60,6 +60,10 @@ pub struct Collected {
     pub(crate) turns: Vec<u32>,
     pub(crate) days: Vec<Option<NaiveDate>>,
     pub(crate) labels: Vec<Option<String>>,
+    /// The metadata field cohorts are read from (`--cohort-field`), and per conversation its
+    /// value.
+    pub(crate) cohort_field: Option<String>,
+    pub(crate) cohorts: Vec<Option<String>>,
     pub(crate) vectors: VectorFile,
     pub(crate) dim: usize,
     pub(crate) vocabulary: Vocabulary,
@@ -115,6 +119,7 @@ impl Collected {
             custom_facets: plan.custom_facets.clone(),
             excerpts: plan.privacy.investigation.then(Vec::new),
             keep_word_runs: plan.steps.model_names(),
+            cohort_field: plan.cohort_field.clone(),
             ..Self::default()
         }
     }
@@ -284,6 +289,10 @@ impl Collected {
         self.turns.push(observation.profile.turns);
         self.days.push(observation.profile.day);
         self.labels.push(observation.label);
+        if let Some(field) = &self.cohort_field {
+            let metadata = &observation.conversation.metadata;
+            self.cohorts.push(metadata.get(field).cloned());
+        }
         self.ids.push(observation.conversation.id.clone());
         self.user_ids.push(observation.conversation.user_id.clone());
         if let Some(excerpts) = self.excerpts.as_mut() {

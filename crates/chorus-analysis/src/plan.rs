@@ -108,6 +108,8 @@ pub struct Plan {
     pub privacy: PrivacyConfig,
     /// The metadata field whose labels are compared with the base clusters, if any.
     pub label_field: Option<String>,
+    /// The metadata field whose values are cohorts, broken down per cluster, if any.
+    pub cohort_field: Option<String>,
     /// The embedding model's name, as the report gives it.
     pub embed_model: String,
     /// Summary mode: the operator's own facets, in the order their values are collected.

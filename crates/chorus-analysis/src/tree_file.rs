@@ -7,8 +7,8 @@
 //! k-means result, and a parent's its place in its level's cut. The same input, settings and
 //! seed give the same tree and so the same ids; a run that places conversations into a tree
 //! (`chorus assign`) keeps the tree, so every id means the same cluster in both runs. The tree's
-//! id is a hash of what decides placement (centring, centroids, levels), so two reports that
-//! share it share their clusters.
+//! id is a hash of what decides placement (centring, centroids, levels) and of the names, so two
+//! reports that share it share their clusters.
 
 use std::collections::BTreeMap;
 
@@ -28,7 +28,8 @@ pub const TREE_FILE_FORMAT: u32 = 1;
 pub struct TreeFile {
     /// [`TREE_FILE_FORMAT`].
     pub format: u32,
-    /// A hash of the centring, centroids and levels (`parameters.tree_id` in report.json).
+    /// A hash of the centring, centroids, levels and names (`parameters.tree_id` in
+    /// report.json).
     pub tree_id: String,
     /// "keyword" or "summary": what text was embedded.
     pub mode: String,
@@ -212,6 +213,11 @@ impl TreeFile {
         for level in &self.levels {
             let indices: Vec<u64> = level.iter().map(|&i| i as u64).collect();
             hasher.field(bytemuck::cast_slice(&indices));
+        }
+        // The names are published again as they are: an edit to them is refused too.
+        for (id, name) in &self.names {
+            hasher.field(id.as_bytes());
+            hasher.field(name.as_bytes());
         }
         hasher.finish().to_hex()[..16].to_string()
     }

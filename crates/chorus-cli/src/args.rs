@@ -374,6 +374,12 @@ pub(crate) struct RunArgs {
     #[arg(long, conflicts_with = "k")]
     pub(crate) sweep_k: bool,
 
+    /// A metadata field (plan, country, model…) whose values are cohorts: each cluster's
+    /// conversations per cohort, and the page ranks clusters by a cohort's over-representation
+    /// (facets.cohort_field).
+    #[arg(long, value_name = "FIELD")]
+    pub(crate) cohort_field: Option<String>,
+
     /// Publish a cluster only with at least N distinct users (privacy.min_users).
     #[arg(long, value_name = "N")]
     pub(crate) min_users: Option<usize>,
@@ -560,6 +566,9 @@ impl RunArgs {
         }
         if self.sweep_k {
             config.cluster.sweep = true;
+        }
+        if self.cohort_field.is_some() {
+            config.facets.cohort_field.clone_from(&self.cohort_field);
         }
         if let Some(users) = self.min_users {
             config.privacy.min_users = users;

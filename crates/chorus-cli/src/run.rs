@@ -255,6 +255,20 @@ fn print_report_summary(report: &Report, unknown_users_shared: bool) {
             totals.users, report.parameters.min_users
         );
     }
+    if let Some(field) = &report.parameters.cohort_field {
+        let has_field = report
+            .tree
+            .children
+            .iter()
+            .flat_map(|child| child.facets.cohort.keys())
+            .any(|cohort| cohort != "(none)" && cohort != chorus_pipeline::OTHER_VALUES);
+        if !has_field {
+            eprintln!(
+                "chorus: no published cluster counts a value of the cohort field {field:?}: check \
+                 that the records carry it (`chorus inspect` lists their fields)"
+            );
+        }
+    }
     if let Some(agreement) = &report.label_agreement {
         eprintln!(
             "chorus: base clusters vs label {:?} ({} labels): NMI {:.3}, ARI {:.3}",

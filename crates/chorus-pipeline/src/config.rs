@@ -48,6 +48,9 @@ pub struct FacetsConfig {
     pub screener: Option<String>,
     /// Facets of the operator's own.
     pub custom: Vec<CustomFacetConfig>,
+    /// Both modes: a metadata field (plan, country, model…) whose values are cohorts, broken
+    /// down per cluster (`facets.cohort` in report.json, a facet in the page).
+    pub cohort_field: Option<String>,
 }
 
 impl FacetsConfig {
@@ -217,6 +220,9 @@ impl Config {
         }
         if !(self.cluster.duplicate_cosine > 0.0 && self.cluster.duplicate_cosine <= 1.0) {
             return Err("cluster.duplicate_cosine must be above 0 and at most 1".into());
+        }
+        if !(self.cluster.place_within > 0.0 && self.cluster.place_within <= 1.0) {
+            return Err("cluster.place_within must be above 0 and at most 1 (a share of the run's conversations)".into());
         }
         let reduce_dims = self.cluster.reduce_dims;
         if reduce_dims != 0 && !chorus_cluster::REDUCED_DIMS.contains(&reduce_dims) {

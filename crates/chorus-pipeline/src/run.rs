@@ -337,6 +337,7 @@ fn plan(config: &Config, models: &Models<'_>, embeds: bool) -> Plan {
         map: config.map.clone(),
         privacy: config.privacy.clone(),
         label_field: config.ingest.fields.label.clone(),
+        cohort_field: config.facets.cohort_field.clone(),
         embed_model: config
             .models
             .embed

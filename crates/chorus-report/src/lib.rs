@@ -152,6 +152,9 @@ pub struct ReportParameters {
     /// rather than clustered.
     #[serde(default)]
     pub placed_into_tree: bool,
+    /// The metadata field each cluster's `facets.cohort` breaks its conversations down by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohort_field: Option<String>,
 }
 
 impl ReportParameters {
@@ -302,6 +305,10 @@ pub struct Facets {
     /// Summary mode: conversations per language the model named (several per conversation).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub model_language: Option<BTreeMap<String, usize>>,
+    /// With a cohort field (`--cohort-field`): conversations per value of that metadata field
+    /// (`(none)` for those without it).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub cohort: BTreeMap<String, usize>,
     /// Summary mode: the custom facets of `chorus.toml`, by name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub custom: BTreeMap<String, CustomBreakdown>,

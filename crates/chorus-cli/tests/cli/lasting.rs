@@ -1,12 +1,13 @@
 //! A tree that lasts: one period clustered, the next placed into its tree with `chorus assign`,
 //! the two compared with `chorus compare`; and what those commands say when they cannot work.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde_json::Value;
 
-use crate::util::{chorus, read_json, run_ok, write_conversations};
+use crate::browser::Browser;
+use crate::util::{chorus, parquet_rows, read_json, run_ok, write_conversations};
 
 /// Every published node under `node`, depth first.
 fn published(node: &Value) -> Vec<&Value> {
@@ -109,6 +110,8 @@ fn a_second_period_placed_into_the_first_periods_tree_shows_what_moved() {
         &path("a"),
         "--store",
         &store,
+        "--cohort-field",
+        "plan",
         "-q",
     ]);
     let placed = run_ok(&[
@@ -142,7 +145,7 @@ fn a_second_period_placed_into_the_first_periods_tree_shows_what_moved() {
     assert_eq!(report_b["parameters"]["tree_id"], tree_id);
     assert_eq!(report_b["parameters"]["placed_into_tree"], true);
     let ids = tree_ids(&tree);
-    let names_a: std::collections::HashMap<&str, &str> = published(&report_a["tree"])
+    let names_a: HashMap<&str, &str> = published(&report_a["tree"])
         .into_iter()
         .map(|n| (n["id"].as_str().unwrap(), n["name"].as_str().unwrap()))
         .collect();
@@ -222,6 +225,77 @@ fn a_second_period_placed_into_the_first_periods_tree_shows_what_moved() {
             .unwrap()
             .contains("compare-data")
     );
+
+    // Cohorts: the synth set's software questions come from the `team` plan five times as often
+    // as others; the cluster where `team` is most over-represented is about software, in the
+    // report and at the top of the page's ranking.
+    let category_of: HashMap<String, String> =
+        std::fs::read_to_string(dir.path().join("s.truth.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let truth: Value = serde_json::from_str(line).unwrap();
+                let field = |key: &str| truth[key].as_str().unwrap().to_string();
+                (field("id"), field("category"))
+            })
+            .collect();
+    let mut categories: HashMap<String, HashMap<String, usize>> = HashMap::new();
+    for row in parquet_rows(&a) {
+        let category = &category_of[row["id"].as_str().unwrap()];
+        for id in row["cluster_path"].as_str().unwrap().split('/') {
+            *categories
+                .entry(id.into())
+                .or_default()
+                .entry(category.clone())
+                .or_default() += 1;
+        }
+    }
+    let team_share = |node: &Value| {
+        let cohorts = node["facets"]["cohort"].as_object().unwrap();
+        let all: u64 = cohorts.values().map(|v| v.as_u64().unwrap()).sum();
+        cohorts.get("team").and_then(Value::as_u64).unwrap_or(0) as f64 / all.max(1) as f64
+    };
+    let most_team = published(&report_a["tree"])
+        .into_iter()
+        .filter(|n| n["other"] == false)
+        .max_by(|x, y| team_share(x).total_cmp(&team_share(y)))
+        .unwrap();
+    let majority = categories[most_team["id"].as_str().unwrap()]
+        .iter()
+        .max_by_key(|(_, count)| **count)
+        .unwrap()
+        .0
+        .clone();
+    assert_eq!(majority, "programming", "{most_team}");
+    assert_eq!(report_b["parameters"]["cohort_field"], "plan");
+    let browser = Browser::start();
+    browser.open_file(&a.join("index.html"), "facet=cohort&value=team");
+    let first = browser.text(&browser.find_all("#ranking li")[0]);
+    assert!(
+        first.starts_with(most_team["name"].as_str().unwrap()),
+        "{first}"
+    );
+
+    // The comparison page: B's tree and table sorted by change, the growing topic's cluster
+    // above every cluster that shrank.
+    browser.open_file(&dir.path().join("ab/index.html"), "view=table");
+    assert!(
+        browser
+            .text(&browser.find("#compare"))
+            .starts_with("Comparing A =")
+    );
+    let heading = browser.find("#table-head th[data-key='change']");
+    assert_eq!(
+        browser.attribute(&heading, "aria-sort").as_deref(),
+        Some("descending")
+    );
+    let rows: Vec<String> = browser
+        .find_all("#table-body tr")
+        .iter()
+        .map(|row| browser.attribute(row, "data-id").unwrap())
+        .collect();
+    let at = |id: &str| rows.iter().position(|r| r == id).unwrap();
+    assert!(shrank.iter().all(|id| at(&growing) < at(id)), "{rows:?}");
 
     // Placing the same conversations again writes the same files, byte for byte.
     run_ok(&[
