@@ -10,7 +10,8 @@ use chorus_report::{
     ReportParameters, ReportTotals,
 };
 
-use crate::TreeFile;
+use crate::taxonomy::nearest_leaves;
+use crate::{PlacedTaxonomy, TreeFile};
 
 use crate::base::{BaseClusters, choose_k, label_agreement};
 use crate::collected::EXCERPT_CHARS;
@@ -68,9 +69,16 @@ pub fn analyse(
         senders: &base.senders,
         policy,
     };
-    let levels = match &plan.fixed_tree {
-        Some(tree) => placed_levels(&builder, &base, tree),
-        None => build_levels(&builder, &base, &mut models)?,
+    let levels = match (&plan.fixed_tree, &plan.taxonomy) {
+        (Some(tree), _) => {
+            let given = |level: usize, index: usize| {
+                let name = tree.names.get(&format!("L{level}.{index}"))?;
+                Some((name.clone(), None))
+            };
+            fixed_levels(&builder, &base, tree.groups(), tree.level_sizes(), &given)
+        }
+        (None, Some(taxonomy)) => taxonomy_levels(&builder, &base, taxonomy)?,
+        (None, None) => build_levels(&builder, &base, &mut models)?,
     };
     header.parameters.level_sizes = levels.sizes.clone();
     let label_agreement = label_agreement(collected, &base.of, plan);
@@ -183,6 +191,7 @@ impl ReportHeader {
             tree_id: String::new(),
             placed_into_tree: false,
             cohort_field: plan.cohort_field.clone(),
+            taxonomy: plan.taxonomy.as_ref().map(|t| t.source.clone()),
             unknown_users: match plan.privacy.unknown_users {
                 UnknownUsers::Shared => "shared".into(),
                 UnknownUsers::Distinct => "distinct".into(),
@@ -363,12 +372,68 @@ fn build_levels(
 /// `cluster_path` in conversations.parquet).
 pub const UNPLACED_ID: &str = "unplaced";
 
-/// An earlier run's levels over the placed conversations, with its published names (the rest
-/// named by their users' words), and beside the top level the conversations it could not
-/// place.
-fn placed_levels(builder: &TreeBuilder<'_>, base: &BaseClusters, tree: &TreeFile) -> BuiltLevels {
-    let groups = tree.groups();
-    let sizes = tree.level_sizes();
+/// A name given from outside the run's own words, and its description (none: the node's own
+/// phrases describe it).
+type GivenText = Option<(String, Option<String>)>;
+
+/// The taxonomy's categories as the levels above the base clusters: each base cluster under
+/// the leaf category nearest its centroid (both centred as the run's English text is), or
+/// "Unassigned"; each category named as the file names it.
+fn taxonomy_levels(
+    builder: &TreeBuilder<'_>,
+    base: &BaseClusters,
+    taxonomy: &PlacedTaxonomy,
+) -> Result<BuiltLevels, AnalysisError> {
+    let collected = builder.collected;
+    let dim = collected.dim;
+    let mut vectors: Vec<f32> = taxonomy
+        .anchor_vectors
+        .iter()
+        .flat_map(|(_, vector)| vector.iter().copied())
+        .collect();
+    collected
+        .centering
+        .center_rows(&mut vectors, dim, TAXONOMY_LANGUAGE)?;
+    let anchors: Vec<(usize, Vec<f32>)> = taxonomy
+        .anchor_vectors
+        .iter()
+        .zip(vectors.chunks_exact(dim))
+        .map(|((leaf, _), vector)| (*leaf, vector.to_vec()))
+        .collect();
+    let leaf_of = nearest_leaves(
+        &base.clusters.centroids,
+        dim,
+        &anchors,
+        builder.plan.hierarchy.taxonomy_min_cosine,
+    );
+    let (nodes, levels) = taxonomy.taxonomy.levels(&leaf_of);
+    let sizes = std::iter::once(base.k())
+        .chain(nodes.iter().map(Vec::len))
+        .collect();
+    let groups = std::iter::once((0..base.k()).collect())
+        .chain(levels)
+        .collect();
+    let given = |level: usize, index: usize| {
+        let node = &nodes.get(level.checked_sub(1)?)?[index];
+        Some((node.name.clone(), Some(node.description.clone())))
+    };
+    Ok(fixed_levels(builder, base, groups, sizes, &given))
+}
+
+/// The language a taxonomy's names and descriptions are taken to be written in.
+const TAXONOMY_LANGUAGE: &str = "English";
+
+/// Levels given from outside (an earlier run's tree, a taxonomy) over the base clusters:
+/// `groups` and `sizes` per level, base first; a node `given` a name keeps it (the rest are
+/// named by their users' words), and beside the top level stand the conversations an earlier
+/// tree could not place.
+fn fixed_levels(
+    builder: &TreeBuilder<'_>,
+    base: &BaseClusters,
+    groups: Vec<Vec<usize>>,
+    sizes: Vec<usize>,
+    given: &dyn Fn(usize, usize) -> GivenText,
+) -> BuiltLevels {
     let any_unplaced = base.of.iter().any(|&b| !base.is_placed(b));
     let mut below: Vec<DraftNode> = Vec::new();
     let mut unplaced = None;
@@ -390,10 +455,17 @@ fn placed_levels(builder: &TreeBuilder<'_>, base: &BaseClusters, tree: &TreeFile
         if any_unplaced {
             unplaced = nodes.pop();
         }
-        for node in &mut nodes {
-            if let Some(name) = tree.names.get(&node.id) {
-                node.name = name.clone();
-                node.model_text = ModelText::Released;
+        for (index, node) in nodes.iter_mut().enumerate() {
+            match given(level, index) {
+                Some((name, None)) => {
+                    node.name = name;
+                    node.model_text = ModelText::Released;
+                }
+                Some((name, Some(description))) => {
+                    (node.name, node.description) = (name, description);
+                    node.model_text = ModelText::Operator;
+                }
+                None => {}
             }
         }
         if level > 0 {

@@ -140,7 +140,10 @@ impl Collected {
         // Undetected text is not a language of its own: it is centred like the language it
         // lies nearest.
         let by_language = match (centering, self.mode == Mode::Summary) {
-            (Centering::None, _) => return Ok(()),
+            (Centering::None, _) => {
+                self.centering.center = centering.name().into();
+                return Ok(());
+            }
             (Centering::All, _) | (Centering::Language, true) => false,
             (Centering::Language, false) => true,
         };
@@ -173,7 +176,11 @@ impl Collected {
     /// language that run did not see is centred like the language it lies nearest.
     pub fn center_like(&mut self, earlier: &CenteringFile) -> Result<(), AnalysisError> {
         self.centering = earlier.clone();
-        if earlier.center == Centering::None.name() || self.dim == 0 || self.is_empty() {
+        if earlier.center == Centering::None.name()
+            || earlier.overall.is_empty()
+            || self.dim == 0
+            || self.is_empty()
+        {
             return Ok(());
         }
         let means = earlier.means(self.dim)?;

@@ -19,6 +19,9 @@ pub(crate) enum ModelText {
     /// The name is the one an earlier run's release let out for this cluster of its tree
     /// (`chorus assign`): already public, it is kept as it is.
     Released,
+    /// The name and description are the operator's (a taxonomy's category): no user wrote
+    /// them, they are kept as they are.
+    Operator,
 }
 
 /// A cluster of the working tree.
@@ -52,7 +55,7 @@ impl DraftNode {
     /// The texts of this node a model wrote.
     pub(crate) fn model_texts(&self) -> Vec<&str> {
         match self.model_text {
-            ModelText::None | ModelText::Released => Vec::new(),
+            ModelText::None | ModelText::Released | ModelText::Operator => Vec::new(),
             ModelText::Name => vec![&self.name],
             ModelText::NameAndDescription => vec![&self.name, &self.description],
         }
@@ -133,19 +136,22 @@ pub(crate) fn computed_name(node: &DraftNode) -> Option<(String, String)> {
 /// the name does not say marks it; without that, a sibling is numbered (the users' words
 /// cannot tell them apart) and a child keeps its parent's name.
 pub(crate) fn tell_siblings_apart(parent: &str, siblings: &mut [DraftNode]) {
+    // A name given from outside (an earlier release's, the operator's) is never changed: those
+    // come first and keep theirs.
+    let given =
+        |node: &DraftNode| matches!(node.model_text, ModelText::Released | ModelText::Operator);
     let mut order: Vec<usize> = (0..siblings.len()).collect();
     order.sort_by(|&a, &b| {
-        siblings[b]
-            .members
-            .len()
-            .cmp(&siblings[a].members.len())
+        given(&siblings[b])
+            .cmp(&given(&siblings[a]))
+            .then(siblings[b].members.len().cmp(&siblings[a].members.len()))
             .then(a.cmp(&b))
     });
     let mut taken: HashSet<String> = HashSet::new();
     for index in order {
         let node = &siblings[index];
         let free = |name: &str| name != parent && !taken.contains(name);
-        if free(&node.name) {
+        if free(&node.name) || given(node) {
             taken.insert(node.name.clone());
             continue;
         }

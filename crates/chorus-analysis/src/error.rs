@@ -32,6 +32,14 @@ pub enum AnalysisError {
         /// Why.
         message: String,
     },
+    /// A taxonomy file (`--taxonomy`) cannot be used.
+    #[error("{file}: {message}")]
+    Taxonomy {
+        /// The file.
+        file: String,
+        /// Why.
+        message: String,
+    },
     /// The plan asks for a model step and no model was given.
     #[error("the plan names {0} steps and no model was given for them")]
     NoModel(&'static str),

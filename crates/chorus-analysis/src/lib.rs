@@ -24,6 +24,7 @@ mod naming;
 mod plan;
 mod release;
 mod settings;
+mod taxonomy;
 mod tree;
 mod tree_file;
 mod vectors;
@@ -40,5 +41,6 @@ pub use release::{PublishedReport, ReleaseCounts};
 pub use settings::{
     Centering, ClusterConfig, HierarchyConfig, MapConfig, PrivacyConfig, UnknownUsers,
 };
+pub use taxonomy::{Category, PlacedTaxonomy, Taxonomy, UNASSIGNED};
 pub use tree_file::{CenteringFile, LanguageMean, TREE_FILE_FORMAT, TreeFile};
 pub use vectors::VectorFile;

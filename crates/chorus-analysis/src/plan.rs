@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chorus_facets::custom::CustomFacetConfig;
 
-use crate::TreeFile;
+use crate::{PlacedTaxonomy, TreeFile};
 
 use crate::{ClusterConfig, HierarchyConfig, MapConfig, PrivacyConfig};
 
@@ -117,4 +117,6 @@ pub struct Plan {
     /// An earlier run's tree to place the conversations into (`chorus assign`) instead of
     /// clustering them.
     pub fixed_tree: Option<Arc<TreeFile>>,
+    /// Taxonomy mode: the operator's categories as the levels above the base clusters.
+    pub taxonomy: Option<Arc<PlacedTaxonomy>>,
 }

@@ -319,9 +319,13 @@ impl Door<'_, '_> {
         self.counts.keywords_dropped += before - node.keywords.len();
         node.phrases
             .retain(|phrase| evidence.rare_word(&phrase.term).is_none());
-        if node.model_text == ModelText::Released {
-            node.description = computed_name(node).map(|(_, d)| d).unwrap_or_default();
-            return true;
+        match node.model_text {
+            ModelText::Released => {
+                node.description = computed_name(node).map(|(_, d)| d).unwrap_or_default();
+                return true;
+            }
+            ModelText::Operator => return true,
+            _ => {}
         }
         if node.model_text != ModelText::None {
             let failure = node

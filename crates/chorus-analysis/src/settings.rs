@@ -113,6 +113,12 @@ pub struct HierarchyConfig {
     /// Keyword mode: have the local LLM (SmolLM2-135M-Instruct) turn each cluster's keywords
     /// into a readable name. It sees keywords only, never conversation text.
     pub local_names: bool,
+    /// Taxonomy mode: a TOML file of `[[category]]` tables (`name`, `description`, nested
+    /// `[[category.children]]`) that fixes the levels above the base clusters.
+    pub taxonomy: Option<std::path::PathBuf>,
+    /// Taxonomy mode: a base cluster whose centroid's cosine with every category's embedded
+    /// name and description is below this goes to "Unassigned".
+    pub taxonomy_min_cosine: f32,
 }
 
 impl Default for HierarchyConfig {
@@ -123,6 +129,8 @@ impl Default for HierarchyConfig {
             max_share: 0.15,
             keywords: 8,
             local_names: false,
+            taxonomy: None,
+            taxonomy_min_cosine: 0.0,
         }
     }
 }

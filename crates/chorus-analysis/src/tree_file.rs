@@ -92,6 +92,26 @@ impl CenteringFile {
         }
     }
 
+    /// Centres `rows` (vectors of `dim`) as this run centred the text of `language`.
+    pub(crate) fn center_rows(
+        &self,
+        rows: &mut [f32],
+        dim: usize,
+        language: &str,
+    ) -> Result<(), AnalysisError> {
+        if self.center == "none" || self.overall.is_empty() || rows.is_empty() {
+            return Ok(());
+        }
+        let group = self
+            .languages
+            .iter()
+            .position(|l| l.language == language)
+            .map(|g| g as u32);
+        self.means(dim)?
+            .apply(rows, &vec![group; rows.len() / dim.max(1)])
+            .map_err(AnalysisError::numeric_step("hierarchy"))
+    }
+
     /// The means to centre new vectors with, and each language's group number.
     pub(crate) fn means(&self, dim: usize) -> Result<GroupMeans, AnalysisError> {
         let groups = self

@@ -176,6 +176,11 @@ pub(crate) struct SynthArgs {
     #[arg(long, default_value_t = 0.005, value_name = "SHARE")]
     pub(crate) coordinated_share: f64,
 
+    /// Also write the set's categories as a taxonomy file for `chorus run --taxonomy` (each
+    /// category's name, described by its tasks' names).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) taxonomy_out: Option<PathBuf>,
+
     /// Write only these languages (codes: en, es, fr, de, pt, ja, zh, ru; comma-separated).
     /// Default: all eight.
     #[arg(long, value_name = "CODES", value_delimiter = ',')]
@@ -380,6 +385,12 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "FIELD")]
     pub(crate) cohort_field: Option<String>,
 
+    /// Taxonomy mode: a TOML file of [[category]] tables (name, description, nested
+    /// [[category.children]]) that fixes the levels above the base clusters
+    /// (hierarchy.taxonomy).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) taxonomy: Option<PathBuf>,
+
     /// Publish a cluster only with at least N distinct users (privacy.min_users).
     #[arg(long, value_name = "N")]
     pub(crate) min_users: Option<usize>,
@@ -566,6 +577,9 @@ impl RunArgs {
         }
         if self.sweep_k {
             config.cluster.sweep = true;
+        }
+        if self.taxonomy.is_some() {
+            config.hierarchy.taxonomy.clone_from(&self.taxonomy);
         }
         if self.cohort_field.is_some() {
             config.facets.cohort_field.clone_from(&self.cohort_field);

@@ -36,6 +36,9 @@ pub(crate) fn synth(args: SynthArgs) -> anyhow::Result<Finished> {
         ..SynthOptions::new(args.conversations, args.seed)
     };
     let generator = Generator::new(options).context("cannot generate this set")?;
+    if let Some(path) = &args.taxonomy_out {
+        write_taxonomy(path)?;
+    }
     let burst_day = generator.burst_day();
     let mut conversations = Output::create(&args.output)?;
     let mut truth = Output::create(&truth_path)?;
@@ -65,6 +68,40 @@ pub(crate) fn synth(args: SynthArgs) -> anyhow::Result<Finished> {
         tally.print(&args.output, &truth_path, burst_day);
     }
     Ok(Finished::Clean)
+}
+
+/// The set's 23 categories as a taxonomy file (`--taxonomy`): each its name, described by the
+/// names of its tasks.
+fn write_taxonomy(path: &Path) -> anyhow::Result<()> {
+    #[derive(serde::Serialize)]
+    struct File {
+        category: Vec<Entry>,
+    }
+    #[derive(serde::Serialize)]
+    struct Entry {
+        name: String,
+        description: String,
+    }
+    let categories = chorus_synth::taxonomy().context("the synth taxonomy")?;
+    let file = File {
+        category: categories
+            .iter()
+            .map(|category| Entry {
+                name: category.name.clone(),
+                description: format!(
+                    "Requests such as: {}.",
+                    category
+                        .leaves
+                        .iter()
+                        .map(|leaf| leaf.name.to_lowercase())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            })
+            .collect(),
+    };
+    let text = toml::to_string(&file).context("encoding the taxonomy")?;
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// `s.jsonl` → `s.truth.jsonl`, `s.jsonl.gz` → `s.truth.jsonl`, anything else + `.truth.jsonl`.

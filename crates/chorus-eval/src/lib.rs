@@ -104,6 +104,18 @@ pub struct TopLevel {
     pub spillover: f64,
 }
 
+/// Taxonomy mode against the truth categories, by name.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TaxonomyCheck {
+    /// Share of conversations under the top-level node named as their truth category (any
+    /// case).
+    pub accuracy: f64,
+    /// The same per truth language: (conversations, accuracy).
+    pub per_language: BTreeMap<String, (usize, f64)>,
+    /// Share of conversations under "Unassigned".
+    pub unassigned: f64,
+}
+
 /// A trend planted in the data, and whether the clusters' time series show it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TrendCheck {
@@ -167,6 +179,11 @@ pub struct Evaluation {
     /// The level whose number of clusters is nearest the number of categories (the published
     /// method's reconstruction figure), when it is not the top level.
     pub nearest_level: Option<TopLevel>,
+    /// Taxonomy mode (`--taxonomy`): the published protocol with the top level fixed to the
+    /// given categories: a conversation is right when the top-level node holding it carries
+    /// its truth category's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taxonomy: Option<TaxonomyCheck>,
     /// Published base clusters whose name shares a word with the label most of their
     /// conversations carry: (shares one, published base clusters).
     pub names_sharing_a_word: (usize, usize),
@@ -202,6 +219,12 @@ pub fn evaluate(run_dir: &Path, truth: &Truth) -> Result<Evaluation, EvalError> 
         base: scores(&pairs, RunRow::base, TruthRow::finest),
         top: level_against_categories(&pairs, 0),
         nearest_level: nearest_level(&pairs),
+        taxonomy: files
+            .report
+            .parameters
+            .taxonomy
+            .as_ref()
+            .map(|_| taxonomy_check(&pairs, &files.report)),
         names_sharing_a_word: names_sharing_a_word(&pairs, &files.report),
         language: share_equal(&pairs),
         concern: concern_rank(&pairs),
@@ -312,6 +335,43 @@ fn level_against_categories(pairs: &[(&RunRow, &TruthRow)], depth: usize) -> Top
             .map(|(language, (n, ok))| (language, (n, ok as f64 / n.max(1) as f64)))
             .collect(),
         spillover: outside as f64 / pairs.len() as f64,
+    }
+}
+
+/// Each conversation's top-level name — the first published node on its path, as a chain of
+/// single children is published once under its deepest id — against its truth category's name.
+fn taxonomy_check(pairs: &[(&RunRow, &TruthRow)], report: &Report) -> TaxonomyCheck {
+    let names: HashMap<&str, &str> = run::published_nodes(report)
+        .into_iter()
+        .map(|node| (node.id.as_str(), node.name.as_str()))
+        .collect();
+    let top_name = |row: &RunRow| {
+        row.cluster_path
+            .split('/')
+            .find_map(|id| names.get(id).copied())
+    };
+    let mut per_language: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let (mut right, mut unassigned) = (0, 0);
+    for (row, truth) in pairs {
+        let name = top_name(row);
+        let wanted = truth.category_name.as_deref().unwrap_or(&truth.category);
+        let ok = name.is_some_and(|name| name.eq_ignore_ascii_case(wanted));
+        right += usize::from(ok);
+        unassigned += usize::from(name == Some(chorus_report::UNASSIGNED));
+        if let Some(language) = &truth.language {
+            let entry = per_language.entry(language.clone()).or_default();
+            entry.0 += 1;
+            entry.1 += usize::from(ok);
+        }
+    }
+    let total = pairs.len().max(1) as f64;
+    TaxonomyCheck {
+        accuracy: right as f64 / total,
+        per_language: per_language
+            .into_iter()
+            .map(|(language, (n, ok))| (language, (n, ok as f64 / n.max(1) as f64)))
+            .collect(),
+        unassigned: unassigned as f64 / total,
     }
 }
 
@@ -647,6 +707,17 @@ pub fn render(evaluation: &Evaluation) -> String {
             level.clusters
         );
         write_per_language(&mut out, level);
+    }
+    if let Some(taxonomy) = &evaluation.taxonomy {
+        let _ = writeln!(
+            out,
+            "taxonomy (by name)         {} placed under their category  ({} unassigned)",
+            percent(taxonomy.accuracy),
+            percent(taxonomy.unassigned)
+        );
+        for (language, (n, accuracy)) in &taxonomy.per_language {
+            let _ = writeln!(out, "  {language:<24} {} of {n}", percent(*accuracy));
+        }
     }
     let (sharing, named) = evaluation.names_sharing_a_word;
     let _ = writeln!(

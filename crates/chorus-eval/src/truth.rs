@@ -16,6 +16,9 @@ use crate::EvalError;
 pub struct TruthRow {
     /// The top-level truth (a synthetic category, or the label).
     pub category: String,
+    /// The category's readable name (a synthetic set's; a label is its own name).
+    #[serde(default)]
+    pub category_name: Option<String>,
     /// The finest truth (a synthetic leaf task, or the label again).
     #[serde(default)]
     pub leaf: Option<String>,

@@ -12,8 +12,8 @@ use chorus_text::Redacted;
 use chorus_types::Conversation;
 
 use chorus_analysis::{
-    Analysis, Collected, Mode, Models as AnalysisSteps, Observation, Plan, PublishedReport, Steps,
-    TreeFile, UNPLACED_ID, VectorFile, analyse, keyword_text,
+    Analysis, Collected, Mode, Models as AnalysisSteps, Observation, PlacedTaxonomy, Plan,
+    PublishedReport, Steps, Taxonomy, TreeFile, UNPLACED_ID, VectorFile, analyse, keyword_text,
 };
 
 use crate::batches::{Batch, read_in_batches};
@@ -149,6 +149,10 @@ fn run_into(
     let mut plan = plan(config, &models, embed_stage.is_some());
     if let Some(tree) = &fixed_tree {
         check_tree_fits(tree, &plan)?;
+    }
+    if let (Some(path), Some(stage), None) = (&config.hierarchy.taxonomy, &embed_stage, &fixed_tree)
+    {
+        plan.taxonomy = Some(Arc::new(placed_taxonomy(path, stage)?));
     }
     plan.fixed_tree = fixed_tree;
     let summary_mode = plan.steps.mode == Mode::Summary;
@@ -348,7 +352,37 @@ fn plan(config: &Config, models: &Models<'_>, embeds: bool) -> Plan {
             Mode::Keyword => Vec::new(),
         },
         fixed_tree: None,
+        taxonomy: None,
     }
+}
+
+/// Taxonomy mode: the file's categories, each leaf's name and description embedded by the
+/// run's embedder.
+fn placed_taxonomy(path: &Path, stage: &EmbedStage<'_>) -> Result<PlacedTaxonomy, PipelineError> {
+    let source = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|error| PipelineError::Config {
+        path: path.to_path_buf(),
+        message: format!("cannot read the taxonomy (hierarchy.taxonomy, --taxonomy): {error}"),
+    })?;
+    let taxonomy = Taxonomy::parse(&text, &source)?;
+    let anchors = taxonomy.anchors();
+    let texts: Vec<String> = anchors.iter().map(|(_, text)| text.clone()).collect();
+    let mut anchor_vectors = Vec::with_capacity(anchors.len());
+    for ((leaf, text), embedded) in anchors.into_iter().zip(stage.embed_texts(&texts)?) {
+        match embedded {
+            Embedded::Vector(vector) => anchor_vectors.push((leaf, vector)),
+            Embedded::Failed(why) => {
+                return Err(PipelineError::Setup(format!(
+                    "{source}: the embedder could not embed the category text {text:?}: {why}"
+                )));
+            }
+        }
+    }
+    Ok(PlacedTaxonomy {
+        taxonomy,
+        anchor_vectors,
+        source,
+    })
 }
 
 /// Whether this run describes conversations as the tree's run did: the same text (keyword or

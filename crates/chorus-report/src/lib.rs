@@ -20,6 +20,9 @@ pub use compare::{
 
 pub use signals::{RunTotals, week_label};
 
+/// Taxonomy mode: the name of the top-level node holding the base clusters no category fits.
+pub const UNASSIGNED: &str = "Unassigned";
+
 /// The `report.json` schema version; bumped on any incompatible change.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
@@ -152,6 +155,9 @@ pub struct ReportParameters {
     /// rather than clustered.
     #[serde(default)]
     pub placed_into_tree: bool,
+    /// Taxonomy mode: the file whose categories are the levels above the base clusters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxonomy: Option<String>,
     /// The metadata field each cluster's `facets.cohort` breaks its conversations down by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cohort_field: Option<String>,

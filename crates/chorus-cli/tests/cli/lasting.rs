@@ -396,3 +396,99 @@ fn assign_and_compare_refuse_what_they_cannot_use_and_say_what_to_do() {
         );
     }
 }
+
+#[test]
+fn a_taxonomy_fixes_the_top_level_and_eval_scores_it_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    run_ok(&[
+        "synth",
+        "-n",
+        "6000",
+        "--seed",
+        "3",
+        "--languages",
+        "en",
+        "-o",
+        &path("s.jsonl"),
+        "--taxonomy-out",
+        &path("taxonomy.toml"),
+        "-q",
+    ]);
+    let said = run_ok(&[
+        "run",
+        &path("s.jsonl"),
+        "-o",
+        &path("r"),
+        "--taxonomy",
+        &path("taxonomy.toml"),
+        // Base clusters are placed whole, so they must be finer than the categories: at the
+        // default 100 conversations each, 60 clusters over 185 tasks straddle categories
+        // (47 % placed right on this set).
+        "--k",
+        "180",
+        "-q",
+    ]);
+    assert!(said.status.success());
+    let output = run_ok(&["eval", &path("r"), "--truth", &path("s.truth.jsonl")]);
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains("taxonomy (by name)"), "{printed}");
+    let report = read_json(&dir.path().join("r/report.json"));
+    assert!(
+        report["parameters"]["taxonomy"]
+            .as_str()
+            .unwrap()
+            .ends_with("taxonomy.toml")
+    );
+    // Every published top-level node is a category, named exactly as the file names it.
+    let taxonomy: toml::Value =
+        toml::from_str(&std::fs::read_to_string(dir.path().join("taxonomy.toml")).unwrap())
+            .unwrap();
+    let categories: HashSet<&str> = taxonomy["category"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for top in report["tree"]["children"].as_array().unwrap() {
+        if top["other"] == true {
+            continue;
+        }
+        let name = top["name"].as_str().unwrap();
+        assert!(categories.contains(name) || name == "Unassigned", "{name}");
+    }
+    let eval = read_json(&dir.path().join("r/eval.json"));
+    let accuracy = eval["taxonomy"]["accuracy"].as_f64().unwrap();
+    assert!(accuracy >= 0.8, "taxonomy accuracy {accuracy}");
+    assert!(
+        eval["taxonomy"]["per_language"]["English"][0]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+
+    // A broken taxonomy stops the run before any work, naming the file and the fault.
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[[category]]\nname = \"A\"\n[[category]]\nname = \"a\"\n",
+    )
+    .unwrap();
+    let output = chorus()
+        .args([
+            "run",
+            &path("s.jsonl"),
+            "-o",
+            &path("bad"),
+            "--taxonomy",
+            &path("bad.toml"),
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("bad.toml") && said.contains("twice"),
+        "{said}"
+    );
+}
