@@ -10,6 +10,8 @@ use chorus_report::{
     ReportParameters, ReportTotals,
 };
 
+use crate::hierarchy::place_in_categories;
+use crate::naming::cluster_names;
 use crate::taxonomy::nearest_leaves;
 use crate::{PlacedTaxonomy, TreeFile};
 
@@ -20,7 +22,10 @@ use crate::levels::{level_sizes, levels_for};
 use crate::naming::{NamingContext, attach_excerpts, namer_for};
 use crate::release::release;
 use crate::tree::{ReleasePolicy, TreeBuilder};
-use crate::{AnalysisError, Collected, Models, Plan, PublishedReport, ReleaseCounts, UnknownUsers};
+use crate::{
+    AnalysisError, Collected, LevelMethod, Models, Plan, PublishedReport, ReleaseCounts,
+    UnknownUsers,
+};
 
 /// The report and where each clustered conversation landed.
 pub struct Analysis {
@@ -75,9 +80,10 @@ pub fn analyse(
                 let name = tree.names.get(&format!("L{level}.{index}"))?;
                 Some((name.clone(), None))
             };
-            fixed_levels(&builder, &base, tree.groups(), tree.level_sizes(), &given)
+            let levels = (tree.groups(), tree.level_sizes());
+            fixed_levels(&builder, &base, levels, &given, None)
         }
-        (None, Some(taxonomy)) => taxonomy_levels(&builder, &base, taxonomy)?,
+        (None, Some(taxonomy)) => taxonomy_levels(&builder, &base, taxonomy, &mut models)?,
         (None, None) => build_levels(&builder, &base, &mut models)?,
     };
     header.parameters.level_sizes = levels.sizes.clone();
@@ -383,8 +389,18 @@ fn taxonomy_levels(
     builder: &TreeBuilder<'_>,
     base: &BaseClusters,
     taxonomy: &PlacedTaxonomy,
+    models: &mut Models<'_>,
 ) -> Result<BuiltLevels, AnalysisError> {
-    let collected = builder.collected;
+    let (collected, plan) = (builder.collected, builder.plan);
+    let mut base_nodes = builder.level_nodes(0, base.k(), &base.of);
+    attach_excerpts(
+        &mut base_nodes,
+        collected,
+        &base.clusters,
+        plan.privacy.investigation_examples,
+    );
+    let context = NamingContext { builder, base };
+    namer_for(plan.steps.naming).name(0, &mut base_nodes, &context, models)?;
     let dim = collected.dim;
     let mut vectors: Vec<f32> = taxonomy
         .anchor_vectors
@@ -400,12 +416,24 @@ fn taxonomy_levels(
         .zip(vectors.chunks_exact(dim))
         .map(|((leaf, _), vector)| (*leaf, vector.to_vec()))
         .collect();
-    let leaf_of = nearest_leaves(
+    let by_embedding = nearest_leaves(
         &base.clusters.centroids,
         dim,
         &anchors,
-        builder.plan.hierarchy.taxonomy_min_cosine,
+        plan.hierarchy.taxonomy_min_cosine,
     );
+    // Summary mode: the chat model places each named cluster, as the hierarchy's placement
+    // step does; the embedding's choice stands where it gives no usable answer.
+    let leaf_of = match plan.steps.levels {
+        LevelMethod::ModelHierarchy => place_in_categories(
+            &cluster_names(&base_nodes),
+            &taxonomy.taxonomy.leaf_paths_named(),
+            &by_embedding,
+            models.get("taxonomy placement")?,
+            plan.seed,
+        )?,
+        LevelMethod::Ward => by_embedding,
+    };
     let (nodes, levels) = taxonomy.taxonomy.levels(&leaf_of);
     let sizes = std::iter::once(base.k())
         .chain(nodes.iter().map(Vec::len))
@@ -417,7 +445,13 @@ fn taxonomy_levels(
         let node = &nodes.get(level.checked_sub(1)?)?[index];
         Some((node.name.clone(), Some(node.description.clone())))
     };
-    Ok(fixed_levels(builder, base, groups, sizes, &given))
+    Ok(fixed_levels(
+        builder,
+        base,
+        (groups, sizes),
+        &given,
+        Some(base_nodes),
+    ))
 }
 
 /// The language a taxonomy's names and descriptions are taken to be written in.
@@ -427,17 +461,22 @@ const TAXONOMY_LANGUAGE: &str = "English";
 /// `groups` and `sizes` per level, base first; a node `given` a name keeps it (the rest are
 /// named by their users' words), and beside the top level stand the conversations an earlier
 /// tree could not place.
+/// `named_base`, when given, are the base clusters already named (and then all placed).
 fn fixed_levels(
     builder: &TreeBuilder<'_>,
     base: &BaseClusters,
-    groups: Vec<Vec<usize>>,
-    sizes: Vec<usize>,
+    (groups, sizes): (Vec<Vec<usize>>, Vec<usize>),
     given: &dyn Fn(usize, usize) -> GivenText,
+    mut named_base: Option<Vec<DraftNode>>,
 ) -> BuiltLevels {
     let any_unplaced = base.of.iter().any(|&b| !base.is_placed(b));
     let mut below: Vec<DraftNode> = Vec::new();
     let mut unplaced = None;
     for (level, &count) in sizes.iter().enumerate() {
+        if let Some(nodes) = named_base.take() {
+            below = nodes;
+            continue;
+        }
         // The unplaced conversations are a class of their own, so that they lend no words
         // to the clusters' names.
         let classes: Vec<usize> = base

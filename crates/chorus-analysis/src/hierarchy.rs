@@ -92,6 +92,58 @@ pub(crate) fn group_children(
     Ok(without_empty_parents(parent_of, parents))
 }
 
+/// The option that places a cluster under no category.
+const NO_CATEGORY: &str = "None of these";
+
+/// Taxonomy mode in summary mode: the model places each base cluster under one of `leaves`
+/// (each shown by its path of names, the list shuffled per call) or under none of them
+/// (`None`: "Unassigned"); a cluster it gives no usable answer for keeps its `fallback` (the
+/// embedding's choice).
+pub(crate) fn place_in_categories(
+    children: &[ClusterName],
+    leaves: &[String],
+    fallback: &[Option<usize>],
+    models: &mut dyn ModelAccess,
+    seed: u64,
+) -> Result<Vec<Option<usize>>, AnalysisError> {
+    let options: Vec<&str> = leaves
+        .iter()
+        .map(String::as_str)
+        .chain([NO_CATEGORY])
+        .collect();
+    let orders: Vec<Vec<usize>> = (0..children.len())
+        .map(|index| {
+            let mut order: Vec<usize> = (0..leaves.len()).collect();
+            SeededRng::new(seed, index as u64).shuffle(&mut order);
+            order.push(leaves.len());
+            order
+        })
+        .collect();
+    let shown = |index: usize| -> Vec<&str> { orders[index].iter().map(|&o| options[o]).collect() };
+    let calls: Vec<ChatRequest> = children
+        .iter()
+        .enumerate()
+        .map(|(index, child)| assign_parent_request(child, &shown(index)))
+        .collect();
+    let answers = ask_parsed(
+        models,
+        STAGE,
+        HIERARCHY_PROMPT_VERSION,
+        &calls,
+        true,
+        |index, text| parse_choice(text, &shown(index)).map(|choice| orders[index][choice]),
+    )?;
+    Ok(answers
+        .into_iter()
+        .zip(fallback)
+        .map(|(answer, fallback)| match answer {
+            Ok(choice) if choice < leaves.len() => Some(choice),
+            Ok(_) => None,
+            Err(_) => *fallback,
+        })
+        .collect())
+}
+
 /// Unit vectors, one row per text (a text the embedder failed on gets zeros: it is then
 /// nearest to nothing in particular, and the first candidate wins).
 struct Vectors {

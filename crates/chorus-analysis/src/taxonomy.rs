@@ -126,6 +126,20 @@ impl Taxonomy {
         anchors
     }
 
+    /// Per leaf category, depth first: its path of names (`Travel › Visas`), as the model is
+    /// shown it.
+    pub fn leaf_paths_named(&self) -> Vec<String> {
+        self.leaves()
+            .into_iter()
+            .map(|path| {
+                path.iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" › ")
+            })
+            .collect()
+    }
+
     /// Every leaf category with the categories above it, top first, depth first.
     fn leaves(&self) -> Vec<Vec<&Category>> {
         self.leaf_paths()

@@ -1,7 +1,8 @@
 //! Summary mode's model-built hierarchy against the scriptable server: proposals per
 //! neighbourhood (the first unusable, then retried), a merge of near-duplicate proposals, a
 //! cluster the model will not place, parent names — and the tree still converges, the same on
-//! a rerun from the cache.
+//! a rerun from the cache; a taxonomy's categories placed by the model; an assign into a
+//! summary-mode tree.
 
 use std::path::Path;
 
@@ -354,4 +355,126 @@ fn a_model_that_never_answers_usably_still_gets_a_tree() {
     // Per level one proposal and its retry, both unusable; no placements are asked for.
     assert_eq!(usage["sent"], 2 * (sizes.len() as u64 - 1));
     assert_eq!(usage["missing"], sizes.len() as u64 - 1);
+}
+
+/// Taxonomy mode's placement: the model picks a category the list offers, or "None of these"
+/// when the cluster's own category is not offered.
+fn taxonomy_reply(body: &Value) -> String {
+    let prompt = last_user_text(body);
+    if prompt.contains("<cluster>") && prompt.contains("None of these") {
+        let cluster = section(&prompt, "cluster");
+        if cluster.contains(UNPLACEABLE) {
+            return "It is hard to say.".into();
+        }
+        let offered = section(&prompt, "categories");
+        return match category_of(cluster) {
+            Some(category) if offered.contains(category) => format!("{category}</answer>"),
+            _ => "None of these</answer>".into(),
+        };
+    }
+    scripted_reply(body)
+}
+
+#[test]
+fn summary_mode_places_clusters_in_a_taxonomy_with_the_chat_model() {
+    let scene = scene(taxonomy_reply);
+    let taxonomy = scene.dir.path().join("taxonomy.toml");
+    // No category for code: the model says so for the SQL cluster.
+    let categories: String = [
+        (BANK, "cards, payments, exchange rates"),
+        (TRAVEL, "flights and hotels"),
+        (COOK, "recipes and baking"),
+    ]
+    .iter()
+    .map(|(name, description)| {
+        format!("[[category]]\nname = \"{name}\"\ndescription = \"{description}\"\n\n")
+    })
+    .collect();
+    std::fs::write(&taxonomy, categories).unwrap();
+    scene.run(&["--taxonomy", &taxonomy.display().to_string()]);
+    let out = scene.out();
+    let report = read_json(&out.join("report.json"));
+    let tree = &report["tree"];
+    assert_eq!(report["parameters"]["level_sizes"], json!([8, 4]));
+    for (category, children) in [
+        (
+            BANK,
+            vec![
+                "Explain currency exchange rates",
+                "Track delivery of new bank cards",
+            ],
+        ),
+        (
+            TRAVEL,
+            vec![
+                "Find cheap flights for trips",
+                "Recommend hotels for holiday stays",
+            ],
+        ),
+        (
+            COOK,
+            vec!["Bake bread at home", "Cook soups from vegetables"],
+        ),
+    ] {
+        let node = find(tree, category).unwrap_or_else(|| panic!("{category} missing: {tree}"));
+        assert_eq!(node["level"], 1);
+        let expected: Vec<String> = children.iter().map(|c| c.to_string()).collect();
+        // The cluster the model never placed goes where the embeddings put it.
+        let placed: Vec<String> = child_names(node)
+            .into_iter()
+            .filter(|c| c != UNPLACEABLE)
+            .collect();
+        assert_eq!(placed, expected, "{category}");
+    }
+    // The model placed the SQL cluster under none; the Python cluster it never placed went
+    // where the embeddings put it.
+    let unassigned = find(tree, "Unassigned").unwrap();
+    // A category holding one cluster is published once, under the cluster's id, with the
+    // category's name.
+    assert_eq!(unassigned["level"], 0);
+    assert!(
+        unassigned["keywords"].to_string().contains("sql"),
+        "{unassigned}"
+    );
+    assert!(find(tree, UNPLACEABLE).is_some());
+    let usage = hierarchy_usage(&out);
+    // Eight placements, the unusable one retried once; no proposals or merges.
+    assert_eq!(usage["sent"], 9);
+    assert_eq!(usage["missing"], 1);
+}
+
+#[test]
+fn summary_mode_assign_reuses_the_stored_facets_and_keeps_the_model_names() {
+    let scene = scene(scripted_reply);
+    scene.run(&[]);
+    let out = scene.out();
+    let sent = scene.server.requests();
+    let again = scene.dir.path().join("assigned");
+    let store = out.join("store.sqlite").display().to_string();
+    run_ok(&[
+        "assign",
+        &out.display().to_string(),
+        &scene.dir.path().join("in.jsonl").display().to_string(),
+        "-o",
+        &again.display().to_string(),
+        "--store",
+        &store,
+        "-q",
+    ]);
+    // Every facet and summary came from the store; nothing is named or placed by the model.
+    assert_eq!(scene.server.requests(), sent);
+    let (first, placed) = (
+        read_json(&out.join("report.json")),
+        read_json(&again.join("report.json")),
+    );
+    assert_eq!(placed["mode"], "summary");
+    assert_eq!(
+        placed["parameters"]["tree_id"],
+        first["parameters"]["tree_id"]
+    );
+    assert_eq!(child_names(&placed["tree"]), child_names(&first["tree"]));
+    assert_eq!(
+        child_names(find(&placed["tree"], BANK).unwrap()),
+        child_names(find(&first["tree"], BANK).unwrap())
+    );
 }
