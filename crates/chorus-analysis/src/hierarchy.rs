@@ -58,28 +58,8 @@ pub(crate) fn group_children(
         None => return embedding_groups(children, &vectors, target, seed),
     };
     let parent_vectors = Vectors::embed(models, &parents)?;
-    let requests: Vec<(ChatRequest, Vec<usize>)> = children
-        .iter()
-        .enumerate()
-        .map(|(index, child)| {
-            let mut order: Vec<usize> = (0..parents.len()).collect();
-            SeededRng::new(seed, index as u64).shuffle(&mut order);
-            let shown: Vec<&str> = order.iter().map(|&p| parents[p].as_str()).collect();
-            (assign_parent_request(child, &shown), order)
-        })
-        .collect();
-    let (calls, orders): (Vec<ChatRequest>, Vec<Vec<usize>>) = requests.into_iter().unzip();
-    let answers = ask_parsed(
-        models,
-        STAGE,
-        HIERARCHY_PROMPT_VERSION,
-        &calls,
-        true,
-        |index, text| {
-            let shown: Vec<&str> = orders[index].iter().map(|&p| parents[p].as_str()).collect();
-            parse_choice(text, &shown).map(|choice| orders[index][choice])
-        },
-    )?;
+    let shown: Vec<&str> = parents.iter().map(String::as_str).collect();
+    let answers = ask_placements(children, &shown, None, models, seed)?;
     // A child the model would not place (counted as missing in run.json) goes to the nearest
     // parent by embedding.
     let parent_of: Vec<usize> = answers
@@ -106,33 +86,8 @@ pub(crate) fn place_in_categories(
     models: &mut dyn ModelAccess,
     seed: u64,
 ) -> Result<Vec<Option<usize>>, AnalysisError> {
-    let options: Vec<&str> = leaves
-        .iter()
-        .map(String::as_str)
-        .chain([NO_CATEGORY])
-        .collect();
-    let orders: Vec<Vec<usize>> = (0..children.len())
-        .map(|index| {
-            let mut order: Vec<usize> = (0..leaves.len()).collect();
-            SeededRng::new(seed, index as u64).shuffle(&mut order);
-            order.push(leaves.len());
-            order
-        })
-        .collect();
-    let shown = |index: usize| -> Vec<&str> { orders[index].iter().map(|&o| options[o]).collect() };
-    let calls: Vec<ChatRequest> = children
-        .iter()
-        .enumerate()
-        .map(|(index, child)| assign_parent_request(child, &shown(index)))
-        .collect();
-    let answers = ask_parsed(
-        models,
-        STAGE,
-        HIERARCHY_PROMPT_VERSION,
-        &calls,
-        true,
-        |index, text| parse_choice(text, &shown(index)).map(|choice| orders[index][choice]),
-    )?;
+    let options: Vec<&str> = leaves.iter().map(String::as_str).collect();
+    let answers = ask_placements(children, &options, Some(NO_CATEGORY), models, seed)?;
     Ok(answers
         .into_iter()
         .zip(fallback)
@@ -142,6 +97,41 @@ pub(crate) fn place_in_categories(
             Err(_) => *fallback,
         })
         .collect())
+}
+
+/// The placement step: the model puts each child under one of `options`, shown in a seeded
+/// order per child so the order does not steer the choice (`last`, when given, always ends the
+/// list and is answered as `options.len()`); per child its choice, or why there is none.
+fn ask_placements(
+    children: &[ClusterName],
+    options: &[&str],
+    last: Option<&str>,
+    models: &mut dyn ModelAccess,
+    seed: u64,
+) -> Result<Vec<Result<usize, String>>, AnalysisError> {
+    let all: Vec<&str> = options.iter().copied().chain(last).collect();
+    let orders: Vec<Vec<usize>> = (0..children.len())
+        .map(|index| {
+            let mut order: Vec<usize> = (0..options.len()).collect();
+            SeededRng::new(seed, index as u64).shuffle(&mut order);
+            order.extend(last.map(|_| options.len()));
+            order
+        })
+        .collect();
+    let shown = |index: usize| -> Vec<&str> { orders[index].iter().map(|&o| all[o]).collect() };
+    let calls: Vec<ChatRequest> = children
+        .iter()
+        .enumerate()
+        .map(|(index, child)| assign_parent_request(child, &shown(index)))
+        .collect();
+    ask_parsed(
+        models,
+        STAGE,
+        HIERARCHY_PROMPT_VERSION,
+        &calls,
+        true,
+        |index, text| parse_choice(text, &shown(index)).map(|choice| orders[index][choice]),
+    )
 }
 
 /// Unit vectors, one row per text (a text the embedder failed on gets zeros: it is then
