@@ -39,7 +39,7 @@ pub(crate) enum Command {
 
 The settings are the earlier run's (RUN_DIR/run.json); the input flags below apply on top, for
 new files shaped differently. Conversations farther from every base cluster than all but
-cluster.place_within (99 %) of the earlier run's own were are counted as not placed; when many
+cluster.place_within (99 %) of the earlier run's own are counted as not placed; when many
 are, the tree no longer fits the data and a fresh `chorus run` is the better tool.")]
     Assign(AssignArgs),
     /// Compare two runs that share a tree (a run and a `chorus assign` into it, or two assigns):
