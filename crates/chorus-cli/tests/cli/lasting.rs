@@ -385,6 +385,23 @@ fn assign_and_compare_refuse_what_they_cannot_use_and_say_what_to_do() {
         "{said}"
     );
     assert!(!dir.path().join("ab/compare.json").exists());
+    // Conversations about something else entirely: most are not placed, and chorus says a
+    // fresh run would describe them better.
+    let banking = format!(
+        "{}/../../examples/demo/banking77-300.csv.zst",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let moved_on = run_ok(&["assign", &path("a"), &banking, "-o", &path("banking"), "-q"]);
+    let said = String::from_utf8_lossy(&moved_on.stderr);
+    assert!(
+        said.contains("fit no cluster of the earlier tree") && said.contains("fresh `chorus run`"),
+        "{said}"
+    );
+    let placement = &read_json(&dir.path().join("banking/run.json"))["placement"];
+    assert!(
+        placement["unplaced"].as_u64().unwrap() > placement["placed"].as_u64().unwrap(),
+        "{placement}"
+    );
     // Placed into its own tree, the run's own conversations land where they were clustered.
     run_ok(&["assign", &path("a"), &input, "-o", &path("again"), "-q"]);
     run_ok(&["compare", &path("a"), &path("again"), "-o", &path("same")]);
