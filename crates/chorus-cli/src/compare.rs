@@ -16,8 +16,12 @@ const COMPARE_MD: &str = "compare.md";
 pub(crate) fn compare(args: CompareArgs) -> anyhow::Result<Finished> {
     let a = read_report(&args.run_a)?;
     let b = read_report(&args.run_b)?;
-    let (a_label, b_label) = (label(&args.run_a), label(&args.run_b));
-    let comparison = Comparison::of((&a_label, &a), (&b_label, &b))?;
+    let (a_path, b_path) = (args.run_a.display(), args.run_b.display());
+    // Refused as given on the command line (the advice is a command to run); written under the
+    // folders' own names: a full path would carry the operator's file system into analyst files.
+    let mut comparison = Comparison::of((&a_path.to_string(), &a), (&b_path.to_string(), &b))?;
+    comparison.a.label = label(&args.run_a);
+    comparison.b.label = label(&args.run_b);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let json = serde_json::to_string_pretty(&comparison)?;
@@ -43,9 +47,13 @@ pub(crate) fn compare(args: CompareArgs) -> anyhow::Result<Finished> {
     Ok(Finished::Clean)
 }
 
-/// How a run is named in the comparison: its folder as given.
+/// How a run is named in the comparison's files: its folder's name.
 fn label(run_dir: &Path) -> String {
-    run_dir.display().to_string()
+    let absolute = std::path::absolute(run_dir).unwrap_or_else(|_| run_dir.to_path_buf());
+    absolute.file_name().map_or_else(
+        || run_dir.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
 }
 
 /// Writes under a `.partial` name first, so a stopped command leaves no file that looks whole.

@@ -208,6 +208,14 @@ fn a_second_period_placed_into_the_first_periods_tree_shows_what_moved() {
         burst_node["signals"]["burst"]["day"].is_string(),
         "{burst_node}"
     );
+    // The runs are named by their folders, not by where they lie.
+    assert_eq!(
+        (
+            comparison["a"]["label"].as_str(),
+            comparison["b"]["label"].as_str()
+        ),
+        (Some("a"), Some("b"))
+    );
     // compare.json carries the documented fields for every cluster.
     for cluster in comparison["clusters"].as_array().unwrap() {
         for key in ["id", "name", "level", "a", "b", "ratio", "change"] {
