@@ -345,7 +345,7 @@ fn a_long_table_is_drawn_a_page_at_a_time() {
 }
 
 /// Every published cluster below the root, parents before children.
-fn published(node: &Value) -> Vec<&Value> {
+pub(crate) fn published(node: &Value) -> Vec<&Value> {
     let mut out = Vec::new();
     for child in node["children"].as_array().unwrap() {
         out.push(child);

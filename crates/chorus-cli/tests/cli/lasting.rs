@@ -7,17 +7,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::browser::Browser;
+use crate::explorer::published;
 use crate::util::{chorus, parquet_rows, read_json, run_ok, write_conversations};
-
-/// Every published node under `node`, depth first.
-fn published(node: &Value) -> Vec<&Value> {
-    let mut out = Vec::new();
-    for child in node["children"].as_array().unwrap() {
-        out.push(child);
-        out.extend(published(child));
-    }
-    out
-}
 
 /// The cluster eval names for a planted trend.
 fn trend_cluster(eval: &Value, kind: &str) -> String {
