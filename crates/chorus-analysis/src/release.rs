@@ -237,17 +237,14 @@ impl Door<'_, '_> {
                 .collect(),
             ..DraftNode::default()
         };
-        let users = self.builder.collected.distinct_users(&other.members);
-        if !self.policy.passes(other.members.len(), users) {
-            self.counts.other_withheld += 1;
-            return None;
-        }
-        let mut node = self.counted(&other, users, false);
-        node.name = "Other".into();
-        node.description = format!(
+        let description = format!(
             "{} clusters too small to publish on their own.",
             folded.len()
         );
+        let Some(mut node) = self.counts_only(&other, "Other", description) else {
+            self.counts.other_withheld += 1;
+            return None;
+        };
         node.other = true;
         node.folded_clusters = folded.len();
         Some(node)
@@ -256,17 +253,31 @@ impl Door<'_, '_> {
     /// The node of the conversations an earlier run's tree could not place, counts only, when
     /// it passes the thresholds; else it is counted as withheld.
     fn unplaced(&mut self, draft: &DraftNode) -> Option<ReportNode> {
+        let description = "Conversations near no cluster of the tree they were placed into: \
+            topics that tree did not have.";
+        let Some(mut node) = self.counts_only(draft, "Not placed", description.into()) else {
+            self.counts.unplaced_withheld = true;
+            return None;
+        };
+        node.unplaced = true;
+        Some(node)
+    }
+
+    /// A node that shows counts and breakdowns under a name chorus gives it (no words of its
+    /// users), when it passes the thresholds itself.
+    fn counts_only(
+        &mut self,
+        draft: &DraftNode,
+        name: &str,
+        description: String,
+    ) -> Option<ReportNode> {
         let users = self.builder.collected.distinct_users(&draft.members);
         if !self.policy.passes(draft.members.len(), users) {
-            self.counts.unplaced_withheld = true;
             return None;
         }
         let mut node = self.counted(draft, users, false);
-        node.name = "Not placed".into();
-        node.description = "Conversations near no cluster of the tree they were placed into: \
-            topics that tree did not have."
-            .into();
-        node.unplaced = true;
+        node.name = name.into();
+        node.description = description;
         Some(node)
     }
 
