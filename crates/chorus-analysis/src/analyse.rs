@@ -407,9 +407,8 @@ fn taxonomy_levels(
         .iter()
         .flat_map(|(_, vector)| vector.iter().copied())
         .collect();
-    collected
-        .centering
-        .center_rows(&mut vectors, dim, TAXONOMY_LANGUAGE)?;
+    let languages = std::iter::repeat_n(Some(TAXONOMY_LANGUAGE), taxonomy.anchor_vectors.len());
+    collected.centering.center(&mut vectors, dim, languages)?;
     let anchors: Vec<(usize, Vec<f32>)> = taxonomy
         .anchor_vectors
         .iter()

@@ -138,14 +138,11 @@ impl BaseClusters {
                 .map_err(AnalysisError::numeric_step("cluster"))?;
         let mut distances: Vec<f32> = nearest.into_iter().map(|(_, d)| d).collect();
         distances.sort_by(f32::total_cmp);
-        let Some(&largest) = distances.last() else {
+        if distances.is_empty() {
             return Ok(0.0);
-        };
-        if share >= 1.0 {
-            return Ok(largest);
         }
-        let rank = ((share.max(0.0) * distances.len() as f64).ceil() as usize).max(1);
-        Ok(distances[rank - 1])
+        let rank = (share.clamp(0.0, 1.0) * distances.len() as f64).ceil() as usize;
+        Ok(distances[rank.clamp(1, distances.len()) - 1])
     }
 }
 

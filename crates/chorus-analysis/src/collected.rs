@@ -176,29 +176,8 @@ impl Collected {
     /// language that run did not see is centred like the language it lies nearest.
     pub fn center_like(&mut self, earlier: &CenteringFile) -> Result<(), AnalysisError> {
         self.centering = earlier.clone();
-        if earlier.center == Centering::None.name()
-            || earlier.overall.is_empty()
-            || self.dim == 0
-            || self.is_empty()
-        {
-            return Ok(());
-        }
-        let means = earlier.means(self.dim)?;
-        let groups: Vec<Option<u32>> = self
-            .languages
-            .iter()
-            .map(|language| {
-                let language = language.as_deref()?;
-                let group = earlier
-                    .languages
-                    .iter()
-                    .position(|l| l.language == language);
-                group.map(|g| g as u32)
-            })
-            .collect();
-        means
-            .apply(self.vectors.as_mut_slice(), &groups)
-            .map_err(AnalysisError::numeric_step("cluster"))
+        let languages = self.languages.iter().map(Option::as_deref);
+        earlier.center(self.vectors.as_mut_slice(), self.dim, languages)
     }
 
     /// Conversations the screener kept out: `missing` when it had no usable answer.

@@ -86,17 +86,15 @@ impl Taxonomy {
     /// Per leaf category, depth first: the text embedded for it, its path of names and its
     /// description (`Travel › Visas: …`).
     pub fn leaf_texts(&self) -> Vec<String> {
-        self.leaves()
+        self.leaf_paths_named()
             .into_iter()
-            .map(|path| {
-                let names: Vec<&str> = path.iter().map(|c| c.name.as_str()).collect();
-                let leaf = path[path.len() - 1];
-                if leaf.description.is_empty() {
-                    names.join(" › ")
-                } else {
-                    format!("{}: {}", names.join(" › "), leaf.description)
-                }
-            })
+            .zip(self.leaves())
+            .map(
+                |(names, path)| match path[path.len() - 1].description.as_str() {
+                    "" => names,
+                    description => format!("{names}: {description}"),
+                },
+            )
             .collect()
     }
 

@@ -18,7 +18,7 @@ use chorus_cluster::GroupMeans;
 use chorus_report::ReportNode;
 use chorus_types::Hasher;
 
-use crate::AnalysisError;
+use crate::{AnalysisError, Centering};
 
 /// The version of the `tree.json` layout; a file of another version is refused.
 pub const TREE_FILE_FORMAT: u32 = 1;
@@ -92,28 +92,32 @@ impl CenteringFile {
         }
     }
 
-    /// Centres `rows` (vectors of `dim`) as this run centred the text of `language`.
-    pub(crate) fn center_rows(
+    /// Centres `rows` (vectors of `dim`, each in the language `languages` gives, if detected)
+    /// as this run centred its own: a language it did not see is centred like the language it
+    /// lies nearest.
+    pub(crate) fn center<'a>(
         &self,
         rows: &mut [f32],
         dim: usize,
-        language: &str,
+        languages: impl Iterator<Item = Option<&'a str>>,
     ) -> Result<(), AnalysisError> {
-        if self.center == "none" || self.overall.is_empty() || rows.is_empty() {
+        if self.center == Centering::None.name() || self.overall.is_empty() || rows.is_empty() {
             return Ok(());
         }
-        let group = self
-            .languages
-            .iter()
-            .position(|l| l.language == language)
-            .map(|g| g as u32);
+        let groups: Vec<Option<u32>> = languages
+            .map(|language| {
+                let language = language?;
+                let group = self.languages.iter().position(|l| l.language == language);
+                group.map(|g| g as u32)
+            })
+            .collect();
         self.means(dim)?
-            .apply(rows, &vec![group; rows.len() / dim.max(1)])
-            .map_err(AnalysisError::numeric_step("hierarchy"))
+            .apply(rows, &groups)
+            .map_err(AnalysisError::numeric_step("cluster"))
     }
 
-    /// The means to centre new vectors with, and each language's group number.
-    pub(crate) fn means(&self, dim: usize) -> Result<GroupMeans, AnalysisError> {
+    /// The means to centre new vectors with, group `i` being `languages[i]`.
+    fn means(&self, dim: usize) -> Result<GroupMeans, AnalysisError> {
         let groups = self
             .languages
             .iter()
