@@ -5,13 +5,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chorus_facets::custom::{CustomFacetConfig, CustomKind};
 use chorus_facets::summary::FacetValue;
-use chorus_report::{CustomBreakdown, Facets, NumericFacet, RunTotals, week_label};
+use chorus_report::{CustomBreakdown, Facets, NO_COHORT, NumericFacet, RunTotals, week_label};
 
 use crate::Mode;
 use crate::tree::TreeBuilder;
-
-/// The cohort of a conversation without the cohort field.
-const NO_COHORT: &str = "(none)";
 
 /// Turn counts at or above this share one histogram bucket.
 const TURN_BUCKETS: u32 = 10;

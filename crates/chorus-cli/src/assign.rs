@@ -8,6 +8,7 @@ use chorus_pipeline::{Config, TREE_FILE, TreeFile};
 
 use crate::Finished;
 use crate::args::AssignArgs;
+use crate::report::run_setting;
 use crate::run::{Target, chat_model, execute};
 
 pub(crate) fn assign(args: AssignArgs) -> anyhow::Result<Finished> {
@@ -23,7 +24,8 @@ pub(crate) fn assign(args: AssignArgs) -> anyhow::Result<Finished> {
         args.out.display()
     );
     let tree = read_tree(&args.run_dir)?;
-    let mut config = args.input.applied_to(earlier_config(&args.run_dir)?)?;
+    let earlier: Config = run_setting(&args.run_dir, "/config")?;
+    let mut config = args.input.applied_to(earlier)?;
     if args.cache.is_some() {
         config.store.path.clone_from(&args.cache);
     }
@@ -49,17 +51,6 @@ fn read_tree(run_dir: &Path) -> anyhow::Result<TreeFile> {
         )
     })?;
     Ok(TreeFile::parse(&text, &path.display().to_string())?)
-}
-
-/// The settings the earlier run used, from its run.json.
-fn earlier_config(run_dir: &Path) -> anyhow::Result<Config> {
-    let path = run_dir.join("run.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let manifest: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    serde_json::from_value(manifest["config"].clone())
-        .with_context(|| format!("{} holds no usable config", path.display()))
 }
 
 fn same_folder(a: &Path, b: &Path) -> bool {

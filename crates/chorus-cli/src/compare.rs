@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use chorus_pipeline::{PAGE_FILE, write_file, write_json};
 use chorus_report::{Change, Comparison, render_comparison};
 
 use crate::Finished;
@@ -24,12 +25,12 @@ pub(crate) fn compare(args: CompareArgs) -> anyhow::Result<Finished> {
     comparison.b.label = label(&args.run_b);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let json = serde_json::to_string_pretty(&comparison)?;
-    write(&args.out.join(COMPARE_JSON), &format!("{json}\n"))?;
-    write(&args.out.join(COMPARE_MD), &render_comparison(&comparison))?;
+    write_json(&args.out.join(COMPARE_JSON), &comparison)?;
+    let markdown = render_comparison(&comparison);
+    write_file(&args.out.join(COMPARE_MD), markdown.as_bytes())?;
     let page = chorus_page::render_compared(&b, &comparison)
         .context("cannot encode the comparison for the page")?;
-    write(&args.out.join(chorus_pipeline::PAGE_FILE), &page)?;
+    write_file(&args.out.join(PAGE_FILE), page.as_bytes())?;
     let count = |change| comparison.movers(change).len();
     eprintln!(
         "chorus: {} clusters compared: {} grew, {} shrank, {} appeared, {} vanished (95 % intervals)",
@@ -40,8 +41,7 @@ pub(crate) fn compare(args: CompareArgs) -> anyhow::Result<Finished> {
         count(Change::Vanished)
     );
     eprintln!(
-        "chorus: wrote {COMPARE_JSON}, {COMPARE_MD}, {} to {}",
-        chorus_pipeline::PAGE_FILE,
+        "chorus: wrote {COMPARE_JSON}, {COMPARE_MD}, {PAGE_FILE} to {}",
         args.out.display()
     );
     Ok(Finished::Clean)
@@ -54,13 +54,4 @@ fn label(run_dir: &Path) -> String {
         || run_dir.display().to_string(),
         |name| name.to_string_lossy().into_owned(),
     )
-}
-
-/// Writes under a `.partial` name first, so a stopped command leaves no file that looks whole.
-fn write(path: &Path, text: &str) -> anyhow::Result<()> {
-    let partial = path.with_extension("partial");
-    std::fs::write(&partial, text)
-        .with_context(|| format!("cannot write {}", partial.display()))?;
-    std::fs::rename(&partial, path)
-        .with_context(|| format!("cannot move {} into place", path.display()))
 }

@@ -7,6 +7,7 @@ use chorus_ingest::{IngestOptions, expand_inputs};
 
 use crate::Finished;
 use crate::args::EvalArgs;
+use crate::report::run_setting;
 
 /// Where the evaluation is written, in the run folder.
 const EVAL_FILE: &str = "eval.json";
@@ -14,7 +15,8 @@ const EVAL_FILE: &str = "eval.json";
 pub(crate) fn eval(args: EvalArgs) -> anyhow::Result<Finished> {
     let truth = match &args.label_field {
         Some(field) => {
-            let mut options = run_ingest_options(&args.run_dir)?;
+            // The ingest settings the run used, so the truth's ids match the run's.
+            let mut options: IngestOptions = run_setting(&args.run_dir, "/config/ingest")?;
             options.fields.label = Some(field.clone());
             let inputs = expand_inputs(std::slice::from_ref(&args.truth))
                 .with_context(|| format!("cannot read the truth input {}", args.truth))?
@@ -44,15 +46,4 @@ pub(crate) fn eval(args: EvalArgs) -> anyhow::Result<Finished> {
             Finished::PrivacyFailed
         },
     )
-}
-
-/// The ingest settings the run used (from its run.json), so the truth's ids match the run's.
-fn run_ingest_options(run_dir: &std::path::Path) -> anyhow::Result<IngestOptions> {
-    let path = run_dir.join("run.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let manifest: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    serde_json::from_value(manifest["config"]["ingest"].clone())
-        .with_context(|| format!("{} holds no usable config.ingest", path.display()))
 }

@@ -13,12 +13,8 @@ use crate::args::{ReportArgs, ServeArgs};
 pub(crate) fn report(args: ReportArgs) -> anyhow::Result<Finished> {
     let report = read_report(&args.run_dir)?;
     let page = args.run_dir.join(chorus_pipeline::PAGE_FILE);
-    let partial = page.with_extension("html.partial");
     let html = chorus_page::render(&report).context("cannot encode the report for the page")?;
-    std::fs::write(&partial, html)
-        .with_context(|| format!("cannot write {}", partial.display()))?;
-    std::fs::rename(&partial, &page)
-        .with_context(|| format!("cannot move the page to {}", page.display()))?;
+    chorus_pipeline::write_file(&page, html.as_bytes())?;
     eprintln!("chorus: wrote {}", page.display());
     Ok(Finished::Clean)
 }
@@ -44,6 +40,27 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<Finished> {
     );
     chorus_serve::serve(listener, &args.run_dir)?;
     Ok(Finished::Clean)
+}
+
+/// The part of a finished run's run.json at `pointer` (a JSON pointer: `/config`,
+/// `/config/ingest`), read as `T`: the settings the run used.
+pub(crate) fn run_setting<T: serde::de::DeserializeOwned>(
+    run_dir: &Path,
+    pointer: &str,
+) -> anyhow::Result<T> {
+    let path = run_dir.join("run.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let manifest: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let part = manifest.pointer(pointer).cloned().unwrap_or_default();
+    serde_json::from_value(part).with_context(|| {
+        format!(
+            "{} holds no usable {}",
+            path.display(),
+            pointer.trim_start_matches('/').replace('/', ".")
+        )
+    })
 }
 
 /// A finished run's report.json, read as the report schema of this version.

@@ -261,7 +261,9 @@ fn print_report_summary(report: &Report, unknown_users_shared: bool) {
             .children
             .iter()
             .flat_map(|child| child.facets.cohort.keys())
-            .any(|cohort| cohort != "(none)" && cohort != chorus_pipeline::OTHER_VALUES);
+            .any(|cohort| {
+                cohort != chorus_report::NO_COHORT && cohort != chorus_pipeline::OTHER_VALUES
+            });
         if !has_field {
             eprintln!(
                 "chorus: no published cluster counts a value of the cohort field {field:?}: check \

@@ -40,6 +40,7 @@ pub use inspect::{InspectReport, inspect};
 pub use lock::LOCK_FILE;
 pub use manifest::{Placement, RunManifest};
 pub use model_calls::{CallCounts, ChatOutcome, complete_all};
+pub use output::{write_file, write_json};
 pub use progress::{NoProgress, Progress, StageReport};
 pub use readiness::{ModelCheck, check_models};
 pub use run::{Models, PAGE_FILE, RunOutcome, TREE_FILE, assign, default_store_path, run};

@@ -21,15 +21,15 @@ fn partial_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Writes a whole file at once.
-pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
+/// Writes a whole file at once (under its `.partial` name until it is complete).
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
     let mut file = OutputFile::create(path)?;
     file.write_all(bytes)?;
     file.commit()
 }
 
 /// Writes `value` as pretty JSON with a final newline.
-pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), PipelineError> {
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), PipelineError> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(|error| PipelineError::Write {
         path: path.to_path_buf(),
         source: std::io::Error::other(error),

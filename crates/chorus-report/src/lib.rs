@@ -23,6 +23,9 @@ pub use signals::{RunTotals, week_label};
 /// Taxonomy mode: the name of the top-level node holding the base clusters no category fits.
 pub const UNASSIGNED: &str = "Unassigned";
 
+/// The cohort (`facets.cohort`) of conversations without the cohort field.
+pub const NO_COHORT: &str = "(none)";
+
 /// The `report.json` schema version; bumped on any incompatible change.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
