@@ -111,6 +111,7 @@ pub fn analyse(
         Some(fixed) => (**fixed).clone(),
         None => tree_file(collected, plan, &base, &levels.groups, tree.root())?,
     };
+    let paths = tree.published_paths(paths);
     header.parameters.tree_id = tree_file.tree_id.clone();
     header.parameters.placed_into_tree = plan.fixed_tree.is_some();
     let report_map = map.as_ref().map(|map| ReportMap {

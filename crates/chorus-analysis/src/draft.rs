@@ -1,7 +1,7 @@
 //! The working tree: what the steps before the release know of each cluster, its members
 //! included. It is never written anywhere; the release turns it into the published tree.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use chorus_text::{Keyword, Phrase};
 
@@ -130,12 +130,25 @@ pub(crate) fn computed_name(node: &DraftNode) -> Option<(String, String)> {
     }
 }
 
+/// A sibling that the users' words cannot tell apart: no phrase or keyword of its own names it
+/// apart from its siblings and its parent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Indistinct {
+    /// Named like the sibling at this index, which keeps the name.
+    LikeSibling(usize),
+    /// Named like the parent.
+    LikeParent,
+}
+
 /// Siblings never share a name, and a child avoids its parent's: each later one of a
 /// same-named group (the largest keeps the name), and a child named like `parent`, takes its
 /// best phrase that names neither a sibling nor the parent; without one, its best keyword
-/// the name does not say marks it; without that, a sibling is numbered (the users' words
-/// cannot tell them apart) and a child keeps its parent's name.
-pub(crate) fn tell_siblings_apart(parent: &str, siblings: &mut [DraftNode]) {
+/// the name does not say marks it. Returns, by index, the siblings neither gives a name of
+/// their own (the release merges or folds them: a number would tell nothing).
+pub(crate) fn tell_siblings_apart(
+    parent: &str,
+    siblings: &mut [DraftNode],
+) -> Vec<(usize, Indistinct)> {
     // A name given from outside (an earlier release's, the operator's) is never changed: those
     // come first and keep theirs.
     let given =
@@ -147,12 +160,13 @@ pub(crate) fn tell_siblings_apart(parent: &str, siblings: &mut [DraftNode]) {
             .then(siblings[b].members.len().cmp(&siblings[a].members.len()))
             .then(a.cmp(&b))
     });
-    let mut taken: HashSet<String> = HashSet::new();
+    let mut taken: HashMap<String, usize> = HashMap::new();
+    let mut indistinct = Vec::new();
     for index in order {
         let node = &siblings[index];
-        let free = |name: &str| name != parent && !taken.contains(name);
+        let free = |name: &str| name != parent && !taken.contains_key(name);
         if free(&node.name) || given(node) {
-            taken.insert(node.name.clone());
+            taken.entry(node.name.clone()).or_insert(index);
             continue;
         }
         let by_phrase = node
@@ -167,17 +181,23 @@ pub(crate) fn tell_siblings_apart(parent: &str, siblings: &mut [DraftNode]) {
                 .map(|keyword| format!("{} · {}", node.name, keyword.term))
                 .find(|name| free(name))
         };
-        let name = match by_phrase.or_else(by_keyword) {
-            Some(name) => name,
-            None if !taken.contains(&node.name) => node.name.clone(),
-            None => (2..)
-                .map(|place| format!("{} ({place})", node.name))
-                .find(|name| free(name))
-                .unwrap_or_else(|| node.name.clone()),
-        };
-        taken.insert(name.clone());
-        siblings[index].name = name;
+        match by_phrase.or_else(by_keyword) {
+            Some(name) => {
+                taken.insert(name.clone(), index);
+                siblings[index].name = name;
+            }
+            None => indistinct.push((
+                index,
+                taken
+                    .get(&node.name)
+                    .map_or(Indistinct::LikeParent, |&like| {
+                        Indistinct::LikeSibling(like)
+                    }),
+            )),
+        }
     }
+    indistinct.sort_unstable_by_key(|&(index, _)| index);
+    indistinct
 }
 
 #[cfg(test)]
@@ -215,7 +235,7 @@ mod tests {
             node("card", 30, &["card", "card arrival"], &["card"]),
             node("exchange rate", 50, &["exchange rate"], &["exchange rate"]),
         ];
-        tell_siblings_apart("card", &mut siblings);
+        let indistinct = tell_siblings_apart("card", &mut siblings);
         let names: Vec<&str> = siblings.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(
             names,
@@ -227,5 +247,24 @@ mod tests {
                 "exchange rate"
             ]
         );
+        assert!(indistinct.is_empty(), "{indistinct:?}");
+    }
+
+    #[test]
+    fn siblings_no_word_tells_apart_are_reported_not_numbered() {
+        let mut siblings = [
+            node("people", 10, &["people"], &["people"]),
+            node("people", 40, &["people"], &["people"]),
+            node("money", 20, &["money"], &["money"]),
+            node("car", 30, &["car"], &["car"]),
+        ];
+        let indistinct = tell_siblings_apart("money", &mut siblings);
+        assert_eq!(
+            indistinct,
+            [(0, Indistinct::LikeSibling(1)), (2, Indistinct::LikeParent)]
+        );
+        // The ones that keep a name keep their own.
+        assert_eq!(siblings[1].name, "people");
+        assert_eq!(siblings[3].name, "car");
     }
 }

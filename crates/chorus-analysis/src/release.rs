@@ -21,7 +21,7 @@ use chorus_text::{gated_words, word_runs};
 use chorus_report::{MapPoints, Report, ReportNode, RunTotals};
 
 use crate::breakdown::facets;
-use crate::draft::{DraftNode, ModelText, computed_name, tell_siblings_apart};
+use crate::draft::{DraftNode, Indistinct, ModelText, computed_name, tell_siblings_apart};
 use crate::map::{map_points, position};
 use crate::tree::{ReleasePolicy, TreeBuilder};
 
@@ -41,9 +41,13 @@ pub struct ReleaseCounts {
     /// Keywords dropped by the gate.
     pub keywords_dropped: usize,
     /// Clusters large enough to publish that no word or phrase of at least `min_users` of
-    /// their users can name: they join their parent's "Other".
+    /// their users can name, or names apart from their parent: they join their parent's
+    /// "Other".
     #[serde(default)]
     pub clusters_unnamed: usize,
+    /// Sibling clusters no word of their users names apart, merged into the largest of them.
+    #[serde(default)]
+    pub clusters_merged: usize,
     /// `chorus assign`: the conversations the earlier tree could not place were too few to
     /// publish (their count stays in the run's total only).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -55,6 +59,8 @@ pub(crate) struct ReleasedTree {
     tree: ReportNode,
     /// Per clustered conversation, with a map: the deepest published node holding it.
     owners: Vec<Option<String>>,
+    /// Clusters merged into a sibling that the users' words name alike: its id, the sibling's.
+    merged: HashMap<String, String>,
 }
 
 /// The report as it may be written to report.json, report.md and index.html.
@@ -93,6 +99,24 @@ impl ReleasedTree {
     ) -> MapPoints {
         map_points(&self.owners, coordinates, count, seed)
     }
+
+    /// `cluster_path`s of the working tree as the published tree holds them: a cluster merged
+    /// into a sibling goes by the sibling's id.
+    pub(crate) fn published_paths(&self, mut paths: Vec<String>) -> Vec<String> {
+        if self.merged.is_empty() {
+            return paths;
+        }
+        for path in &mut paths {
+            if path.split('/').any(|id| self.merged.contains_key(id)) {
+                *path = path
+                    .split('/')
+                    .map(|id| self.merged.get(id).map_or(id, String::as_str))
+                    .collect::<Vec<_>>()
+                    .join("/");
+            }
+        }
+        paths
+    }
 }
 
 /// Sends the whole working tree through the door; with `coordinates` (the map), each
@@ -118,12 +142,14 @@ pub(crate) fn release(
         totals,
         coordinates,
         owners: vec![None; coordinates.map_or(0, <[_]>::len)],
+        merged: HashMap::new(),
         counts,
     };
     let root = door.publish(tree, users);
     ReleasedTree {
         tree: root,
         owners: door.owners,
+        merged: door.merged,
     }
 }
 
@@ -137,6 +163,7 @@ struct Door<'a, 'b> {
     totals: RunTotals,
     coordinates: Option<&'a [[f32; 2]]>,
     owners: Vec<Option<String>>,
+    merged: HashMap<String, String>,
     counts: &'b mut ReleaseCounts,
 }
 
@@ -185,10 +212,10 @@ impl Door<'_, '_> {
                 folded.push((child, users));
             }
         }
-        tell_siblings_apart(if is_root { "" } else { &draft.name }, &mut drafts);
-        let mut children: Vec<ReportNode> = drafts
+        let indistinct = tell_siblings_apart(if is_root { "" } else { &draft.name }, &mut drafts);
+        let named = self.merge_indistinct(drafts, child_users, indistinct, &mut folded);
+        let mut children: Vec<ReportNode> = named
             .into_iter()
-            .zip(child_users)
             .map(|(child, users)| self.publish(child, users))
             .collect();
         if let Some(unplaced) = unplaced {
@@ -219,6 +246,49 @@ impl Door<'_, '_> {
         });
         node.children = children;
         node
+    }
+
+    /// Siblings no word of their users tells apart: one named like a sibling is merged into
+    /// it (members and children; its words counted again), one named like the parent joins the
+    /// parent's folded clusters. A number ("people (2)") would tell an analyst nothing.
+    fn merge_indistinct(
+        &mut self,
+        drafts: Vec<DraftNode>,
+        users: Vec<usize>,
+        indistinct: Vec<(usize, Indistinct)>,
+        folded: &mut Vec<ChildWithUsers>,
+    ) -> Vec<ChildWithUsers> {
+        let mut slots: Vec<Option<ChildWithUsers>> =
+            drafts.into_iter().zip(users).map(Some).collect();
+        let mut grown = HashSet::new();
+        for (index, like) in indistinct {
+            let Some((node, users)) = slots[index].take() else {
+                continue;
+            };
+            match like {
+                Indistinct::LikeParent => {
+                    self.counts.clusters_unnamed += 1;
+                    folded.push((node, users));
+                }
+                Indistinct::LikeSibling(keep) => {
+                    if let Some((kept, _)) = slots[keep].as_mut() {
+                        self.merged.insert(node.id, kept.id.clone());
+                        kept.members.extend(node.members);
+                        kept.children.extend(node.children);
+                        grown.insert(keep);
+                        self.counts.clusters_merged += 1;
+                    }
+                }
+            }
+        }
+        for &keep in &grown {
+            if let Some((kept, users)) = slots[keep].as_mut() {
+                kept.members.sort_unstable();
+                self.builder.recount_words(kept);
+                *users = self.builder.collected.distinct_users(&kept.members);
+            }
+        }
+        slots.into_iter().flatten().collect()
     }
 
     /// The "Other" of `parent`, holding its `folded` children, when it passes the thresholds

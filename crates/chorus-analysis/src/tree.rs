@@ -3,9 +3,11 @@
 
 use std::collections::HashSet;
 
-use chorus_text::{Documents, Keyword, Sequences, class_keywords, class_members, class_phrases};
+use chorus_text::{
+    Documents, FUNCTION_WORD, Keyword, Sequences, class_keywords, class_members, class_phrases,
+};
 
-use crate::draft::{DraftNode, computed_name};
+use crate::draft::{DraftNode, ModelText, computed_name};
 use crate::{Collected, Plan, PrivacyConfig};
 
 /// The thresholds every published number and word is held to.
@@ -104,6 +106,54 @@ impl TreeBuilder<'_> {
                 node
             })
             .collect()
+    }
+
+    /// A node's keywords and phrases counted again over its members, and its computed
+    /// description with the new shares (siblings its words could not tell apart were merged
+    /// into it).
+    pub(crate) fn recount_words(&self, node: &mut DraftNode) {
+        let collected = self.collected;
+        let size = node.members.len().max(1) as f64;
+        let members = &node.members;
+        let recount = |word: &mut Keyword, written: &dyn Fn(usize) -> bool| {
+            let writers: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|&doc| written(doc))
+                .collect();
+            word.share = writers.len() as f64 / size;
+            word.users = collected.distinct_users(&writers);
+        };
+        for keyword in &mut node.keywords {
+            if let Some(id) = collected.vocabulary.id(&keyword.term) {
+                recount(keyword, &|doc| {
+                    collected.terms[doc].binary_search(&id).is_ok()
+                });
+            }
+        }
+        for phrase in &mut node.phrases {
+            let words: Option<Vec<u32>> = phrase
+                .term
+                .split(' ')
+                .map(|word| collected.vocabulary.id(word))
+                .collect();
+            if let Some(words) = words {
+                recount(phrase, &|doc| {
+                    collected.sequences[doc].windows(words.len()).any(|run| {
+                        run.iter()
+                            .zip(&words)
+                            .all(|(&id, &word)| id & !FUNCTION_WORD == word)
+                    })
+                });
+            }
+        }
+        let description_computed = matches!(
+            node.model_text,
+            ModelText::None | ModelText::Name | ModelText::Released
+        );
+        if description_computed && let Some((_, description)) = computed_name(node) {
+            node.description = description;
+        }
     }
 
     /// The words of a class's keywords, which its phrases must hold one of.

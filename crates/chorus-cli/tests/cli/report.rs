@@ -243,7 +243,29 @@ fn red_team_transcripts_get_a_readable_tree_and_a_concern_facet_offline() {
         );
         assert!(names.insert(name), "two top-level clusters named {name}");
     }
+    assert_siblings_named_apart(&report["tree"]);
     crate::page::explore_finished_run(&out.join("index.html"), &report);
+}
+
+/// Below `node`: no two siblings share a name, none is numbered apart ("people (2)" tells an
+/// analyst nothing), and no child repeats its parent's name.
+fn assert_siblings_named_apart(node: &Value) {
+    let parent = node["name"].as_str().unwrap_or_default();
+    let mut names = HashSet::new();
+    for child in node["children"].as_array().into_iter().flatten() {
+        let name = child["name"].as_str().unwrap();
+        assert!(
+            names.insert(name),
+            "two children of {parent:?} named {name:?}"
+        );
+        assert_ne!(name, parent, "a child named like its parent");
+        let numbered = name
+            .strip_suffix(')')
+            .and_then(|rest| rest.rsplit_once(" ("))
+            .is_some_and(|(_, number)| number.parse::<u32>().is_ok());
+        assert!(!numbered, "{name:?} is told apart by a number");
+        assert_siblings_named_apart(child);
+    }
 }
 
 #[test]
