@@ -54,6 +54,23 @@ pub struct ReleaseCounts {
     pub unplaced_withheld: bool,
 }
 
+/// What an "Other" holds: clusters too small to publish, and clusters large enough that no
+/// word of their users names apart from their siblings and parent.
+fn other_description(small: usize, unnamed: usize) -> String {
+    let clusters = |n: usize| format!("{n} cluster{}", if n == 1 { "" } else { "s" });
+    match (small, unnamed) {
+        (_, 0) => format!("{} too small to publish on their own.", clusters(small)),
+        (0, _) => format!(
+            "{} that no word of their users names apart from the rest.",
+            clusters(unnamed)
+        ),
+        _ => format!(
+            "{} too small to publish on their own, and {unnamed} that no word of their users names apart from the rest.",
+            clusters(small)
+        ),
+    }
+}
+
 /// A tree that went through the release door; nothing else becomes a [`PublishedReport`].
 pub(crate) struct ReleasedTree {
     tree: ReportNode,
@@ -307,10 +324,11 @@ impl Door<'_, '_> {
                 .collect(),
             ..DraftNode::default()
         };
-        let description = format!(
-            "{} clusters too small to publish on their own.",
-            folded.len()
-        );
+        let small = folded
+            .iter()
+            .filter(|(child, users)| !self.policy.passes(child.members.len(), *users))
+            .count();
+        let description = other_description(small, folded.len() - small);
         let Some(mut node) = self.counts_only(&other, "Other", description) else {
             self.counts.other_withheld += 1;
             return None;

@@ -221,7 +221,8 @@ pub struct ReportNode {
     pub users: usize,
     /// Its conversations as a share of its parent's.
     pub share_of_parent: f64,
-    /// True for the node that holds the clusters too small to publish on their own.
+    /// True for the node that holds the clusters not published on their own (too small, or no
+    /// word of their users names them apart).
     pub other: bool,
     /// True for the node of a run that placed conversations into an earlier run's tree
     /// (`chorus assign`) holding those near no cluster of it (counts only).

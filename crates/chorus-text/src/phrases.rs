@@ -1,11 +1,13 @@
 //! Phrases that name a class: runs of one to [`MAX_PHRASE_WORDS`] words its users wrote, word
 //! for word, each by at least `min_users` distinct users of the class. They open and close on
-//! a content word (function words may stand inside: "track a card delivery") and never cross
-//! punctuation, a number or a redaction placeholder.
+//! a content word (function words may stand inside: "track a card delivery"; a phrasal verb's
+//! particle may close one: "top up") and never cross punctuation, a number or a redaction
+//! placeholder.
 
 use std::collections::{HashMap, HashSet};
 
 use crate::keywords::{BREAK, FUNCTION_WORD, Keyword, Vocabulary, class_members, class_tf_idf};
+use crate::stopwords::PARTICLES;
 
 /// The longest phrase, in words.
 pub const MAX_PHRASE_WORDS: usize = 5;
@@ -47,19 +49,23 @@ pub fn class_phrases(
     top: usize,
 ) -> Vec<Vec<Phrase>> {
     let members = class_members(documents.classes, classes);
+    let closing: HashSet<u32> = PARTICLES
+        .iter()
+        .filter_map(|word| vocabulary.id(word))
+        .collect();
     let no_anchors = HashSet::new();
     let candidates: Vec<HashMap<u64, Candidate>> = members
         .iter()
         .enumerate()
         .map(|(class, docs)| {
             let anchors = anchors.get(class).unwrap_or(&no_anchors);
-            let mut found = class_candidates(documents, docs, anchors);
+            let mut found = class_candidates(documents, docs, anchors, &closing);
             found.retain(|_, candidate| candidate.users.len() >= min_users);
             found
         })
         .collect();
     let wanted: HashSet<u64> = candidates.iter().flat_map(|c| c.keys().copied()).collect();
-    let frequency = document_frequency(documents.words, &wanted);
+    let frequency = document_frequency(documents.words, &wanted, &closing);
     let mean_size = documents.words.len() as f64 / classes.max(1) as f64;
     candidates
         .into_iter()
@@ -91,11 +97,12 @@ fn class_candidates(
     documents: &Sequences<'_>,
     docs: &[usize],
     anchors: &HashSet<u32>,
+    closing: &HashSet<u32>,
 ) -> HashMap<u64, Candidate> {
     let mut found: HashMap<u64, Candidate> = HashMap::new();
     for &doc in docs {
         let mut seen = HashSet::new();
-        for gram in phrases_of(&documents.words[doc]) {
+        for gram in phrases_of(&documents.words[doc], closing) {
             if !gram
                 .iter()
                 .any(|id| anchors.contains(&(id & !FUNCTION_WORD)))
@@ -119,11 +126,15 @@ fn class_candidates(
 }
 
 /// Documents (of every class) holding each wanted phrase.
-fn document_frequency(words: &[Vec<u32>], wanted: &HashSet<u64>) -> HashMap<u64, usize> {
+fn document_frequency(
+    words: &[Vec<u32>],
+    wanted: &HashSet<u64>,
+    closing: &HashSet<u32>,
+) -> HashMap<u64, usize> {
     let mut frequency: HashMap<u64, usize> = HashMap::new();
     for sequence in words {
         let mut seen = HashSet::new();
-        for gram in phrases_of(sequence) {
+        for gram in phrases_of(sequence, closing) {
             let key = key_of(gram);
             if wanted.contains(&key) && seen.insert(key) {
                 *frequency.entry(key).or_default() += 1;
@@ -134,21 +145,29 @@ fn document_frequency(words: &[Vec<u32>], wanted: &HashSet<u64>) -> HashMap<u64,
 }
 
 /// Every run of 1 to [`MAX_PHRASE_WORDS`] words within one stretch of `sequence` that opens
-/// and closes on a content word.
-fn phrases_of(sequence: &[u32]) -> impl Iterator<Item = &[u32]> {
-    sequence
-        .split(|&id| id == BREAK)
-        .flat_map(|stretch| {
-            (0..stretch.len()).flat_map(move |start| {
-                (1..=MAX_PHRASE_WORDS)
-                    .filter(move |length| start + length <= stretch.len())
-                    .map(move |length| &stretch[start..start + length])
-            })
+/// on a content word and closes on one, or on one of the `closing` particles right after a
+/// content word ("top up", whatever follows).
+fn phrases_of<'a>(
+    sequence: &'a [u32],
+    closing: &'a HashSet<u32>,
+) -> impl Iterator<Item = &'a [u32]> {
+    let content = |id: Option<&u32>| id.is_some_and(|id| id & FUNCTION_WORD == 0);
+    sequence.split(|&id| id == BREAK).flat_map(move |stretch| {
+        (0..stretch.len()).flat_map(move |start| {
+            (1..=MAX_PHRASE_WORDS)
+                .filter(move |length| start + length <= stretch.len())
+                .filter_map(move |length| {
+                    let gram = &stretch[start..start + length];
+                    let closes = content(gram.last())
+                        || length > 1
+                            && content(gram.get(length - 2))
+                            && gram
+                                .last()
+                                .is_some_and(|id| closing.contains(&(id & !FUNCTION_WORD)));
+                    (content(gram.first()) && closes).then_some(gram)
+                })
         })
-        .filter(|gram| {
-            let content = |id: Option<&u32>| id.is_some_and(|id| id & FUNCTION_WORD == 0);
-            content(gram.first()) && content(gram.last())
-        })
+    })
 }
 
 /// A phrase's words as one number (FNV-1a over the ids, function-word marks removed).
@@ -232,7 +251,7 @@ mod tests {
     fn phrases_open_and_close_on_content_words_within_a_stretch() {
         let mut vocabulary = Vocabulary::new();
         let sequence = vocabulary.word_sequence("Track a card delivery, please. 42 euros", None);
-        let grams: Vec<String> = phrases_of(&sequence)
+        let grams: Vec<String> = phrases_of(&sequence, &HashSet::new())
             .map(|gram| {
                 text_of(
                     &gram
@@ -293,5 +312,40 @@ mod tests {
         assert!(phrases.iter().flatten().all(|p| p.users >= 3));
         // Nothing after the name repeats its words alone.
         assert_eq!(phrases[0].len(), 1, "{:?}", phrases[0]);
+    }
+
+    #[test]
+    fn a_phrasal_verb_keeps_its_particle_and_a_preposition_is_never_the_last_word() {
+        let mut vocabulary = Vocabulary::new();
+        let texts = [
+            ("how do I top up my card", 0),
+            ("top up failed", 0),
+            ("can I top up by cheque", 0),
+            ("top up card please", 0),
+            ("my top up is pending", 0),
+            ("insults for my neighbour", 1),
+            ("insults for a coworker", 1),
+            ("insults for someone lazy", 1),
+            ("insults for people who chew loudly", 1),
+            ("good insults", 1),
+        ];
+        let words = sequences(&texts.map(|t| t.0), &mut vocabulary);
+        let users: Vec<u64> = (0..texts.len() as u64).collect();
+        let classes: Vec<usize> = texts.iter().map(|t| t.1).collect();
+        let anchor = |term: &str| -> HashSet<u32> { vocabulary.id(term).into_iter().collect() };
+        let anchors = [anchor("top"), anchor("insults")];
+        let documents = Sequences {
+            words: &words,
+            users: &users,
+            classes: &classes,
+        };
+        let phrases = class_phrases(&documents, 2, &anchors, &vocabulary, 3, 3);
+        assert_eq!(phrases[0][0].term, "top up");
+        assert_eq!(phrases[0][0].users, 5);
+        assert_eq!(phrases[1][0].term, "insults");
+        assert!(
+            phrases.iter().flatten().all(|p| !p.term.ends_with(" for")),
+            "{phrases:?}"
+        );
     }
 }

@@ -12,6 +12,11 @@ const CHAT_FILLERS: &str = include_str!("chat_fillers.txt");
 static FILLERS: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| CHAT_FILLERS.split_whitespace().collect());
 
+/// English function words that end a phrasal verb ("top up", "log out", "pay off"): a phrase
+/// may close on one right after a content word. Prepositions that lead into a noun ("for",
+/// "in", "on") are not among them: "insults for" or "address for" would name nothing.
+pub(crate) const PARTICLES: [&str; 5] = ["up", "down", "out", "off", "over"];
+
 /// Each available list, by ISO 639-1 code.
 static BY_CODE: LazyLock<HashMap<&'static str, HashSet<&'static str>>> = LazyLock::new(|| {
     stop_words::available_languages()
