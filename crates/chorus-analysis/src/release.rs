@@ -229,8 +229,9 @@ impl Door<'_, '_> {
                 folded.push((child, users));
             }
         }
-        let indistinct = tell_siblings_apart(if is_root { "" } else { &draft.name }, &mut drafts);
-        let named = self.merge_indistinct(drafts, child_users, indistinct, &mut folded);
+        let parent = if is_root { "" } else { draft.name.as_str() };
+        let indistinct = tell_siblings_apart(parent, &mut drafts);
+        let named = self.merge_indistinct(parent, drafts, child_users, indistinct, &mut folded);
         let mut children: Vec<ReportNode> = named
             .into_iter()
             .map(|(child, users)| self.publish(child, users))
@@ -267,9 +268,12 @@ impl Door<'_, '_> {
 
     /// Siblings no word of their users tells apart: one named like a sibling is merged into
     /// it (members and children; its words counted again), one named like the parent joins the
-    /// parent's folded clusters. A number ("people (2)") would tell an analyst nothing.
+    /// parent's folded clusters — a number ("people (2)") would tell an analyst nothing. Where
+    /// either side shows coordination or concentration of its own, merging would hide it in a
+    /// larger node: that sibling keeps its place under its name and a number.
     fn merge_indistinct(
         &mut self,
+        parent: &str,
         drafts: Vec<DraftNode>,
         users: Vec<usize>,
         indistinct: Vec<(usize, Indistinct)>,
@@ -279,22 +283,43 @@ impl Door<'_, '_> {
             drafts.into_iter().zip(users).map(Some).collect();
         let mut grown = HashSet::new();
         for (index, like) in indistinct {
-            let Some((node, users)) = slots[index].take() else {
+            let Some((mut node, users)) = slots[index].take() else {
                 continue;
             };
-            match like {
-                Indistinct::LikeParent => {
+            let keep = match like {
+                Indistinct::LikeSibling(keep) => Some(keep),
+                Indistinct::LikeParent => None,
+            };
+            let kept_stands_out = keep
+                .and_then(|keep| slots[keep].as_ref())
+                .is_some_and(|(kept, _)| self.stands_out(kept));
+            if kept_stands_out || self.stands_out(&node) {
+                let taken: HashSet<&str> = slots
+                    .iter()
+                    .flatten()
+                    .map(|(sibling, _)| sibling.name.as_str())
+                    .chain([parent])
+                    .collect();
+                if let Some(name) = (2..)
+                    .map(|place| format!("{} ({place})", node.name))
+                    .find(|name| !taken.contains(name.as_str()))
+                {
+                    node.name = name;
+                }
+                slots[index] = Some((node, users));
+                continue;
+            }
+            match keep.and_then(|keep| slots[keep].as_mut().map(|(kept, _)| (keep, kept))) {
+                Some((keep, kept)) => {
+                    self.merged.insert(node.id, kept.id.clone());
+                    kept.members.extend(node.members);
+                    kept.children.extend(node.children);
+                    grown.insert(keep);
+                    self.counts.clusters_merged += 1;
+                }
+                None => {
                     self.counts.clusters_unnamed += 1;
                     folded.push((node, users));
-                }
-                Indistinct::LikeSibling(keep) => {
-                    if let Some((kept, _)) = slots[keep].as_mut() {
-                        self.merged.insert(node.id, kept.id.clone());
-                        kept.members.extend(node.members);
-                        kept.children.extend(node.children);
-                        grown.insert(keep);
-                        self.counts.clusters_merged += 1;
-                    }
                 }
             }
         }
@@ -306,6 +331,24 @@ impl Door<'_, '_> {
             }
         }
         slots.into_iter().flatten().collect()
+    }
+
+    /// Whether a node would be flagged for coordination or concentration on its own (the
+    /// signals that need no breakdown cells).
+    fn stands_out(&self, draft: &DraftNode) -> bool {
+        let mut probe = ReportNode {
+            conversations: draft.members.len(),
+            users: self.builder.collected.distinct_users(&draft.members),
+            ..ReportNode::default()
+        };
+        probe.facets.largest_sender_group = draft
+            .members
+            .iter()
+            .map(|&member| self.builder.senders[member])
+            .max()
+            .unwrap_or(0) as usize;
+        let signals = self.totals.signals(&probe);
+        signals.coordinated || signals.concentrated
     }
 
     /// The "Other" of `parent`, holding its `folded` children, when it passes the thresholds
