@@ -56,7 +56,7 @@ pub(crate) fn facets(
     }
     let mut facets = Facets {
         cross_account_duplicates: docs.iter().filter(|&&d| senders[d] > 1).count(),
-        largest_sender_group: docs.iter().map(|&d| senders[d]).max().unwrap_or(0) as usize,
+        largest_sender_group: largest_sender_group(senders, docs),
         language: release(language).into_iter().collect(),
         day: release(day).into_iter().collect(),
         week: release(week).into_iter().collect(),
@@ -120,6 +120,12 @@ pub(crate) fn facets(
 }
 
 /// The ISO week of `day`, as breakdowns name it (`2026-W48`).
+/// The most distinct accounts behind one near-identical request among `docs` (`senders`: per
+/// conversation, the accounts that sent it or its near-identical twins).
+pub(crate) fn largest_sender_group(senders: &[u32], docs: &[usize]) -> usize {
+    docs.iter().map(|&d| senders[d]).max().unwrap_or(0) as usize
+}
+
 fn turn_label(bucket: u32) -> String {
     if bucket == TURN_BUCKETS {
         format!("{bucket}+")

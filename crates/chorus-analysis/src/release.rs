@@ -20,7 +20,7 @@ use chorus_text::{gated_words, word_runs};
 
 use chorus_report::{MapPoints, Report, ReportNode, RunTotals};
 
-use crate::breakdown::facets;
+use crate::breakdown::{facets, largest_sender_group};
 use crate::draft::{DraftNode, Indistinct, ModelText, computed_name, tell_siblings_apart};
 use crate::map::{map_points, position};
 use crate::tree::{ReleasePolicy, TreeBuilder};
@@ -292,8 +292,8 @@ impl Door<'_, '_> {
             };
             let kept_stands_out = keep
                 .and_then(|keep| slots[keep].as_ref())
-                .is_some_and(|(kept, _)| self.stands_out(kept));
-            if kept_stands_out || self.stands_out(&node) {
+                .is_some_and(|(kept, kept_users)| self.stands_out(kept, *kept_users));
+            if kept_stands_out || self.stands_out(&node, users) {
                 let taken: HashSet<&str> = slots
                     .iter()
                     .flatten()
@@ -309,11 +309,12 @@ impl Door<'_, '_> {
                 slots[index] = Some((node, users));
                 continue;
             }
-            match keep.and_then(|keep| slots[keep].as_mut().map(|(kept, _)| (keep, kept))) {
-                Some((keep, kept)) => {
+            match keep.and_then(|keep| slots[keep].as_mut().map(|slot| (keep, slot))) {
+                Some((keep, (kept, kept_users))) => {
                     self.merged.insert(node.id, kept.id.clone());
                     kept.members.extend(node.members);
                     kept.children.extend(node.children);
+                    *kept_users = self.builder.collected.distinct_users(&kept.members);
                     grown.insert(keep);
                     self.counts.clusters_merged += 1;
                 }
@@ -324,29 +325,24 @@ impl Door<'_, '_> {
             }
         }
         for &keep in &grown {
-            if let Some((kept, users)) = slots[keep].as_mut() {
+            if let Some((kept, _)) = slots[keep].as_mut() {
                 kept.members.sort_unstable();
                 self.builder.recount_words(kept);
-                *users = self.builder.collected.distinct_users(&kept.members);
             }
         }
         slots.into_iter().flatten().collect()
     }
 
-    /// Whether a node would be flagged for coordination or concentration on its own (the
-    /// signals that need no breakdown cells).
-    fn stands_out(&self, draft: &DraftNode) -> bool {
+    /// Whether a node of `users` distinct users would be flagged for coordination or
+    /// concentration on its own (the signals that need no breakdown cells).
+    fn stands_out(&self, draft: &DraftNode, users: usize) -> bool {
         let mut probe = ReportNode {
             conversations: draft.members.len(),
-            users: self.builder.collected.distinct_users(&draft.members),
+            users,
             ..ReportNode::default()
         };
-        probe.facets.largest_sender_group = draft
-            .members
-            .iter()
-            .map(|&member| self.builder.senders[member])
-            .max()
-            .unwrap_or(0) as usize;
+        probe.facets.largest_sender_group =
+            largest_sender_group(self.builder.senders, &draft.members);
         let signals = self.totals.signals(&probe);
         signals.coordinated || signals.concentrated
     }

@@ -240,13 +240,6 @@ fn stretch<'a>(
 mod tests {
     use super::*;
 
-    fn sequences(texts: &[&str], vocabulary: &mut Vocabulary) -> Vec<Vec<u32>> {
-        texts
-            .iter()
-            .map(|text| vocabulary.word_sequence(text, None))
-            .collect()
-    }
-
     #[test]
     fn phrases_open_and_close_on_content_words_within_a_stretch() {
         let mut vocabulary = Vocabulary::new();
@@ -275,9 +268,30 @@ mod tests {
         ));
     }
 
+    /// The phrases of two or more classes of `texts` (text, class, user), three a class at
+    /// three users, each class's candidates holding one of its `anchors`' words.
+    fn phrases_of_texts(texts: &[(&str, usize, u64)], anchors: &[&[&str]]) -> Vec<Vec<Phrase>> {
+        let mut vocabulary = Vocabulary::new();
+        let words: Vec<Vec<u32>> = texts
+            .iter()
+            .map(|&(text, _, _)| vocabulary.word_sequence(text, None))
+            .collect();
+        let users: Vec<u64> = texts.iter().map(|t| t.2).collect();
+        let classes: Vec<usize> = texts.iter().map(|t| t.1).collect();
+        let anchors: Vec<HashSet<u32>> = anchors
+            .iter()
+            .map(|terms| terms.iter().filter_map(|t| vocabulary.id(t)).collect())
+            .collect();
+        let documents = Sequences {
+            words: &words,
+            users: &users,
+            classes: &classes,
+        };
+        class_phrases(&documents, anchors.len(), &anchors, &vocabulary, 3, 3)
+    }
+
     #[test]
     fn a_class_is_named_by_the_phrase_most_of_its_users_wrote() {
-        let mut vocabulary = Vocabulary::new();
         let texts = [
             ("how do I track a card delivery", 0, 1),
             ("can I track a card delivery online", 0, 2),
@@ -289,22 +303,10 @@ mod tests {
             ("exchange rate for euros", 1, 8),
             ("my card was swallowed", 1, 9),
         ];
-        let words = sequences(&texts.map(|t| t.0), &mut vocabulary);
-        let users: Vec<u64> = texts.iter().map(|t| t.2).collect();
-        let classes: Vec<usize> = texts.iter().map(|t| t.1).collect();
-        let anchor = |terms: &[&str]| -> HashSet<u32> {
-            terms.iter().filter_map(|t| vocabulary.id(t)).collect()
-        };
-        let anchors = [
-            anchor(&["card", "delivery", "track"]),
-            anchor(&["exchange", "rate"]),
-        ];
-        let documents = Sequences {
-            words: &words,
-            users: &users,
-            classes: &classes,
-        };
-        let phrases = class_phrases(&documents, 2, &anchors, &vocabulary, 3, 3);
+        let phrases = phrases_of_texts(
+            &texts,
+            &[&["card", "delivery", "track"], &["exchange", "rate"]],
+        );
         assert_eq!(phrases[0][0].term, "track a card delivery");
         assert_eq!(phrases[0][0].users, 4);
         assert_eq!(phrases[1][0].term, "exchange rate");
@@ -316,30 +318,19 @@ mod tests {
 
     #[test]
     fn a_phrasal_verb_keeps_its_particle_and_a_preposition_is_never_the_last_word() {
-        let mut vocabulary = Vocabulary::new();
         let texts = [
-            ("how do I top up my card", 0),
-            ("top up failed", 0),
-            ("can I top up by cheque", 0),
-            ("top up card please", 0),
-            ("my top up is pending", 0),
-            ("insults for my neighbour", 1),
-            ("insults for a coworker", 1),
-            ("insults for someone lazy", 1),
-            ("insults for people who chew loudly", 1),
-            ("good insults", 1),
+            ("how do I top up my card", 0, 0),
+            ("top up failed", 0, 1),
+            ("can I top up by cheque", 0, 2),
+            ("top up card please", 0, 3),
+            ("my top up is pending", 0, 4),
+            ("insults for my neighbour", 1, 5),
+            ("insults for a coworker", 1, 6),
+            ("insults for someone lazy", 1, 7),
+            ("insults for people who chew loudly", 1, 8),
+            ("good insults", 1, 9),
         ];
-        let words = sequences(&texts.map(|t| t.0), &mut vocabulary);
-        let users: Vec<u64> = (0..texts.len() as u64).collect();
-        let classes: Vec<usize> = texts.iter().map(|t| t.1).collect();
-        let anchor = |term: &str| -> HashSet<u32> { vocabulary.id(term).into_iter().collect() };
-        let anchors = [anchor("top"), anchor("insults")];
-        let documents = Sequences {
-            words: &words,
-            users: &users,
-            classes: &classes,
-        };
-        let phrases = class_phrases(&documents, 2, &anchors, &vocabulary, 3, 3);
+        let phrases = phrases_of_texts(&texts, &[&["top"], &["insults"]]);
         assert_eq!(phrases[0][0].term, "top up");
         assert_eq!(phrases[0][0].users, 5);
         assert_eq!(phrases[1][0].term, "insults");
