@@ -119,10 +119,9 @@ pub(crate) fn facets(
     facets
 }
 
-/// The ISO week of `day`, as breakdowns name it (`2026-W48`).
 /// The most distinct accounts behind one near-identical request among `docs` (`senders`: per
 /// conversation, the accounts that sent it or its near-identical twins).
-pub(crate) fn largest_sender_group(senders: &[u32], docs: &[usize]) -> usize {
+fn largest_sender_group(senders: &[u32], docs: &[usize]) -> usize {
     docs.iter().map(|&d| senders[d]).max().unwrap_or(0) as usize
 }
 

@@ -20,7 +20,7 @@ use chorus_text::{gated_words, word_runs};
 
 use chorus_report::{MapPoints, Report, ReportNode, RunTotals};
 
-use crate::breakdown::{facets, largest_sender_group};
+use crate::breakdown::facets;
 use crate::draft::{DraftNode, Indistinct, ModelText, computed_name, tell_siblings_apart};
 use crate::map::{map_points, position};
 use crate::tree::{ReleasePolicy, TreeBuilder};
@@ -269,8 +269,8 @@ impl Door<'_, '_> {
     /// Siblings no word of their users tells apart: one named like a sibling is merged into
     /// it (members and children; its words counted again), one named like the parent joins the
     /// parent's folded clusters — a number ("people (2)") would tell an analyst nothing. Where
-    /// either side shows coordination or concentration of its own, merging would hide it in a
-    /// larger node: that sibling keeps its place under its name and a number.
+    /// either side shows coordination, concentration or a burst of its own, merging would hide
+    /// it in a larger node: that sibling keeps its place under its name and a number.
     fn merge_indistinct(
         &mut self,
         parent: &str,
@@ -333,18 +333,20 @@ impl Door<'_, '_> {
         slots.into_iter().flatten().collect()
     }
 
-    /// Whether a node of `users` distinct users would be flagged for coordination or
-    /// concentration on its own (the signals that need no breakdown cells).
+    /// Whether a node of `users` distinct users would be flagged on its own — coordination,
+    /// concentration or a one-day burst — from the cells it would publish. Growth is a
+    /// ranking, not a flag: a merged node's growth is that of the merged topic.
     fn stands_out(&self, draft: &DraftNode, users: usize) -> bool {
-        let mut probe = ReportNode {
+        // The probe is never published: the cells it withholds are not the run's.
+        let mut withheld = 0;
+        let probe = ReportNode {
             conversations: draft.members.len(),
             users,
+            facets: facets(self.builder, &self.totals, &draft.members, &mut withheld),
             ..ReportNode::default()
         };
-        probe.facets.largest_sender_group =
-            largest_sender_group(self.builder.senders, &draft.members);
         let signals = self.totals.signals(&probe);
-        signals.coordinated || signals.concentrated
+        signals.coordinated || signals.concentrated || signals.burst.is_some()
     }
 
     /// The "Other" of `parent`, holding its `folded` children, when it passes the thresholds
