@@ -81,7 +81,7 @@ pub fn analyse(
                 Some((name.clone(), None))
             };
             let levels = (tree.groups(), tree.level_sizes());
-            fixed_levels(&builder, &base, levels, &given, None)
+            fixed_levels(&builder, &base, levels, &given, None, &mut models)?
         }
         (None, Some(taxonomy)) => taxonomy_levels(&builder, &base, taxonomy, &mut models)?,
         (None, None) => build_levels(&builder, &base, &mut models)?,
@@ -346,7 +346,7 @@ fn build_levels(
             parent_of = parents.parent_of;
         }
         let classes: Vec<usize> = base.of.iter().map(|&b| groups[level][b]).collect();
-        let mut nodes = builder.level_nodes(level, sizes[level], &classes);
+        let mut nodes = builder.level_nodes(level, sizes[level], &classes, models)?;
         for (node, name) in nodes.iter_mut().zip(parent_names.into_iter().flatten()) {
             node.name = name;
             node.model_text = ModelText::Name;
@@ -393,7 +393,7 @@ fn taxonomy_levels(
     models: &mut Models<'_>,
 ) -> Result<BuiltLevels, AnalysisError> {
     let (collected, plan) = (builder.collected, builder.plan);
-    let mut base_nodes = builder.level_nodes(0, base.k(), &base.of);
+    let mut base_nodes = builder.level_nodes(0, base.k(), &base.of, models)?;
     attach_excerpts(
         &mut base_nodes,
         collected,
@@ -445,13 +445,14 @@ fn taxonomy_levels(
         let node = &nodes.get(level.checked_sub(1)?)?[index];
         Some((node.name.clone(), Some(node.description.clone())))
     };
-    Ok(fixed_levels(
+    fixed_levels(
         builder,
         base,
         (groups, sizes),
         &given,
         Some(base_nodes),
-    ))
+        models,
+    )
 }
 
 /// The language a taxonomy's names and descriptions are taken to be written in.
@@ -468,7 +469,8 @@ fn fixed_levels(
     (groups, sizes): (Vec<Vec<usize>>, Vec<usize>),
     given: &dyn Fn(usize, usize) -> GivenText,
     mut named_base: Option<Vec<DraftNode>>,
-) -> BuiltLevels {
+    models: &mut Models<'_>,
+) -> Result<BuiltLevels, AnalysisError> {
     let any_unplaced = base.of.iter().any(|&b| !base.is_placed(b));
     let mut below: Vec<DraftNode> = Vec::new();
     let mut unplaced = None;
@@ -490,7 +492,8 @@ fn fixed_levels(
                 }
             })
             .collect();
-        let mut nodes = builder.level_nodes(level, count + usize::from(any_unplaced), &classes);
+        let mut nodes =
+            builder.level_nodes(level, count + usize::from(any_unplaced), &classes, models)?;
         if any_unplaced {
             unplaced = nodes.pop();
         }
@@ -534,11 +537,11 @@ fn fixed_levels(
         unplaced: true,
         ..DraftNode::default()
     }));
-    BuiltLevels {
+    Ok(BuiltLevels {
         top: below,
         sizes,
         groups,
-    }
+    })
 }
 
 /// The map's layout, when the plan has a map.

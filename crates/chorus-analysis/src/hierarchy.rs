@@ -18,6 +18,7 @@ use chorus_facets::hierarchy::{
 use chorus_facets::summary::ClusterName;
 use chorus_models::ChatRequest;
 
+use crate::embedded::{Vectors, dot};
 use crate::models::ask_parsed;
 use crate::{AnalysisError, ModelAccess};
 
@@ -132,50 +133,6 @@ fn ask_placements(
         true,
         |index, text| parse_choice(text, &shown(index)).map(|choice| orders[index][choice]),
     )
-}
-
-/// Unit vectors, one row per text (a text the embedder failed on gets zeros: it is then
-/// nearest to nothing in particular, and the first candidate wins).
-struct Vectors {
-    rows: Vec<f32>,
-    dim: usize,
-}
-
-impl Vectors {
-    fn embed(models: &mut dyn ModelAccess, texts: &[String]) -> Result<Self, AnalysisError> {
-        let embedded = models.embed(texts)?;
-        let dim = embedded.iter().flatten().map(Vec::len).next().unwrap_or(1);
-        let rows = embedded
-            .iter()
-            .flat_map(|e| match e {
-                Some(v) if v.len() == dim => v.clone(),
-                _ => vec![0.0; dim],
-            })
-            .collect();
-        Ok(Self { rows, dim })
-    }
-
-    fn len(&self) -> usize {
-        self.rows.len() / self.dim
-    }
-
-    fn row(&self, index: usize) -> &[f32] {
-        &self.rows[index * self.dim..(index + 1) * self.dim]
-    }
-
-    /// The row with the highest dot product with `query` (the first on ties).
-    fn nearest(&self, query: &[f32]) -> usize {
-        (0..self.len())
-            .map(|i| (i, dot(self.row(i), query)))
-            .fold((0, f32::NEG_INFINITY), |best, (i, score)| {
-                if score > best.1 { (i, score) } else { best }
-            })
-            .0
-    }
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// The children in each neighbourhood: k-means over their name embeddings, about

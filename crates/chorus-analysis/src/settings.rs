@@ -110,6 +110,11 @@ pub struct HierarchyConfig {
     pub max_share: f64,
     /// Keywords kept per cluster (the first three name it).
     pub keywords: usize,
+    /// Keyword mode: the most distinctive phrases per cluster (by class TF-IDF) that the
+    /// embedder then ranks by how well they represent the cluster, the best naming it; 0 (the
+    /// default) keeps the class TF-IDF order, which named clusters as well on the data
+    /// measured (docs/benchmarks.md).
+    pub name_candidates: usize,
     /// Keyword mode: have the local LLM (SmolLM2-135M-Instruct) turn each cluster's keywords
     /// into a readable name. It sees keywords only, never conversation text.
     pub local_names: bool,
@@ -128,6 +133,7 @@ impl Default for HierarchyConfig {
             branching: 6,
             max_share: 0.15,
             keywords: 8,
+            name_candidates: 0,
             local_names: false,
             taxonomy: None,
             taxonomy_min_cosine: 0.0,

@@ -8,7 +8,8 @@ use chorus_text::{
 };
 
 use crate::draft::{DraftNode, ModelText, computed_name};
-use crate::{Collected, Plan, PrivacyConfig};
+use crate::representative::rank_phrases;
+use crate::{AnalysisError, Collected, Mode, Models, Plan, PrivacyConfig};
 
 /// The thresholds every published number and word is held to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,13 +56,15 @@ impl TreeBuilder<'_> {
     }
 
     /// The nodes of one level (without children), named by their users' words: the best
-    /// phrase, else the first keywords.
+    /// phrase, else the first keywords. In keyword mode with an embedder, the phrases are
+    /// ranked by how well they represent their node ([`rank_phrases`]).
     pub(crate) fn level_nodes(
         &self,
         level: usize,
         count: usize,
         classes: &[usize],
-    ) -> Vec<DraftNode> {
+        models: &mut Models<'_>,
+    ) -> Result<Vec<DraftNode>, AnalysisError> {
         let collected = self.collected;
         let documents = Documents {
             terms: &collected.terms,
@@ -79,33 +82,41 @@ impl TreeBuilder<'_> {
             users: &collected.users,
             classes,
         };
+        let candidates = match (self.plan.steps.mode, models.embedder()) {
+            (Mode::Keyword, Some(_)) => self.plan.hierarchy.name_candidates,
+            _ => 0,
+        };
         let phrases = class_phrases(
             &sequences,
             count,
             &anchors,
             &collected.vocabulary,
             min_users,
-            top,
+            top.max(candidates),
         );
-        class_members(classes, count)
+        let mut nodes: Vec<DraftNode> = class_members(classes, count)
             .into_iter()
             .zip(keywords.into_iter().zip(phrases))
             .enumerate()
-            .map(|(index, (docs, (keywords, phrases)))| {
-                let mut node = DraftNode {
-                    id: format!("L{level}.{index}"),
-                    level,
-                    keywords,
-                    phrases,
-                    members: docs,
-                    ..DraftNode::default()
-                };
-                if let Some((name, description)) = computed_name(&node) {
-                    (node.name, node.description) = (name, description);
-                }
-                node
+            .map(|(index, (docs, (keywords, phrases)))| DraftNode {
+                id: format!("L{level}.{index}"),
+                level,
+                keywords,
+                phrases,
+                members: docs,
+                ..DraftNode::default()
             })
-            .collect()
+            .collect();
+        match models.embedder().filter(|_| candidates > 0) {
+            Some(embedder) => rank_phrases(&mut nodes, self, embedder, top)?,
+            None => nodes.iter_mut().for_each(|node| node.phrases.truncate(top)),
+        }
+        for node in &mut nodes {
+            if let Some((name, description)) = computed_name(node) {
+                (node.name, node.description) = (name, description);
+            }
+        }
+        Ok(nodes)
     }
 
     /// A node's keywords and phrases counted again over its members, and its computed

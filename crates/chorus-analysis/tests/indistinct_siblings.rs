@@ -2,17 +2,12 @@
 //! node, unless one of them stands out on its own (a coordinated group, a one-day burst),
 //! which a merge would hide in a larger node.
 
-use chrono::{Duration, TimeZone, Utc};
+mod common;
 
-use chorus_analysis::{
-    Centering, ClusterConfig, Collected, HierarchyConfig, MapConfig, Models, Observation, Plan,
-    PrivacyConfig, Steps, UnknownUsers, VectorFile, analyse,
-};
-use chorus_facets::profile;
+use chorus_analysis::Models;
 use chorus_report::ReportNode;
-use chorus_types::{Conversation, Message, Role};
 
-const DIM: usize = 8;
+use common::{Doc, Noise, analysed, doc, plan, vector};
 
 /// What sets the second bread cluster apart from the first, besides its place.
 #[derive(Clone, Copy, PartialEq)]
@@ -23,56 +18,6 @@ enum Second {
     Coordinated,
     /// All of it on one day.
     Burst,
-}
-
-/// A seeded stream of numbers in [-1, 1).
-struct Noise(u64);
-
-impl Noise {
-    fn next(&mut self) -> f32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    }
-}
-
-/// `direction` with noise of `spread` in the dimensions no group points along, unit length.
-fn vector(direction: &[f32], spread: f32, noise: &mut Noise) -> Vec<f32> {
-    let mut v: Vec<f32> = (0..DIM)
-        .map(|i| {
-            direction.get(i).copied().unwrap_or(0.0)
-                + if i >= 3 { spread * noise.next() } else { 0.0 }
-        })
-        .collect();
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    v.iter_mut().for_each(|x| *x /= norm);
-    v
-}
-
-struct Doc {
-    conversation: Conversation,
-    text: &'static str,
-    vector: Vec<f32>,
-}
-
-fn doc(id: usize, user: String, day: i64, text: &'static str, vector: Vec<f32>) -> Doc {
-    let start = Utc
-        .with_ymd_and_hms(2026, 11, 2, 9, 0, 0)
-        .single()
-        .expect("a valid date");
-    Doc {
-        conversation: Conversation {
-            id: format!("c{id}"),
-            user_id: Some(user),
-            created_at: Some(start + Duration::days(day)),
-            messages: vec![Message::text(Role::User, text)],
-            metadata: Default::default(),
-        },
-        text,
-        vector,
-    }
 }
 
 const BREAD: &str = "How do I bake sourdough bread at home?";
@@ -104,56 +49,9 @@ fn documents(second: Second) -> Vec<Doc> {
     docs
 }
 
-fn plan() -> Plan {
-    Plan {
-        steps: Steps::decide(false, false),
-        seed: 7,
-        cluster: ClusterConfig {
-            k: Some(3),
-            reduce_dims: 0,
-            ..ClusterConfig::default()
-        },
-        hierarchy: HierarchyConfig::default(),
-        map: MapConfig {
-            enabled: false,
-            ..MapConfig::default()
-        },
-        privacy: PrivacyConfig::default(),
-        label_field: None,
-        cohort_field: None,
-        embed_model: "test vectors".into(),
-        custom_facets: Vec::new(),
-        fixed_tree: None,
-        taxonomy: None,
-    }
-}
-
 /// The published top level and how many clusters the door merged.
 fn top_level(second: Second) -> (Vec<ReportNode>, usize) {
-    let plan = plan();
-    let folder = tempfile::tempdir().expect("a temporary folder");
-    let vectors = VectorFile::create(&folder.path().join("vectors.f32")).expect("a vector file");
-    let mut collected = Collected::new(&plan, vectors);
-    for doc in documents(second) {
-        let profile = profile(&doc.conversation);
-        collected
-            .add(
-                Observation {
-                    conversation: &doc.conversation,
-                    profile: &profile,
-                    text: doc.text,
-                    redactions: &[],
-                    vector: Some(&doc.vector),
-                    label: None,
-                    facets: None,
-                },
-                UnknownUsers::Distinct,
-            )
-            .expect("a conversation is collected");
-    }
-    collected.seal().expect("sealed");
-    collected.center(Centering::None).expect("centred");
-    let analysis = analyse(&collected, &plan, Models::none()).expect("analysed");
+    let analysis = analysed(documents(second), &plan(3), Models::none());
     (
         analysis.report.tree.children.clone(),
         analysis.release.clusters_merged,

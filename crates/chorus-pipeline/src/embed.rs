@@ -1,6 +1,7 @@
 //! The embedding stage: texts to unit vectors through whatever [`Embedder`] the caller chose,
 //! batched, cached in the run store as raw little-endian floats.
 
+use chorus_analysis::{AnalysisError, Embed};
 use chorus_models::{Embedder, Matrix, ModelError};
 use chorus_types::ContentHash;
 
@@ -102,6 +103,25 @@ impl<'a> EmbedStage<'a> {
             .map(|text| self.embed_or_isolate(std::slice::from_ref(text)))
             .collect::<Result<Vec<_>, _>>()
             .map(|parts| parts.into_iter().flatten().collect())
+    }
+}
+
+/// The stage as the analysis embeds short texts with it (names, category texts), uncached.
+pub(crate) struct AnalysisEmbedder<'s, 'a>(pub &'s EmbedStage<'a>);
+
+impl Embed for AnalysisEmbedder<'_, '_> {
+    fn embed(&mut self, texts: &[String]) -> Result<Vec<Option<Vec<f32>>>, AnalysisError> {
+        let embedded = self
+            .0
+            .embed_texts(texts)
+            .map_err(|error| AnalysisError::Model(Box::new(error)))?;
+        Ok(embedded
+            .into_iter()
+            .map(|e| match e {
+                Embedded::Vector(vector) => Some(vector),
+                Embedded::Failed(_) => None,
+            })
+            .collect())
     }
 }
 

@@ -18,6 +18,7 @@ use chorus_analysis::{
 
 use crate::batches::{Batch, read_in_batches};
 use crate::concern::ConcernScorer;
+use crate::embed::AnalysisEmbedder;
 use crate::lock::OutputLock;
 use crate::output::{OutputFile, write_file, write_json};
 use crate::readiness::check_models;
@@ -246,9 +247,10 @@ fn run_into(
                     caller,
                     embedder: stage,
                 });
+                let mut embedder = AnalysisEmbedder(stage);
                 let steps = match access.as_mut() {
                     Some(access) => AnalysisSteps::new(access),
-                    None => AnalysisSteps::none(),
+                    None => AnalysisSteps::embedder_only(&mut embedder),
                 };
                 analyse(&collected, &plan, steps)?
             };

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use chorus_analysis::{AnalysisError, ModelAccess, ReplyCheck};
+use chorus_analysis::{AnalysisError, Embed, ModelAccess, ReplyCheck};
 use chorus_facets::summary::{
     CONVERSATION_TOKEN_BUDGET, FacetValue, SummaryFacet, SummaryFacets, facet_instructions,
     facet_request, parse_facet_answer, parse_reply, render_conversation, with_problem,
@@ -15,8 +15,8 @@ use chorus_models::{ChatModel, ChatRequest, Pricing, UsageTotals, estimate_token
 use chorus_store::Store;
 use chorus_types::Conversation;
 
-use crate::embed::model_runtime;
-use crate::{ChatOutcome, EmbedStage, Embedded, PipelineError, complete_all};
+use crate::embed::{AnalysisEmbedder, model_runtime};
+use crate::{ChatOutcome, EmbedStage, PipelineError, complete_all};
 
 /// Bump when what the facet stage asks changes. Replies are stored as they came and parsed on
 /// every run, so a stricter parser needs no bump (and re-pays nothing).
@@ -275,6 +275,12 @@ pub(crate) struct AnalysisModels<'c, 'a> {
     pub embedder: &'c EmbedStage<'a>,
 }
 
+impl Embed for AnalysisModels<'_, '_> {
+    fn embed(&mut self, texts: &[String]) -> Result<Vec<Option<Vec<f32>>>, AnalysisError> {
+        AnalysisEmbedder(self.embedder).embed(texts)
+    }
+}
+
 impl ModelAccess for AnalysisModels<'_, '_> {
     fn ask(
         &mut self,
@@ -289,20 +295,6 @@ impl ModelAccess for AnalysisModels<'_, '_> {
                 check(index, text).map(|()| text.to_string())
             })
             .map_err(|error| AnalysisError::Model(Box::new(error)))
-    }
-
-    fn embed(&mut self, texts: &[String]) -> Result<Vec<Option<Vec<f32>>>, AnalysisError> {
-        let embedded = self
-            .embedder
-            .embed_texts(texts)
-            .map_err(|error| AnalysisError::Model(Box::new(error)))?;
-        Ok(embedded
-            .into_iter()
-            .map(|e| match e {
-                Embedded::Vector(vector) => Some(vector),
-                Embedded::Failed(_) => None,
-            })
-            .collect())
     }
 }
 

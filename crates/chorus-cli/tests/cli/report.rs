@@ -75,10 +75,10 @@ fn keyword_mode_recovers_intents_publishes_above_thresholds_and_leaks_no_canary(
     planted_conversations(&planted);
     let banking = shared_data("banking77-test.csv.gz");
     let cache = dir.path().join("store.sqlite").display().to_string();
-    let run = |out: &Path| {
+    let run_with = |out: &Path, extra: &[&str]| {
         let out = out.display().to_string();
         let planted = planted.display().to_string();
-        run_ok(&[
+        let mut args = vec![
             "run",
             &banking,
             &planted,
@@ -96,8 +96,11 @@ fn keyword_mode_recovers_intents_publishes_above_thresholds_and_leaks_no_canary(
             "--min-conversations",
             "20",
             "-q",
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        run_ok(&args);
     };
+    let run = |out: &Path| run_with(out, &[]);
     let first = dir.path().join("first");
     run(&first);
     let report = read_json(&first.join("report.json"));
@@ -156,6 +159,27 @@ fn keyword_mode_recovers_intents_publishes_above_thresholds_and_leaks_no_canary(
         std::fs::read(first.join("report.json")).unwrap(),
         std::fs::read(again.join("report.json")).unwrap()
     );
+
+    // Candidate phrases ranked by the embedder: other names, the same clusters, and still
+    // nothing the release would not let out.
+    let ranked = dir.path().join("ranked");
+    let config = dir.path().join("ranked.toml");
+    std::fs::write(&config, "[hierarchy]\nname_candidates = 16\n").unwrap();
+    run_with(&ranked, &["--config", &config.display().to_string()]);
+    crate::release::assert_released_safely(&ranked, &CANARIES);
+    let ranked_report = read_json(&ranked.join("report.json"));
+    assert_eq!(ranked_report["label_agreement"], report["label_agreement"]);
+    let names = |report: &Value| -> Vec<String> {
+        let mut names = Vec::new();
+        let mut stack = vec![&report["tree"]];
+        while let Some(node) = stack.pop() {
+            names.push(node["name"].as_str().unwrap_or_default().to_string());
+            stack.extend(node["children"].as_array().into_iter().flatten());
+        }
+        names
+    };
+    let (before, after) = (names(&report), names(&ranked_report));
+    assert_ne!(before, after, "the embedder's order changed no name");
 }
 
 /// Every published node has a place; the sampled points name published nodes and lie nearer
