@@ -56,9 +56,10 @@ impl ConcernScorer {
 
 /// How much nearer (in cosine) a concerning anchor must be than the nearest benign one. Embeddings
 /// group by topic more than by intent, so without a margin ordinary questions about stolen cards
-/// or children's accounts land near harmful anchors. Chosen on Banking77 (all benign) and
-/// hh-rlhf red-team transcripts, see docs/benchmarks.md.
-const BENIGN_MARGIN: f32 = 0.05;
+/// or children's accounts land near harmful anchors. Chosen by a sweep over Banking77 (all
+/// benign), hh-rlhf red-team transcripts and two synthetic sets with planted levels, see
+/// docs/benchmarks.md ("The benign margin swept").
+const BENIGN_MARGIN: f32 = 0.07;
 
 #[cfg(test)]
 mod tests {
