@@ -49,56 +49,49 @@ fn documents(second: Second) -> Vec<Doc> {
     docs
 }
 
-/// The published top level and how many clusters the door merged.
-fn top_level(second: Second) -> (Vec<ReportNode>, usize) {
+/// The published bread nodes, after checking how many clusters the door merged and how many
+/// bread nodes it published.
+fn bread_nodes(second: Second, merged: usize, published: usize) -> Vec<ReportNode> {
     let analysis = analysed(documents(second), &plan(3), Models::none());
-    (
-        analysis.report.tree.children.clone(),
-        analysis.release.clusters_merged,
-    )
-}
-
-fn bread_nodes(nodes: &[ReportNode]) -> Vec<&ReportNode> {
-    nodes
+    let nodes = &analysis.report.tree.children;
+    assert_eq!(analysis.release.clusters_merged, merged, "{nodes:#?}");
+    let bread: Vec<ReportNode> = nodes
         .iter()
         .filter(|node| node.name.contains("sourdough"))
-        .collect()
+        .cloned()
+        .collect();
+    assert_eq!(bread.len(), published, "{nodes:#?}");
+    bread
+}
+
+/// The one node of `nodes` that `flagged` holds for, with the second cluster's 60
+/// conversations; the other's name carries a number.
+fn kept_apart(nodes: &[ReportNode], flagged: fn(&ReportNode) -> bool) {
+    let hits: Vec<&ReportNode> = nodes.iter().filter(|n| flagged(n)).collect();
+    assert_eq!(hits.len(), 1, "{nodes:#?}");
+    assert_eq!(hits[0].conversations, 60);
+    let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_ne!(names[0], names[1]);
+    assert!(names.iter().any(|n| n.ends_with(" (2)")), "{names:?}");
 }
 
 #[test]
 fn siblings_in_the_same_words_are_merged_into_one_node() {
-    let (nodes, merged) = top_level(Second::Ordinary);
-    let bread = bread_nodes(&nodes);
-    assert_eq!(merged, 1, "{nodes:#?}");
-    assert_eq!(bread.len(), 1, "{nodes:#?}");
+    let bread = bread_nodes(Second::Ordinary, 1, 1);
     assert_eq!(bread[0].conversations, 140);
     assert!(!bread[0].name.contains('('), "{}", bread[0].name);
 }
 
 #[test]
 fn a_coordinated_sibling_keeps_its_own_node_under_a_numbered_name() {
-    let (nodes, merged) = top_level(Second::Coordinated);
-    let bread = bread_nodes(&nodes);
-    assert_eq!(merged, 0, "{nodes:#?}");
-    assert_eq!(bread.len(), 2, "{nodes:#?}");
-    let flagged: Vec<&&ReportNode> = bread.iter().filter(|n| n.signals.coordinated).collect();
-    assert_eq!(flagged.len(), 1, "{bread:#?}");
-    assert_eq!(flagged[0].conversations, 60);
-    assert_ne!(bread[0].name, bread[1].name);
-    assert!(
-        bread.iter().any(|n| n.name.ends_with(" (2)")),
-        "{:?}",
-        bread.iter().map(|n| &n.name).collect::<Vec<_>>()
-    );
+    kept_apart(&bread_nodes(Second::Coordinated, 0, 2), |n| {
+        n.signals.coordinated
+    });
 }
 
 #[test]
 fn a_sibling_with_a_burst_of_its_own_is_not_merged_away() {
-    let (nodes, merged) = top_level(Second::Burst);
-    let bread = bread_nodes(&nodes);
-    assert_eq!(merged, 0, "{nodes:#?}");
-    assert_eq!(bread.len(), 2, "{nodes:#?}");
-    let burst: Vec<&&ReportNode> = bread.iter().filter(|n| n.signals.burst.is_some()).collect();
-    assert_eq!(burst.len(), 1, "{bread:#?}");
-    assert_eq!(burst[0].conversations, 60);
+    kept_apart(&bread_nodes(Second::Burst, 0, 2), |n| {
+        n.signals.burst.is_some()
+    });
 }
