@@ -42,16 +42,17 @@ pub(crate) fn rank_phrases(
         }
     }
     let vectors = Vectors::embed(embedder, &texts)?;
-    for &i in &ranked {
+    // An embedder that failed on every phrase gives no vector to compare: the order stays.
+    let usable = vectors.dim == builder.collected.dim;
+    for &i in ranked.iter().filter(|_| usable) {
         let node = &mut nodes[i];
         let rows: Vec<usize> = node.phrases.iter().map(|p| row_of[&p.term]).collect();
         let candidates = centred_rows(builder, &node.members, &vectors, &rows)?;
         let centre = centre_of(builder, &node.members);
         let leading = leading_phrases(&node.phrases);
         let order = marginal_relevance(&candidates, vectors.dim, &centre, &leading, keep);
-        let mut phrases = std::mem::take(&mut node.phrases);
+        let phrases = std::mem::take(&mut node.phrases);
         node.phrases = order.into_iter().map(|at| phrases[at].clone()).collect();
-        phrases.clear();
     }
     for node in nodes.iter_mut() {
         node.phrases.truncate(keep);

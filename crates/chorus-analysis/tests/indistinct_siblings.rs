@@ -4,7 +4,7 @@
 
 mod common;
 
-use chorus_analysis::Models;
+use chorus_analysis::{Centering, Models};
 use chorus_report::ReportNode;
 
 use common::{Doc, Noise, analysed, doc, plan, vector};
@@ -52,7 +52,7 @@ fn documents(second: Second) -> Vec<Doc> {
 /// The published bread nodes, after checking how many clusters the door merged and how many
 /// bread nodes it published.
 fn bread_nodes(second: Second, merged: usize, published: usize) -> Vec<ReportNode> {
-    let analysis = analysed(documents(second), &plan(3), Models::none());
+    let analysis = analysed(documents(second), &plan(3), Models::none(), Centering::None);
     let nodes = &analysis.report.tree.children;
     assert_eq!(analysis.release.clusters_merged, merged, "{nodes:#?}");
     let bread: Vec<ReportNode> = nodes

@@ -88,8 +88,8 @@ pub fn plan(k: usize) -> Plan {
     }
 }
 
-/// The analysis of `docs` (vectors not centred).
-pub fn analysed(docs: Vec<Doc>, plan: &Plan, models: Models<'_>) -> Analysis {
+/// The analysis of `docs`, their vectors centred as `centering` says.
+pub fn analysed(docs: Vec<Doc>, plan: &Plan, models: Models<'_>, centering: Centering) -> Analysis {
     let folder = tempfile::tempdir().expect("a temporary folder");
     let vectors = VectorFile::create(&folder.path().join("vectors.f32")).expect("a vector file");
     let mut collected = Collected::new(plan, vectors);
@@ -111,6 +111,6 @@ pub fn analysed(docs: Vec<Doc>, plan: &Plan, models: Models<'_>) -> Analysis {
             .expect("a conversation is collected");
     }
     collected.seal().expect("sealed");
-    collected.center(Centering::None).expect("centred");
+    collected.center(centering).expect("centred");
     analyse(&collected, plan, models).expect("analysed")
 }
