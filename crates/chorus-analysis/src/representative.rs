@@ -20,8 +20,8 @@ use crate::{AnalysisError, Embed};
 /// picked before it (1: likeness to the node alone).
 const RELEVANCE_WEIGHT: f32 = 0.7;
 
-/// Orders each publishable node's phrases by maximal marginal relevance and keeps the first
-/// `keep`; nodes too small to publish keep their first `keep` phrases as they are.
+/// Orders each publishable node's phrases by maximal marginal relevance, the first `keep` of
+/// them; nodes too small to publish keep their phrases in the order they came.
 pub(crate) fn rank_phrases(
     nodes: &mut [DraftNode],
     builder: &TreeBuilder<'_>,
@@ -53,9 +53,6 @@ pub(crate) fn rank_phrases(
         let order = marginal_relevance(&candidates, vectors.dim, &centre, &leading, keep);
         let phrases = std::mem::take(&mut node.phrases);
         node.phrases = order.into_iter().map(|at| phrases[at].clone()).collect();
-    }
-    for node in nodes.iter_mut() {
-        node.phrases.truncate(keep);
     }
     Ok(())
 }

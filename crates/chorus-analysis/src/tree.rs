@@ -107,11 +107,11 @@ impl TreeBuilder<'_> {
                 ..DraftNode::default()
             })
             .collect();
-        match models.embedder().filter(|_| candidates > 0) {
-            Some(embedder) => rank_phrases(&mut nodes, self, embedder, top)?,
-            None => nodes.iter_mut().for_each(|node| node.phrases.truncate(top)),
+        if let Some(embedder) = models.embedder().filter(|_| candidates > 0) {
+            rank_phrases(&mut nodes, self, embedder, top)?;
         }
         for node in &mut nodes {
+            node.phrases.truncate(top);
             if let Some((name, description)) = computed_name(node) {
                 (node.name, node.description) = (name, description);
             }
