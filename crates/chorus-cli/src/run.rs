@@ -57,6 +57,20 @@ pub(crate) fn execute(
         profile_only,
     } = target;
     let progress = progress::for_stderr(quiet);
+    let resolved;
+    let config = match automatic_model(config, chat.is_some(), &target, tree.as_ref())? {
+        Some(model) => {
+            resolved = Config {
+                embed: chorus_pipeline::EmbedConfig {
+                    model: model.name().into(),
+                    ..config.embed.clone()
+                },
+                ..config.clone()
+            };
+            &resolved
+        }
+        None => config,
+    };
     let embedder: Option<Box<dyn Embedder>> = match (&config.models.embed, profile_only) {
         (_, true) => None,
         (Some(server), false) => Some(
@@ -100,6 +114,9 @@ pub(crate) fn execute(
         let unknown_users_shared = dataset.without_user > 0
             && config.privacy.unknown_users == chorus_pipeline::UnknownUsers::Shared;
         print_report_summary(report, unknown_users_shared);
+        if config.models.embed.is_none() {
+            print_language_advice(&config.embed.model, &dataset.languages);
+        }
     }
     if config.privacy.aggregate_only && manifest.store.starts_with(out) {
         eprintln!(
@@ -150,7 +167,7 @@ fn local_embedder(name: &str, quiet: bool) -> anyhow::Result<SentenceEncoder> {
     let model = SentenceModel::from_name(name).with_context(|| {
         let known: Vec<&str> = SentenceModel::ALL.iter().map(|m| m.name()).collect();
         format!(
-            "embed.model = {name:?} is not a local embedding model; use one of {}",
+            "embed.model = {name:?} is not a local embedding model; use \"auto\" or one of {}",
             known.join(", ")
         )
     })?;
@@ -158,6 +175,115 @@ fn local_embedder(name: &str, quiet: bool) -> anyhow::Result<SentenceEncoder> {
     let dir = fetch_on_first_use(spec, "clustering (or run with --profile-only)", quiet)?;
     SentenceEncoder::load(model, &dir)
         .with_context(|| format!("loading {name} from {}", dir.display()))
+}
+
+/// The local model `embed.model = "auto"` stands for in this run, when it is set: the tree's
+/// model when placing into one; MiniLM for summary mode (it embeds the model's English
+/// summaries) and for standard input (which cannot be read twice); otherwise the input is read
+/// once through the profile stage (its results cached in the run store for the real pass) and
+/// the share of the detected text not in English decides.
+fn automatic_model(
+    config: &Config,
+    summary_mode: bool,
+    target: &Target<'_>,
+    tree: Option<&TreeFile>,
+) -> anyhow::Result<Option<SentenceModel>> {
+    if config.embed.model != chorus_pipeline::AUTO_EMBED_MODEL
+        || config.models.embed.is_some()
+        || target.profile_only
+    {
+        return Ok(None);
+    }
+    if let Some(tree) = tree {
+        let model = SentenceModel::from_name(&tree.embed_model).with_context(|| {
+            format!(
+                "the earlier run embedded with {:?}, not a local model: set [models] embed to \
+                 the server it used",
+                tree.embed_model
+            )
+        })?;
+        return Ok(Some(model));
+    }
+    let english = SentenceModel::MiniLmL6V2;
+    if summary_mode {
+        return Ok(Some(english));
+    }
+    if target.inputs.contains(&chorus_ingest::Input::Stdin) {
+        eprintln!(
+            "chorus: embed.model = \"auto\" counts the input's languages before embedding, and \
+             standard input cannot be read twice: {} it is (name the model in [embed] model to \
+             choose)",
+            english.name()
+        );
+        return Ok(Some(english));
+    }
+    let progress = progress::for_stderr(target.quiet);
+    let census = chorus_pipeline::run(
+        config,
+        target.inputs,
+        target.out,
+        Models::default(),
+        progress.as_ref(),
+    )
+    .with_context(|| {
+        format!(
+            "counting the languages of the input into {}",
+            target.out.display()
+        )
+    })?;
+    let share = other_language_share(&census.dataset.languages);
+    let model = if share.is_some_and(|share| share >= OTHER_LANGUAGES_ADVICE) {
+        SentenceModel::MultilingualE5Small
+    } else {
+        english
+    };
+    eprintln!(
+        "chorus: embed.model = \"auto\": {:.0}% of the conversations whose language was detected \
+         are not in English: {}",
+        share.unwrap_or(0.0) * 100.0,
+        model.name()
+    );
+    Ok(Some(model))
+}
+
+/// Above this share of the detected conversations in other languages, an English model's
+/// clusters follow languages more than topics (the share at which keyword mode stops reducing
+/// dimensions too).
+const OTHER_LANGUAGES_ADVICE: f64 = 0.10;
+
+/// Says when an English embedding model read much text in other languages, and what to use.
+fn print_language_advice(model: &str, languages: &std::collections::BTreeMap<String, u64>) {
+    let Some(model) = SentenceModel::from_name(model).filter(|m| !m.multilingual()) else {
+        return;
+    };
+    let Some(share) = other_language_share(languages).filter(|&s| s >= OTHER_LANGUAGES_ADVICE)
+    else {
+        return;
+    };
+    let multilingual = SentenceModel::ALL
+        .iter()
+        .find(|m| m.multilingual())
+        .map_or("a multilingual model", |m| m.name());
+    eprintln!(
+        "chorus: {:.0}% of the conversations whose language was detected are not in English, and \
+         {} is an English model: it groups them by language before topic. `[embed] model = \
+         \"{multilingual}\"` groups topics across languages (docs/benchmarks.md, \"A multilingual \
+         embedder in process\")",
+        share * 100.0,
+        model.name()
+    );
+}
+
+/// The share of the conversations whose language was detected that are not in English; None
+/// when none was detected.
+fn other_language_share(languages: &std::collections::BTreeMap<String, u64>) -> Option<f64> {
+    let detected: u64 = languages
+        .iter()
+        .filter(|(language, _)| language.as_str() != chorus_facets::UNDETECTED_LANGUAGE)
+        .map(|(_, count)| count)
+        .sum();
+    let english = languages.get("English").copied().unwrap_or(0);
+    (detected > 0).then(|| detected.saturating_sub(english) as f64 / detected as f64)
 }
 
 /// The local LLM that names keyword clusters, fetched on first use.
@@ -365,4 +491,27 @@ fn dry_run(
         println!("(no prices set: add [models.pricing] to the config for a cost)");
     }
     Ok(Finished::Clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_share_not_in_english_counts_detected_text_only() {
+        let languages = |pairs: &[(&str, u64)]| {
+            pairs
+                .iter()
+                .map(|(language, count)| (language.to_string(), *count))
+                .collect()
+        };
+        let mixed = languages(&[("English", 60), ("Russian", 30), ("unknown", 500)]);
+        assert_eq!(other_language_share(&mixed), Some(30.0 / 90.0));
+        assert_eq!(
+            other_language_share(&languages(&[("German", 5)])),
+            Some(1.0)
+        );
+        assert_eq!(other_language_share(&languages(&[("unknown", 9)])), None);
+        assert_eq!(other_language_share(&languages(&[])), None);
+    }
 }

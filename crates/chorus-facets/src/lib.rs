@@ -13,4 +13,4 @@ mod stats;
 pub mod summary;
 
 pub use profile::{PROFILE_VERSION, Profile, detect_language, profile};
-pub use stats::{DatasetStats, Distribution, LabelStats, StatsBuilder};
+pub use stats::{DatasetStats, Distribution, LabelStats, StatsBuilder, UNDETECTED_LANGUAGE};

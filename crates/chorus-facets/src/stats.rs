@@ -45,6 +45,9 @@ impl Distribution {
     }
 }
 
+/// The language [`DatasetStats::languages`] counts text under when detection was not confident.
+pub const UNDETECTED_LANGUAGE: &str = "unknown";
+
 /// What a set of conversations looks like, without any of their text.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DatasetStats {
@@ -157,7 +160,7 @@ impl StatsBuilder {
             profile.turns.to_string()
         };
         *stats.turns_histogram.entry(bucket).or_default() += 1;
-        let language = profile.language.as_deref().unwrap_or("unknown");
+        let language = profile.language.as_deref().unwrap_or(UNDETECTED_LANGUAGE);
         *stats.languages.entry(language.to_string()).or_default() += 1;
         stats.placeholders += u64::from(profile.placeholders);
         let messages = profile.turns

@@ -49,6 +49,11 @@ impl SentenceModel {
         Self::ALL.into_iter().find(|model| model.name() == name)
     }
 
+    /// Whether the model was trained on many languages (else on English).
+    pub fn multilingual(self) -> bool {
+        self == SentenceModel::MultilingualE5Small
+    }
+
     /// sentence-transformers' `max_seq_length` for the model: longer inputs are cut there.
     fn max_tokens(self) -> usize {
         match self {

@@ -119,16 +119,21 @@ pub struct ModelsConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EmbedConfig {
-    /// The local embedding model (a name from `chorus models list`).
+    /// The local embedding model (a name from `chorus models list`), or [`AUTO_EMBED_MODEL`].
     pub model: String,
     /// Longest text embedded, in characters: the user's words after redaction, cut here.
     pub max_chars: usize,
 }
 
+/// `embed.model` that lets the run choose by the languages of its conversations: the English
+/// model when nearly all the text whose language is detected is English, else the multilingual
+/// one.
+pub const AUTO_EMBED_MODEL: &str = "auto";
+
 impl Default for EmbedConfig {
     fn default() -> Self {
         Self {
-            model: "all-minilm-l6-v2".into(),
+            model: AUTO_EMBED_MODEL.into(),
             max_chars: 1000,
         }
     }

@@ -31,7 +31,8 @@ pub use chorus_analysis::{
 pub use chorus_facets::custom::{CustomFacetConfig, CustomKind};
 pub use chorus_report::{Investigation, Report, ReportNode, escape_markdown};
 pub use config::{
-    Config, DEFAULT_CONFIG_TOML, EmbedConfig, FacetsConfig, ModelsConfig, RunConfig, StoreConfig,
+    AUTO_EMBED_MODEL, Config, DEFAULT_CONFIG_TOML, EmbedConfig, FacetsConfig, ModelsConfig,
+    RunConfig, StoreConfig,
 };
 pub use embed::{EmbedStage, Embedded};
 pub use error::PipelineError;

@@ -70,7 +70,24 @@ fn an_offline_run_over_a_synthetic_set_is_evaluated_and_leaks_nothing() {
     let (input, truth) = synth(dir.path(), "2000", "7");
     let out = dir.path().join("r");
     let out_arg = out.display().to_string();
-    run_ok(&["run", &input, "-o", &out_arg, "-q"]);
+    let run = run_ok(&["run", &input, "-o", &out_arg, "-q"]);
+    // Eight languages: `embed.model = "auto"` counts them first and takes the multilingual model.
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        said.contains("embed.model = \"auto\"") && said.contains(": multilingual-e5-small"),
+        "{said}"
+    );
+    let report = read_json(&out.join("report.json"));
+    assert_eq!(report["parameters"]["embed_model"], "multilingual-e5-small");
+    let run = read_json(&out.join("run.json"));
+    let profile = run["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|stage| stage["name"] == "profile")
+        .unwrap();
+    // The counting pass left every profile in the store for the real one.
+    assert_eq!(profile["cache_hits"], 2000, "{profile}");
     let output = run_ok(&["eval", &out_arg, "--truth", &truth]);
     let table = String::from_utf8_lossy(&output.stdout);
     assert!(table.contains("NMI"), "{table}");
@@ -113,14 +130,15 @@ fn an_offline_run_over_a_synthetic_set_is_evaluated_and_leaks_nothing() {
     assert_eq!(eval["coordinated"]["share_in_cluster"], 1.0, "{eval}");
     match eval["coordinated"]["sender_rank"][0].as_u64() {
         Some(rank) => assert!(rank <= 2, "{eval}"),
-        // Its base cluster was merged into a sibling its users' words name alike (allowed
-        // below the coordination flag only), so it is not published on its own.
+        // Its base cluster is not published on its own (allowed below the coordination flag
+        // only): merged into a sibling its users' words name alike, or folded into "Other"
+        // because no phrase of its users, who write in eight languages, names it apart.
         None => {
             let run = read_json(&out.join("run.json"));
-            assert!(
-                run["release"]["clusters_merged"].as_u64().unwrap() > 0,
-                "{eval}"
-            );
+            let release = &run["release"];
+            let hidden = release["clusters_merged"].as_u64().unwrap()
+                + release["clusters_unnamed"].as_u64().unwrap();
+            assert!(hidden > 0, "{eval}");
         }
     }
     let report = read_json(&out.join("report.json"));
@@ -153,6 +171,32 @@ fn an_offline_run_over_a_synthetic_set_is_evaluated_and_leaks_nothing() {
         table.contains(&format!("LEAK {canary:?} in report.md")),
         "{table}"
     );
+}
+
+/// An English model named for text in many languages: the run goes on with it and says at the
+/// end which model groups topics across languages. (That e5 matches tasks across languages far
+/// better than MiniLM is chorus-local's test; on 10,000 conversations its top level is 42 %
+/// against 27 %: docs/benchmarks.md.)
+#[test]
+fn an_english_model_on_many_languages_is_run_with_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, truth) = synth(dir.path(), "600", "7");
+    let config = dir.path().join("minilm.toml");
+    std::fs::write(&config, "[embed]\nmodel = \"all-minilm-l6-v2\"\n").unwrap();
+    let out = dir.path().join("r").display().to_string();
+    let config = config.display().to_string();
+    let run = run_ok(&["run", &input, "-o", &out, "--config", &config, "-q"]);
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        said.contains("not in English") && said.contains("model = \"multilingual-e5-small\""),
+        "{said}"
+    );
+    assert!(!said.contains("embed.model = \"auto\""), "{said}");
+    let report = read_json(&Path::new(&out).join("report.json"));
+    assert_eq!(report["parameters"]["embed_model"], "all-minilm-l6-v2");
+    run_ok(&["eval", &out, "--truth", &truth]);
+    let eval = read_json(&Path::new(&out).join("eval.json"));
+    assert_eq!(eval["privacy"]["leaks"], serde_json::json!([]), "{eval}");
 }
 
 /// Every node's near-identical counts fit inside its own, and a parent's largest group of

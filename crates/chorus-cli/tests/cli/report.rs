@@ -107,6 +107,8 @@ fn keyword_mode_recovers_intents_publishes_above_thresholds_and_leaks_no_canary(
     assert_eq!(report["totals"]["conversations"], 3121);
     assert_eq!(report["totals"]["clustered"], 3121);
     assert_eq!(report["parameters"]["k"], 77);
+    // English queries: `embed.model = "auto"` keeps the English model.
+    assert_eq!(report["parameters"]["embed_model"], "all-minilm-l6-v2");
     crate::release::assert_released_safely(&first, &CANARIES);
     let sizes: Vec<u64> = report["parameters"]["level_sizes"]
         .as_array()

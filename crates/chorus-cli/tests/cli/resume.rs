@@ -29,9 +29,22 @@ fn kill_mid_stage_then_resume() {
     let input = dir.path().join("conversations.jsonl");
     write_conversations(&input, CONVERSATIONS);
     let input_arg = input.display().to_string();
+    // A named model: with "auto" a counting pass would profile everything before the pass killed
+    // here, and this test is about one pass resumed.
+    let config = dir.path().join("chorus.toml");
+    std::fs::write(&config, "[embed]\nmodel = \"all-minilm-l6-v2\"\n").unwrap();
+    let config = config.display().to_string();
 
     let clean = dir.path().join("clean");
-    run_ok(&["run", &input_arg, "-o", &clean.display().to_string(), "-q"]);
+    run_ok(&[
+        "run",
+        &input_arg,
+        "-o",
+        &clean.display().to_string(),
+        "--config",
+        &config,
+        "-q",
+    ]);
 
     // The folder starts with an earlier run's outputs: a killed run must not leave them behind
     // looking like its own.
@@ -42,6 +55,8 @@ fn kill_mid_stage_then_resume() {
         &fixture("openai.jsonl"),
         "-o",
         &resumed.display().to_string(),
+        "--config",
+        &config,
         "-q",
     ]);
     assert!(resumed.join("run.json").exists());
@@ -52,6 +67,8 @@ fn kill_mid_stage_then_resume() {
             &input_arg,
             "-o",
             &resumed.display().to_string(),
+            "--config",
+            &config,
             "-q",
         ])
         .env("FAILPOINTS", "stage-item=sleep(3)")
@@ -89,6 +106,8 @@ fn kill_mid_stage_then_resume() {
         &input_arg,
         "-o",
         &resumed.display().to_string(),
+        "--config",
+        &config,
         "-q",
     ]);
 
