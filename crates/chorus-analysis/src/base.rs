@@ -147,17 +147,19 @@ impl BaseClusters {
 }
 
 /// The dimensions base clusters are found in: `cluster.reduce_dims`, unless there are too few
-/// conversations for a neighbourhood graph, or the text clustered is in several languages. An
-/// English sentence model's nearest neighbours of text in other languages share the language
-/// more than the topic, so the graph would pull each such language into one island that
-/// k-means cannot split by topic; among the vectors as embedded (centred per language) it
-/// still can. Summary mode clusters the model's English summaries.
+/// conversations for a neighbourhood graph, or the text clustered is in several languages and
+/// the model is an English one. An English sentence model's nearest neighbours of text in
+/// other languages share the language more than the topic, so the graph would pull each such
+/// language into one island that k-means cannot split by topic; among the vectors as embedded
+/// (centred per language) it still can. A multilingual model's neighbours cross languages, and
+/// the graph helps as it does on English text. Summary mode clusters the model's English
+/// summaries.
 fn reduction_dims(collected: &Collected, plan: &Plan) -> usize {
     let settings = &plan.cluster;
     if settings.reduce_dims == 0 || collected.len() <= 2 * settings.reduce_neighbours {
         return 0;
     }
-    if plan.steps.mode == Mode::Summary {
+    if plan.steps.mode == Mode::Summary || plan.multilingual_embedder {
         return settings.reduce_dims;
     }
     let mut counts: HashMap<&str, usize> = HashMap::new();

@@ -112,6 +112,10 @@ pub struct Plan {
     pub cohort_field: Option<String>,
     /// The embedding model's name, as the report gives it.
     pub embed_model: String,
+    /// Whether that model puts the same meaning in different languages close together: then
+    /// base clusters are found in the neighbourhood-keeping reduction whatever the mix of
+    /// languages.
+    pub multilingual_embedder: bool,
     /// Summary mode: the operator's own facets, in the order their values are collected.
     pub custom_facets: Vec<CustomFacetConfig>,
     /// An earlier run's tree to place the conversations into (`chorus assign`) instead of

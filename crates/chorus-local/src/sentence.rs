@@ -407,6 +407,10 @@ impl Embedder for SentenceEncoder {
         Some(self.embeddings.hidden)
     }
 
+    fn multilingual(&self) -> bool {
+        self.model.multilingual()
+    }
+
     fn embed<'a>(&'a self, texts: &'a [String]) -> BoxFuture<'a, Result<Matrix, ModelError>> {
         Box::pin(async move { self.embed_now(texts).map_err(LocalError::into_item_failure) })
     }

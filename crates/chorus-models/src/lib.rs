@@ -78,6 +78,12 @@ pub trait Embedder: Send + Sync {
     fn probe(&self) -> BoxFuture<'_, Result<Readiness, ModelError>> {
         Box::pin(async { Ok(Readiness::Ready) })
     }
+    /// Whether the model was trained to put the same meaning in different languages close
+    /// together, so that a text's nearest neighbours cross languages. Unknown (a server's
+    /// model) counts as no.
+    fn multilingual(&self) -> bool {
+        false
+    }
 }
 
 impl<M: ChatModel + ?Sized> ChatModel for Box<M> {

@@ -349,6 +349,7 @@ fn plan(config: &Config, models: &Models<'_>, embeds: bool) -> Plan {
             .embed
             .as_ref()
             .map_or_else(|| config.embed.model.clone(), |server| server.model.clone()),
+        multilingual_embedder: models.embedder.is_some_and(|e| e.multilingual()),
         custom_facets: match steps.mode {
             Mode::Summary => config.facets.custom.clone(),
             Mode::Keyword => Vec::new(),

@@ -82,6 +82,7 @@ pub fn plan(k: usize) -> Plan {
         label_field: None,
         cohort_field: None,
         embed_model: "test vectors".into(),
+        multilingual_embedder: false,
         custom_facets: Vec::new(),
         fixed_tree: None,
         taxonomy: None,

@@ -377,6 +377,34 @@ fn family(report: &Value, id: &str) -> HashSet<String> {
     out
 }
 
+/// The published nodes that show base cluster `id`: its family; or, when the release folded it
+/// into its parent's "Other" (no phrase of its users, who may write in eight languages, names
+/// it apart), that "Other" and the published nodes above it, from the cluster's path in
+/// conversations.parquet.
+fn shown_by(report: &Value, run_dir: &Path, id: &str) -> HashSet<String> {
+    let own = family(report, id);
+    if !own.is_empty() {
+        return own;
+    }
+    let path = crate::util::parquet_rows(run_dir)
+        .into_iter()
+        .find_map(|row| {
+            let path = row["cluster_path"].as_str()?.to_string();
+            (path.rsplit('/').next() == Some(id)).then_some(path)
+        })
+        .unwrap_or_else(|| panic!("no conversation of {id} in conversations.parquet"));
+    let above: Vec<&str> = path.split('/').filter(|part| *part != id).collect();
+    let parent = above.last().unwrap_or_else(|| panic!("{id} has no parent"));
+    let mut shown: HashSet<String> = above.iter().map(|part| part.to_string()).collect();
+    shown.insert(format!("{parent}.other"));
+    let published = |node: &String| !family(report, node).is_empty();
+    assert!(
+        shown.iter().all(published),
+        "{shown:?} are not all published"
+    );
+    shown
+}
+
 /// The table's rows, top down, after one click on a column's heading.
 fn sorted_by(browser: &Browser, column: &str) -> Vec<String> {
     browser.click(&browser.find(&format!("#table th[data-key='{column}'] button")));
@@ -471,20 +499,24 @@ fn an_analyst_answers_six_questions_on_a_planted_run_in_a_few_clicks() {
             .to_string()
     };
     // 3. What grew: the planted growing topic among the first five rows by growth.
-    let growing = family(&report, &truth_of("growing"));
+    let growing = shown_by(&report, &out, &truth_of("growing"));
     let rows = sorted_by(&browser, "growth");
     assert!(
         rows[..5].iter().any(|id| growing.contains(id)),
         "growing truth {growing:?} not in {:?}",
         &rows[..5]
     );
-    // A burst: the planted one-day burst first.
-    let burst = family(&report, &truth_of("burst"));
+    // A burst: the planted one-day burst first, or second after the coordinated group's own
+    // cluster when that stands alone (the group sends all its requests within three days, a
+    // burst of its own).
+    let burst = shown_by(&report, &out, &truth_of("burst"));
+    let group = eval["coordinated"]["cluster"].as_str().unwrap();
     let rows = sorted_by(&browser, "burst");
+    let first_burst = if rows[0] == group { 1 } else { 0 };
     assert!(
-        burst.contains(&rows[0]),
-        "burst {burst:?}, first {}",
-        rows[0]
+        burst.contains(&rows[first_burst]),
+        "burst {burst:?}, first rows {:?}, the group's cluster {group}",
+        &rows[..2]
     );
     // 4. Where is the risk: the cluster with the largest share at concern ≥ 4 first.
     let risky = |n: &Value| {
