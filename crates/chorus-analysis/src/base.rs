@@ -14,9 +14,10 @@ use crate::{AnalysisError, Collected, Mode, Plan, TreeFile};
 
 /// Passes of the reduction's gradient descent (umap-learn's choice for large inputs).
 const REDUCTION_EPOCHS: usize = 200;
-/// Keyword mode reduces only when one language holds at least this share of the conversations
-/// whose language was detected.
-const ONE_LANGUAGE_SHARE: f64 = 0.9;
+/// Keyword mode with an English model reduces only when one language holds at least this share
+/// of the conversations whose language was detected (and `embed.model = "auto"` keeps the English
+/// model only when English does).
+pub const ONE_LANGUAGE_SHARE: f64 = 0.9;
 
 /// The base clusters of a run and what is known of them.
 pub(crate) struct BaseClusters {

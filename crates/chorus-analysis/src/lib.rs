@@ -32,6 +32,7 @@ mod tree_file;
 mod vectors;
 
 pub use analyse::{Analysis, UNPLACED_ID, analyse};
+pub use base::ONE_LANGUAGE_SHARE;
 pub use breakdown::OTHER_VALUES;
 pub use collected::{Collected, Observation, keyword_text};
 pub use error::AnalysisError;

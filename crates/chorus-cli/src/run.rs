@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use anyhow::Context;
 
 use chorus_local::{SentenceEncoder, SentenceModel, SmolLm};
@@ -231,59 +233,73 @@ fn automatic_model(
             target.out.display()
         )
     })?;
-    let share = other_language_share(&census.dataset.languages);
-    let model = if share.is_some_and(|share| share >= OTHER_LANGUAGES_ADVICE) {
-        SentenceModel::MultilingualE5Small
-    } else {
+    let mix = LanguageMix::of(&census.dataset.languages);
+    let model = if mix.english_model_fits() {
         english
+    } else {
+        SentenceModel::MultilingualE5Small
     };
     eprintln!(
         "chorus: embed.model = \"auto\": {:.0}% of the conversations whose language was detected \
          are not in English: {}",
-        share.unwrap_or(0.0) * 100.0,
+        mix.other_share() * 100.0,
         model.name()
     );
     Ok(Some(model))
 }
 
-/// Above this share of the detected conversations in other languages, an English model's
-/// clusters follow languages more than topics (the share at which keyword mode stops reducing
-/// dimensions too).
-const OTHER_LANGUAGES_ADVICE: f64 = 0.10;
-
 /// Says when an English embedding model read much text in other languages, and what to use.
-fn print_language_advice(model: &str, languages: &std::collections::BTreeMap<String, u64>) {
+fn print_language_advice(model: &str, languages: &BTreeMap<String, u64>) {
     let Some(model) = SentenceModel::from_name(model).filter(|m| !m.multilingual()) else {
         return;
     };
-    let Some(share) = other_language_share(languages).filter(|&s| s >= OTHER_LANGUAGES_ADVICE)
-    else {
+    let mix = LanguageMix::of(languages);
+    if mix.english_model_fits() {
         return;
-    };
-    let multilingual = SentenceModel::ALL
-        .iter()
-        .find(|m| m.multilingual())
-        .map_or("a multilingual model", |m| m.name());
+    }
     eprintln!(
         "chorus: {:.0}% of the conversations whose language was detected are not in English, and \
          {} is an English model: it groups them by language before topic. `[embed] model = \
-         \"{multilingual}\"` groups topics across languages (docs/benchmarks.md, \"A multilingual \
-         embedder in process\")",
-        share * 100.0,
-        model.name()
+         \"{}\"` groups topics across languages (docs/benchmarks.md, \"A multilingual embedder \
+         in process\")",
+        mix.other_share() * 100.0,
+        model.name(),
+        SentenceModel::MultilingualE5Small.name()
     );
 }
 
-/// The share of the conversations whose language was detected that are not in English; None
-/// when none was detected.
-fn other_language_share(languages: &std::collections::BTreeMap<String, u64>) -> Option<f64> {
-    let detected: u64 = languages
-        .iter()
-        .filter(|(language, _)| language.as_str() != chorus_facets::UNDETECTED_LANGUAGE)
-        .map(|(_, count)| count)
-        .sum();
-    let english = languages.get("English").copied().unwrap_or(0);
-    (detected > 0).then(|| detected.saturating_sub(english) as f64 / detected as f64)
+/// The conversations whose language was detected, and how many of them are English.
+#[derive(Debug, PartialEq)]
+struct LanguageMix {
+    detected: u64,
+    english: u64,
+}
+
+impl LanguageMix {
+    fn of(languages: &BTreeMap<String, u64>) -> Self {
+        let detected = languages
+            .iter()
+            .filter(|(language, _)| language.as_str() != chorus_facets::UNDETECTED_LANGUAGE)
+            .map(|(_, count)| count)
+            .sum();
+        let english = languages.get("English").copied().unwrap_or(0);
+        Self { detected, english }
+    }
+
+    /// The share not in English (0 when nothing was detected).
+    fn other_share(&self) -> f64 {
+        if self.detected == 0 {
+            return 0.0;
+        }
+        self.detected.saturating_sub(self.english) as f64 / self.detected as f64
+    }
+
+    /// Whether an English model reads this text well: English holds the share at which keyword
+    /// mode counts the text as one language (or nothing was detected). Otherwise an English
+    /// model's clusters follow languages more than topics.
+    fn english_model_fits(&self) -> bool {
+        self.english as f64 >= chorus_pipeline::ONE_LANGUAGE_SHARE * self.detected as f64
+    }
 }
 
 /// The local LLM that names keyword clusters, fetched on first use.
@@ -499,19 +515,22 @@ mod tests {
 
     #[test]
     fn the_share_not_in_english_counts_detected_text_only() {
-        let languages = |pairs: &[(&str, u64)]| {
-            pairs
+        let mix = |pairs: &[(&str, u64)]| {
+            let languages = pairs
                 .iter()
                 .map(|(language, count)| (language.to_string(), *count))
-                .collect()
+                .collect();
+            LanguageMix::of(&languages)
         };
-        let mixed = languages(&[("English", 60), ("Russian", 30), ("unknown", 500)]);
-        assert_eq!(other_language_share(&mixed), Some(30.0 / 90.0));
-        assert_eq!(
-            other_language_share(&languages(&[("German", 5)])),
-            Some(1.0)
-        );
-        assert_eq!(other_language_share(&languages(&[("unknown", 9)])), None);
-        assert_eq!(other_language_share(&languages(&[])), None);
+        let mixed = mix(&[("English", 60), ("Russian", 30), ("unknown", 500)]);
+        assert_eq!(mixed.other_share(), 30.0 / 90.0);
+        assert!(!mixed.english_model_fits());
+        assert_eq!(mix(&[("German", 5)]).other_share(), 1.0);
+        assert_eq!(mix(&[("unknown", 9)]).other_share(), 0.0);
+        assert_eq!(mix(&[]).other_share(), 0.0);
+        // English at exactly the one-language share, or nothing detected: the English model.
+        assert!(mix(&[("English", 90), ("French", 10)]).english_model_fits());
+        assert!(!mix(&[("English", 89), ("French", 11)]).english_model_fits());
+        assert!(mix(&[("unknown", 9)]).english_model_fits());
     }
 }

@@ -77,23 +77,11 @@ impl QuantizedTable {
 /// One Q4_0 block added to `out`: byte j holds value j in its low half and value j + 16 in its
 /// high half, each stored as 0–15 around 8.
 fn add_block(block: &[u8], out: &mut [f32]) {
-    let scale = f16_to_f32(u16::from_le_bytes([block[0], block[1]]));
+    let scale = half::f16::from_le_bytes([block[0], block[1]]).to_f32();
     let (low, high) = out.split_at_mut(BLOCK_VALUES / 2);
     for ((&byte, low), high) in block[2..].iter().zip(low).zip(high) {
         *low += ((byte & 0x0f) as i32 - 8) as f32 * scale;
         *high += ((byte >> 4) as i32 - 8) as f32 * scale;
-    }
-}
-
-fn f16_to_f32(bits: u16) -> f32 {
-    let sign = if bits & 0x8000 != 0 { -1.0 } else { 1.0 };
-    let exponent = ((bits >> 10) & 0x1f) as i32;
-    let fraction = (bits & 0x3ff) as f32;
-    match exponent {
-        0 => sign * fraction * 2f32.powi(-24),
-        31 if fraction == 0.0 => sign * f32::INFINITY,
-        31 => f32::NAN,
-        _ => sign * (1.0 + fraction / 1024.0) * 2f32.powi(exponent - 15),
     }
 }
 
@@ -399,16 +387,6 @@ fn hugging_face_name(packed: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn half_floats_decode() {
-        assert_eq!(f16_to_f32(0x3c00), 1.0);
-        assert_eq!(f16_to_f32(0xc000), -2.0);
-        assert_eq!(f16_to_f32(0x3555), 0.333_251_95);
-        assert_eq!(f16_to_f32(0x0001), 2f32.powi(-24));
-        assert_eq!(f16_to_f32(0x0000), 0.0);
-        assert!(f16_to_f32(0x7e00).is_nan());
-    }
 
     #[test]
     fn a_block_expands_low_halves_first() {

@@ -25,8 +25,8 @@ mod stages;
 mod summary;
 
 pub use chorus_analysis::{
-    Centering, ClusterConfig, HierarchyConfig, MapConfig, OTHER_VALUES, PrivacyConfig,
-    PublishedReport, ReleaseCounts, TreeFile, UnknownUsers,
+    Centering, ClusterConfig, HierarchyConfig, MapConfig, ONE_LANGUAGE_SHARE, OTHER_VALUES,
+    PrivacyConfig, PublishedReport, ReleaseCounts, TreeFile, UnknownUsers,
 };
 pub use chorus_facets::custom::{CustomFacetConfig, CustomKind};
 pub use chorus_report::{Investigation, Report, ReportNode, escape_markdown};
