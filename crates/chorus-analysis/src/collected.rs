@@ -202,6 +202,22 @@ impl Collected {
             .len()
     }
 
+    /// The language most of the conversations at `docs` were detected in (on a tie, the first
+    /// by name), with its share of those whose language was detected; None when none was.
+    pub(crate) fn majority_language(&self, docs: &[usize]) -> Option<(&str, f64)> {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for &doc in docs {
+            if let Some(language) = self.languages[doc].as_deref() {
+                *counts.entry(language).or_default() += 1;
+            }
+        }
+        let detected: usize = counts.values().sum();
+        counts
+            .into_iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+            .map(|(language, count)| (language, count as f64 / detected as f64))
+    }
+
     /// Whether no conversation is ready to cluster.
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()

@@ -1,7 +1,7 @@
 //! The working tree: what the steps before the release know of each cluster, its members
 //! included. It is never written anywhere; the release turns it into the published tree.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chorus_text::{Keyword, Phrase};
 
@@ -38,6 +38,9 @@ pub(crate) struct DraftNode {
     /// Phrases its users wrote, best first, each by at least `min_users` of them: the first
     /// names it unless a model does.
     pub phrases: Vec<Phrase>,
+    /// Its keywords and phrases written mostly in other languages than the one most of its
+    /// users write: they name it only when nothing in its own language can.
+    pub other_language_terms: HashSet<String>,
     /// Its conversations (positions among the clustered ones).
     pub members: Vec<usize>,
     /// What a model wrote of its texts (the release gate checks those word by word).
@@ -80,20 +83,50 @@ pub(crate) fn keyword_description(keywords: &[Keyword]) -> String {
 const NAME_CANDIDATES: usize = 3;
 
 /// The first of the best phrases that has words enough to say something alone and is at
-/// least half as distinctive as the best; else (single words each say little) the best few
-/// together.
-fn phrase_name(phrases: &[Phrase]) -> String {
+/// least half as distinctive as the best, with the share of the node that wrote it; else
+/// (single words each say little) the best few together.
+fn phrase_name(phrases: &[Phrase]) -> (String, Option<f64>) {
     let best = &phrases[..phrases.len().min(NAME_CANDIDATES)];
     let top_score = best.first().map_or(0.0, |phrase| phrase.score);
     let alone = |phrase: &&Phrase| phrase.term.contains(' ') && phrase.score * 2.0 >= top_score;
     match best.iter().find(alone) {
-        Some(phrase) => phrase.term.clone(),
-        None => best
-            .iter()
-            .map(|phrase| phrase.term.as_str())
-            .collect::<Vec<_>>()
-            .join(" · "),
+        Some(phrase) => (phrase.term.clone(), Some(phrase.share)),
+        None => (
+            best.iter()
+                .map(|phrase| phrase.term.as_str())
+                .collect::<Vec<_>>()
+                .join(" · "),
+            None,
+        ),
     }
+}
+
+/// A parent's phrase written by fewer than this share of its conversations names one of its
+/// parts, not the parent: the parent is named by what its largest children are about.
+const PARENT_NAME_COVERAGE: f64 = 0.2;
+
+/// How many of its largest children name a parent.
+const CHILDREN_NAMED: usize = 2;
+
+/// The names of a node's [`CHILDREN_NAMED`] largest children from their own words (a child
+/// named by a list gives its first word); None unless that many differ.
+fn children_name(node: &DraftNode) -> Option<String> {
+    let mut children: Vec<&DraftNode> = node.children.iter().collect();
+    children.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.id.cmp(&b.id)));
+    let mut said: Vec<String> = Vec::new();
+    for child in children {
+        if said.len() == CHILDREN_NAMED {
+            break;
+        }
+        let Some((name, _)) = own_words_name(child) else {
+            continue;
+        };
+        let headline = name.split(" · ").next().unwrap_or_default().to_string();
+        if !headline.is_empty() && !said.contains(&headline) {
+            said.push(headline);
+        }
+    }
+    (said.len() == CHILDREN_NAMED).then(|| said.join(" · "))
 }
 
 /// The phrases after the name, with their shares.
@@ -114,20 +147,49 @@ fn described<'a>(terms: impl Iterator<Item = (&'a str, f64)>) -> String {
     )
 }
 
-/// Names computed from the users' words: the best phrase, else the first keywords; `None`
-/// when neither is left.
+/// Names computed from the users' words: the best phrase, else the first keywords, those in
+/// the node's own language first (a phrase of another language gives way to keywords in its
+/// own); a parent whose best phrase few of it wrote is named by its largest children
+/// ([`children_name`]). `None` when nothing is left.
 pub(crate) fn computed_name(node: &DraftNode) -> Option<(String, String)> {
-    match (node.phrases.first(), node.keywords.is_empty()) {
-        (Some(_), _) => Some((
-            phrase_name(&node.phrases),
-            phrase_description(&node.phrases),
-        )),
-        (None, false) => Some((
-            keyword_name(&node.keywords),
-            keyword_description(&node.keywords),
-        )),
-        (None, true) => None,
-    }
+    named(node, true)
+}
+
+/// [`computed_name`] from the node's own words alone.
+pub(crate) fn own_words_name(node: &DraftNode) -> Option<(String, String)> {
+    named(node, false)
+}
+
+fn named(node: &DraftNode, by_children: bool) -> Option<(String, String)> {
+    let own = |terms: &[Keyword]| -> Vec<Keyword> {
+        terms
+            .iter()
+            .filter(|term| !node.other_language_terms.contains(&term.term))
+            .cloned()
+            .collect()
+    };
+    let (phrases, keywords) = (own(&node.phrases), own(&node.keywords));
+    let name = if !phrases.is_empty() {
+        match phrase_name(&phrases) {
+            (name, Some(share)) if by_children && share < PARENT_NAME_COVERAGE => {
+                children_name(node).unwrap_or(name)
+            }
+            (name, _) => name,
+        }
+    } else if !keywords.is_empty() {
+        keyword_name(&keywords)
+    } else if !node.phrases.is_empty() {
+        phrase_name(&node.phrases).0
+    } else if !node.keywords.is_empty() {
+        keyword_name(&node.keywords)
+    } else {
+        return None;
+    };
+    let description = match node.phrases.is_empty() {
+        false => phrase_description(&node.phrases),
+        true => keyword_description(&node.keywords),
+    };
+    Some((name, description))
 }
 
 /// A sibling that the users' words cannot tell apart: no phrase or keyword of its own names it
@@ -266,5 +328,58 @@ mod tests {
         // The ones that keep a name keep their own.
         assert_eq!(siblings[1].name, "people");
         assert_eq!(siblings[3].name, "car");
+    }
+
+    /// A parent of `size` conversations whose one phrase `share` of them wrote, over children
+    /// named by phrases, of the given sizes.
+    fn parent(share: f64, size: usize, children: &[(&str, usize)]) -> DraftNode {
+        let mut parent = node("", size, &["learn the piano"], &["piano"]);
+        parent.phrases[0].share = share;
+        parent.children = children
+            .iter()
+            .map(|&(name, size)| node(name, size, &[name], &[]))
+            .collect();
+        parent
+    }
+
+    #[test]
+    fn a_parent_that_few_of_its_users_name_is_named_by_its_largest_children() {
+        let children = [
+            ("write a cover letter", 300),
+            ("learn the piano", 40),
+            ("fix a leaking tap", 200),
+            ("plan a trip", 100),
+        ];
+        let name = |share| computed_name(&parent(share, 640, &children)).map(|(name, _)| name);
+        // Written by 5 %: its two largest children say what it holds.
+        assert_eq!(
+            name(0.05).as_deref(),
+            Some("write a cover letter · fix a leaking tap")
+        );
+        // Written by half of it: its own phrase.
+        assert_eq!(name(0.5).as_deref(), Some("learn the piano"));
+        // One child cannot name a parent.
+        let only = parent(0.05, 300, &[("write a cover letter", 300)]);
+        assert_eq!(computed_name(&only).unwrap().0, "learn the piano");
+    }
+
+    #[test]
+    fn terms_of_another_language_name_a_node_only_when_nothing_else_can() {
+        let mut mixed = node(
+            "",
+            100,
+            &["aprender piano", "learn"],
+            &["aprender", "piano"],
+        );
+        mixed.other_language_terms = ["aprender piano", "aprender"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(computed_name(&mixed).unwrap().0, "learn");
+        mixed.phrases.truncate(1);
+        // Its only phrase is another language's: its own keyword names it.
+        assert_eq!(computed_name(&mixed).unwrap().0, "piano");
+        mixed.keywords.truncate(1);
+        assert_eq!(computed_name(&mixed).unwrap().0, "aprender piano");
     }
 }

@@ -21,7 +21,9 @@ use chorus_text::{gated_words, word_runs};
 use chorus_report::{MapPoints, Report, ReportNode, RunTotals};
 
 use crate::breakdown::facets;
-use crate::draft::{DraftNode, Indistinct, ModelText, computed_name, tell_siblings_apart};
+use crate::draft::{
+    DraftNode, Indistinct, ModelText, computed_name, own_words_name, tell_siblings_apart,
+};
 use crate::map::{map_points, position};
 use crate::tree::{ReleasePolicy, TreeBuilder};
 
@@ -478,7 +480,9 @@ impl Door<'_, '_> {
             }
         }
         node.model_text = ModelText::None;
-        match computed_name(node) {
+        // Words from the children's names are checked against this node's own users too.
+        let computed = computed_name(node).filter(|(name, _)| evidence.rare_word(name).is_none());
+        match computed.or_else(|| own_words_name(node)) {
             Some((name, description)) => {
                 (node.name, node.description) = (name, description);
                 true

@@ -77,15 +77,8 @@ fn centred_rows(
     rows: &[usize],
 ) -> Result<Vec<f32>, AnalysisError> {
     let collected = builder.collected;
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for &doc in members {
-        if let Some(language) = collected.languages[doc].as_deref() {
-            *counts.entry(language).or_default() += 1;
-        }
-    }
-    let language = counts
-        .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+    let language = collected
+        .majority_language(members)
         .map(|(language, _)| language);
     let mut centred: Vec<f32> = rows
         .iter()

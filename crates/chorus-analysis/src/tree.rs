@@ -111,6 +111,7 @@ impl TreeBuilder<'_> {
             rank_phrases(&mut nodes, self, embedder, top)?;
         }
         for node in &mut nodes {
+            self.own_language_first(node);
             node.phrases.truncate(top);
             if let Some((name, description)) = computed_name(node) {
                 (node.name, node.description) = (name, description);
@@ -136,26 +137,13 @@ impl TreeBuilder<'_> {
             word.users = collected.distinct_users(&writers);
         };
         for keyword in &mut node.keywords {
-            if let Some(id) = collected.vocabulary.id(&keyword.term) {
-                recount(keyword, &|doc| {
-                    collected.terms[doc].binary_search(&id).is_ok()
-                });
+            if let Some(written) = self.keyword_writers(&keyword.term) {
+                recount(keyword, &written);
             }
         }
         for phrase in &mut node.phrases {
-            let words: Option<Vec<u32>> = phrase
-                .term
-                .split(' ')
-                .map(|word| collected.vocabulary.id(word))
-                .collect();
-            if let Some(words) = words {
-                recount(phrase, &|doc| {
-                    collected.sequences[doc].windows(words.len()).any(|run| {
-                        run.iter()
-                            .zip(&words)
-                            .all(|(&id, &word)| id & !FUNCTION_WORD == word)
-                    })
-                });
+            if let Some(written) = self.phrase_writers(&phrase.term) {
+                recount(phrase, &written);
             }
         }
         let description_computed = matches!(
@@ -167,6 +155,69 @@ impl TreeBuilder<'_> {
         }
     }
 
+    /// The test of whether a conversation wrote the keyword `term`; None for a term never
+    /// seen.
+    fn keyword_writers(&self, term: &str) -> Option<impl Fn(usize) -> bool + '_> {
+        let id = self.collected.vocabulary.id(term)?;
+        Some(move |doc: usize| self.collected.terms[doc].binary_search(&id).is_ok())
+    }
+
+    /// The test of whether a conversation wrote the phrase `term`, word for word; None for a
+    /// word never seen.
+    fn phrase_writers(&self, term: &str) -> Option<impl Fn(usize) -> bool + '_> {
+        let collected = self.collected;
+        let words: Vec<u32> = term
+            .split(' ')
+            .map(|word| collected.vocabulary.id(word))
+            .collect::<Option<_>>()?;
+        Some(move |doc: usize| {
+            collected.sequences[doc].windows(words.len()).any(|run| {
+                run.iter()
+                    .zip(&words)
+                    .all(|(&id, &word)| id & !FUNCTION_WORD == word)
+            })
+        })
+    }
+
+    /// Puts a node's phrases and keywords that its own language's users wrote before those
+    /// that other languages' users wrote, each side in its order, so a cluster whose users
+    /// write in several languages is named in the language most of them write ("piano ·
+    /// learn", not "piano · learn · aprender"). A term is another language's when, of its
+    /// writers in the node whose language was detected, the share in the node's language is
+    /// under half that language's share of the node; a term that no detected writer used, and
+    /// every term of a node in one language, keep their place.
+    fn own_language_first(&self, node: &mut DraftNode) {
+        let collected = self.collected;
+        let Some((language, share)) = collected.majority_language(&node.members) else {
+            return;
+        };
+        let members = &node.members;
+        let foreign = |(detected, own): (usize, usize)| {
+            detected > 0 && (own as f64) < share / 2.0 * detected as f64
+        };
+        let other = |term: &Keyword, phrase: bool| {
+            let writers = match phrase {
+                true => self
+                    .phrase_writers(&term.term)
+                    .map(|written| writers_in(collected, members, language, written)),
+                false => self
+                    .keyword_writers(&term.term)
+                    .map(|written| writers_in(collected, members, language, written)),
+            };
+            writers.is_some_and(foreign)
+        };
+        let other_keywords: Vec<bool> = node.keywords.iter().map(|k| other(k, false)).collect();
+        let other_phrases: Vec<bool> = node.phrases.iter().map(|p| other(p, true)).collect();
+        let marked = node.keywords.iter().zip(&other_keywords);
+        node.other_language_terms = marked
+            .chain(node.phrases.iter().zip(&other_phrases))
+            .filter(|(_, other)| **other)
+            .map(|(term, _)| term.term.clone())
+            .collect();
+        demote(&mut node.keywords, &other_keywords);
+        demote(&mut node.phrases, &other_phrases);
+    }
+
     /// The words of a class's keywords, which its phrases must hold one of.
     fn anchor_words(&self, keywords: &[Keyword]) -> HashSet<u32> {
         keywords
@@ -175,4 +226,31 @@ impl TreeBuilder<'_> {
             .filter_map(|word| self.collected.vocabulary.id(word))
             .collect()
     }
+}
+
+/// Moves the items marked `demoted` after the others, keeping the order within each side.
+fn demote<T>(items: &mut Vec<T>, demoted: &[bool]) {
+    let mut marked: Vec<(bool, T)> = demoted.iter().copied().zip(items.drain(..)).collect();
+    marked.sort_by_key(|(demoted, _)| *demoted);
+    items.extend(marked.into_iter().map(|(_, item)| item));
+}
+
+/// Of the `members` that `written` says wrote a term: those whose language was detected, and
+/// those of them in `language`.
+fn writers_in(
+    collected: &Collected,
+    members: &[usize],
+    language: &str,
+    written: impl Fn(usize) -> bool,
+) -> (usize, usize) {
+    let (mut detected, mut own) = (0, 0);
+    for &doc in members {
+        if let Some(written_in) = collected.languages[doc].as_deref()
+            && written(doc)
+        {
+            detected += 1;
+            own += usize::from(written_in == language);
+        }
+    }
+    (detected, own)
 }
