@@ -38,6 +38,8 @@ pub(crate) struct DraftNode {
     /// Phrases its users wrote, best first, each by at least `min_users` of them: the first
     /// names it unless a model does.
     pub phrases: Vec<Phrase>,
+    /// The language most of its users write, where any was detected.
+    pub language: Option<String>,
     /// Its keywords and phrases written mostly in other languages than the one most of its
     /// users write: they name it only when nothing in its own language can.
     pub other_language_terms: HashSet<String>,
@@ -108,10 +110,17 @@ const PARENT_NAME_COVERAGE: f64 = 0.2;
 /// How many of its largest children name a parent.
 const CHILDREN_NAMED: usize = 2;
 
-/// The names of a node's [`CHILDREN_NAMED`] largest children from their own words (a child
-/// named by a list gives its first word); None unless that many differ.
+/// The names of a node's [`CHILDREN_NAMED`] largest children in its own language, from their
+/// own words (a child named by a list gives its first word); None unless that many differ.
 fn children_name(node: &DraftNode) -> Option<String> {
-    let mut children: Vec<&DraftNode> = node.children.iter().collect();
+    let other_language = |child: &&DraftNode| {
+        node.language.is_some() && child.language.is_some() && node.language != child.language
+    };
+    let mut children: Vec<&DraftNode> = node
+        .children
+        .iter()
+        .filter(|c| !other_language(c))
+        .collect();
     children.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.id.cmp(&b.id)));
     let mut said: Vec<String> = Vec::new();
     for child in children {
@@ -361,6 +370,15 @@ mod tests {
         // One child cannot name a parent.
         let only = parent(0.05, 300, &[("write a cover letter", 300)]);
         assert_eq!(computed_name(&only).unwrap().0, "learn the piano");
+        // Nor can a child whose users mostly write another language than the parent's.
+        let mut mixed = parent(0.05, 640, &children);
+        mixed.language = Some("English".into());
+        mixed.children[0].language = Some("Spanish".into());
+        mixed.children[2].language = Some("English".into());
+        assert_eq!(
+            computed_name(&mixed).unwrap().0,
+            "fix a leaking tap · plan a trip"
+        );
     }
 
     #[test]

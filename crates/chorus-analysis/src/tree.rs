@@ -110,8 +110,12 @@ impl TreeBuilder<'_> {
         if let Some(embedder) = models.embedder().filter(|_| candidates > 0) {
             rank_phrases(&mut nodes, self, embedder, top)?;
         }
+        // Summary mode's words are the model's English summaries, whatever the users wrote.
+        let users_words = self.plan.steps.mode == Mode::Keyword;
         for node in &mut nodes {
-            self.own_language_first(node);
+            if users_words {
+                self.own_language_first(node);
+            }
             node.phrases.truncate(top);
             if let Some((name, description)) = computed_name(node) {
                 (node.name, node.description) = (name, description);
@@ -191,6 +195,7 @@ impl TreeBuilder<'_> {
         let Some((language, share)) = collected.majority_language(&node.members) else {
             return;
         };
+        node.language = Some(language.to_string());
         let members = &node.members;
         let foreign = |(detected, own): (usize, usize)| {
             detected > 0 && (own as f64) < share / 2.0 * detected as f64
