@@ -1,8 +1,6 @@
 //! Base clusters: k, k-means, near-identical requests across accounts, and how the clusters
 //! agree with labels.
 
-use std::collections::HashMap;
-
 use chorus_cluster::{
     KMeans, KMeansOptions, LayoutOptions, NearIdenticalOptions, SweepPoint, agreement,
     cluster_means, kmeans, near_identical_senders, nearest_centroids, reduce, sweep_k,
@@ -163,16 +161,10 @@ fn reduction_dims(collected: &Collected, plan: &Plan) -> usize {
     if plan.steps.mode == Mode::Summary || plan.multilingual_embedder {
         return settings.reduce_dims;
     }
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for language in collected.languages.iter().flatten() {
-        *counts.entry(language).or_default() += 1;
+    match collected.majority_language(0..collected.len()) {
+        Some(largest) if (largest.count as f64) < ONE_LANGUAGE_SHARE * largest.detected as f64 => 0,
+        _ => settings.reduce_dims,
     }
-    let detected: usize = counts.values().sum();
-    let largest = counts.values().copied().max().unwrap_or(0);
-    if (largest as f64) < ONE_LANGUAGE_SHARE * detected as f64 {
-        return 0;
-    }
-    settings.reduce_dims
 }
 
 /// k-means in a `dims`-dimensional reduction of the vectors that keeps their neighbourhoods,

@@ -90,6 +90,22 @@ pub struct Collected {
     pub(crate) centering: CenteringFile,
 }
 
+/// The language most of some conversations were detected in.
+pub(crate) struct MajorityLanguage<'a> {
+    pub language: &'a str,
+    /// Its conversations.
+    pub count: usize,
+    /// The conversations whose language was detected.
+    pub detected: usize,
+}
+
+impl MajorityLanguage<'_> {
+    /// Its share of the conversations whose language was detected.
+    pub fn share(&self) -> f64 {
+        self.count as f64 / self.detected as f64
+    }
+}
+
 /// What one conversation brings to the analysis.
 pub struct Observation<'a> {
     /// The conversation.
@@ -203,10 +219,13 @@ impl Collected {
     }
 
     /// The language most of the conversations at `docs` were detected in (on a tie, the first
-    /// by name), with its share of those whose language was detected; None when none was.
-    pub(crate) fn majority_language(&self, docs: &[usize]) -> Option<(&str, f64)> {
+    /// by name); None when none was.
+    pub(crate) fn majority_language(
+        &self,
+        docs: impl IntoIterator<Item = usize>,
+    ) -> Option<MajorityLanguage<'_>> {
         let mut counts: HashMap<&str, usize> = HashMap::new();
-        for &doc in docs {
+        for doc in docs {
             if let Some(language) = self.languages[doc].as_deref() {
                 *counts.entry(language).or_default() += 1;
             }
@@ -215,7 +234,11 @@ impl Collected {
         counts
             .into_iter()
             .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
-            .map(|(language, count)| (language, count as f64 / detected as f64))
+            .map(|(language, count)| MajorityLanguage {
+                language,
+                count,
+                detected,
+            })
     }
 
     /// Whether no conversation is ready to cluster.

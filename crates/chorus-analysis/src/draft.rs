@@ -127,7 +127,7 @@ fn children_name(node: &DraftNode) -> Option<String> {
         if said.len() == CHILDREN_NAMED {
             break;
         }
-        let Some((name, _)) = own_words_name(child) else {
+        let Some(name) = name_of(child, false) else {
             continue;
         };
         let headline = name.split(" · ").next().unwrap_or_default().to_string();
@@ -161,15 +161,15 @@ fn described<'a>(terms: impl Iterator<Item = (&'a str, f64)>) -> String {
 /// own); a parent whose best phrase few of it wrote is named by its largest children
 /// ([`children_name`]). `None` when nothing is left.
 pub(crate) fn computed_name(node: &DraftNode) -> Option<(String, String)> {
-    named(node, true)
+    Some((name_of(node, true)?, computed_description(node)))
 }
 
 /// [`computed_name`] from the node's own words alone.
 pub(crate) fn own_words_name(node: &DraftNode) -> Option<(String, String)> {
-    named(node, false)
+    Some((name_of(node, false)?, computed_description(node)))
 }
 
-fn named(node: &DraftNode, by_children: bool) -> Option<(String, String)> {
+fn name_of(node: &DraftNode, by_children: bool) -> Option<String> {
     let own = |terms: &[Keyword]| -> Vec<Keyword> {
         terms
             .iter()
@@ -194,11 +194,15 @@ fn named(node: &DraftNode, by_children: bool) -> Option<(String, String)> {
     } else {
         return None;
     };
-    let description = match node.phrases.is_empty() {
+    Some(name)
+}
+
+/// The phrases after the name, else the keywords, with their shares.
+fn computed_description(node: &DraftNode) -> String {
+    match node.phrases.is_empty() {
         false => phrase_description(&node.phrases),
         true => keyword_description(&node.keywords),
-    };
-    Some((name, description))
+    }
 }
 
 /// A sibling that the users' words cannot tell apart: no phrase or keyword of its own names it

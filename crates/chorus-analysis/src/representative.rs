@@ -78,8 +78,8 @@ fn centred_rows(
 ) -> Result<Vec<f32>, AnalysisError> {
     let collected = builder.collected;
     let language = collected
-        .majority_language(members)
-        .map(|(language, _)| language);
+        .majority_language(members.iter().copied())
+        .map(|majority| majority.language);
     let mut centred: Vec<f32> = rows
         .iter()
         .flat_map(|&row| vectors.row(row).iter().copied())

@@ -192,9 +192,10 @@ impl TreeBuilder<'_> {
     /// every term of a node in one language, keep their place.
     fn own_language_first(&self, node: &mut DraftNode) {
         let collected = self.collected;
-        let Some((language, share)) = collected.majority_language(&node.members) else {
+        let Some(majority) = collected.majority_language(node.members.iter().copied()) else {
             return;
         };
+        let (language, share) = (majority.language, majority.share());
         node.language = Some(language.to_string());
         let members = &node.members;
         let foreign = |(detected, own): (usize, usize)| {
