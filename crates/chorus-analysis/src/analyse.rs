@@ -48,7 +48,7 @@ pub struct Analysis {
 /// Runs the steps `plan` chose over what was collected: base clusters, levels, names, the map
 /// and the release. Model steps use `models`.
 pub fn analyse(
-    collected: &Collected,
+    collected: &mut Collected,
     plan: &Plan,
     mut models: Models<'_>,
 ) -> Result<Analysis, AnalysisError> {
@@ -67,6 +67,8 @@ pub fn analyse(
         None => BaseClusters::find(collected, plan, k)?,
     };
     header.parameters.k = base.k();
+    collected.settle_concern(&base.of, base.k());
+    let collected = &*collected;
     header.parameters.reduced_dims = base.reduced_dims;
     let builder = TreeBuilder {
         collected,

@@ -14,6 +14,7 @@ use chorus_report::ReportTotals;
 use chorus_text::{PiiKind, Redacted, Vocabulary, redact, word_runs};
 use chorus_types::{ContentHash, Conversation};
 
+use crate::concern::ConcernScorer;
 use crate::tree_file::CenteringFile;
 use crate::{AnalysisError, Centering, Mode, Plan, UnknownUsers, VectorFile};
 
@@ -72,6 +73,9 @@ pub struct Collected {
     /// Summary mode only: the `request` summaries (already free of identifying details).
     pub(crate) summaries: Vec<String>,
     pub(crate) concern: Vec<Option<u8>>,
+    /// Keyword mode, until the base clusters are known: the scorer and each conversation's
+    /// cosines with its anchors.
+    concern_reading: Option<(ConcernScorer, Vec<f32>)>,
     pub(crate) model_languages: Vec<Vec<String>>,
     pub(crate) mode: Mode,
     pub(crate) ids: Vec<String>,
@@ -241,17 +245,36 @@ impl Collected {
             })
     }
 
+    /// The length of the vectors (0 before the first).
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
     /// Whether no conversation is ready to cluster.
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()
     }
 
-    /// Keyword mode: each conversation's concern level, as `level` reads it from the vector.
-    pub fn score_concern(&mut self, level: impl Fn(&[f32]) -> Option<u8>) {
-        if self.dim == 0 {
+    /// Keyword mode: reads each conversation's nearness to the concern anchors from its vector
+    /// as embedded (before centring); the levels are settled once the base clusters are known
+    /// ([`Collected::settle_concern`]).
+    pub fn read_concern(&mut self, scorer: ConcernScorer) {
+        if self.dim == 0 || scorer.anchors() == 0 {
             return;
         }
-        self.concern = self.vectors().chunks_exact(self.dim).map(level).collect();
+        let mut similarities = Vec::with_capacity(self.len() * scorer.anchors());
+        for vector in self.vectors().chunks_exact(self.dim) {
+            scorer.similarities(vector, &mut similarities);
+        }
+        self.concern_reading = Some((scorer, similarities));
+    }
+
+    /// Keyword mode: each conversation's concern level, read beside its base cluster's
+    /// (`base_of`, `k` clusters).
+    pub(crate) fn settle_concern(&mut self, base_of: &[usize], k: usize) {
+        if let Some((scorer, similarities)) = self.concern_reading.take() {
+            self.concern = scorer.levels(&similarities, base_of, k);
+        }
     }
 
     /// Takes in one conversation; one with no text or no usable vector is only counted.

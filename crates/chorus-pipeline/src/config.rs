@@ -40,8 +40,8 @@ pub struct Config {
     pub facets: FacetsConfig,
 }
 
-/// Summary mode's questions beyond the built-in facets.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Summary mode's questions beyond the built-in facets, and how keyword mode reads concern.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FacetsConfig {
     /// A yes/no question asked of every conversation first: only those answered yes go on.
@@ -51,6 +51,20 @@ pub struct FacetsConfig {
     /// Both modes: a metadata field (plan, country, model…) whose values are cohorts, broken
     /// down per cluster (`facets.cohort` in report.json, a facet in the page).
     pub cohort_field: Option<String>,
+    /// Keyword mode: the share of a conversation's concern reading taken from its base
+    /// cluster's mean (0: each conversation read alone).
+    pub concern_context: f32,
+}
+
+impl Default for FacetsConfig {
+    fn default() -> Self {
+        Self {
+            screener: None,
+            custom: Vec::new(),
+            cohort_field: None,
+            concern_context: chorus_analysis::DEFAULT_CONCERN_CONTEXT,
+        }
+    }
 }
 
 impl FacetsConfig {
@@ -223,6 +237,12 @@ impl Config {
                     .into(),
             );
         }
+        if !(0.0..=1.0).contains(&self.facets.concern_context) {
+            return Err(
+                "facets.concern_context must be from 0 (each conversation alone) to 1 (its base cluster's mean alone)"
+                    .into(),
+            );
+        }
         if !(self.cluster.duplicate_cosine > 0.0 && self.cluster.duplicate_cosine <= 1.0) {
             return Err("cluster.duplicate_cosine must be above 0 and at most 1".into());
         }
@@ -348,6 +368,10 @@ mod tests {
         for cosine in ["0.0", "1.5", "nan"] {
             let error = Config::parse(&format!("[cluster]\nduplicate_cosine = {cosine}\n"));
             assert!(error.unwrap_err().contains("duplicate_cosine"), "{cosine}");
+        }
+        for share in ["-0.1", "1.5", "nan"] {
+            let error = Config::parse(&format!("[facets]\nconcern_context = {share}\n"));
+            assert!(error.unwrap_err().contains("concern_context"), "{share}");
         }
         for dims in ["1", "11"] {
             let error = Config::parse(&format!("[cluster]\nreduce_dims = {dims}\n"));

@@ -17,7 +17,7 @@ use chorus_analysis::{
 };
 
 use crate::batches::{Batch, read_in_batches};
-use crate::concern::ConcernScorer;
+use crate::concern::concern_scorer;
 use crate::embed::AnalysisEmbedder;
 use crate::lock::OutputLock;
 use crate::output::{OutputFile, write_file, write_json};
@@ -227,8 +227,8 @@ fn run_into(
     let report = match &embed_stage {
         Some(stage) => {
             if !summary_mode {
-                let scorer = ConcernScorer::new(stage)?;
-                collected.score_concern(|vector| scorer.level(vector));
+                let scorer = concern_scorer(stage, collected.dim(), config.facets.concern_context)?;
+                collected.read_concern(scorer);
             }
             match &plan.fixed_tree {
                 Some(tree) => collected.center_like(&tree.centering)?,
@@ -252,7 +252,7 @@ fn run_into(
                     Some(access) => AnalysisSteps::new(access),
                     None => AnalysisSteps::embedder_only(&mut embedder),
                 };
-                analyse(&collected, &plan, steps)?
+                analyse(&mut collected, &plan, steps)?
             };
             release_counts = Some(release);
             for (name, seconds) in stage_seconds {

@@ -113,5 +113,5 @@ pub fn analysed(docs: Vec<Doc>, plan: &Plan, models: Models<'_>, centering: Cent
     }
     collected.seal().expect("sealed");
     collected.center(centering).expect("centred");
-    analyse(&collected, plan, models).expect("analysed")
+    analyse(&mut collected, plan, models).expect("analysed")
 }

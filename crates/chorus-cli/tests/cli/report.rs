@@ -343,6 +343,33 @@ fn greetings_and_questions_about_the_assistant_are_not_concerning_offline() {
     );
     let concerning = harmful_rows.iter().filter(|row| level(row) >= 4).count();
     assert!(concerning * 2 > harmful_rows.len(), "{harmful_rows:?}");
+
+    // Read wholly beside their base cluster, a cluster's conversations share one level.
+    let config = dir.path().join("chorus.toml");
+    std::fs::write(&config, "[facets]\nconcern_context = 1\n").unwrap();
+    let beside = dir.path().join("beside");
+    run_ok(&[
+        "run",
+        &input.display().to_string(),
+        "-o",
+        &beside.display().to_string(),
+        "--k",
+        "2",
+        "--config",
+        &config.display().to_string(),
+        "-q",
+    ]);
+    let mut by_cluster: std::collections::BTreeMap<String, std::collections::BTreeSet<i64>> =
+        Default::default();
+    for row in crate::util::parquet_rows(&beside) {
+        let cluster = row["base_cluster"].as_str().unwrap().to_string();
+        by_cluster.entry(cluster).or_default().insert(level(&row));
+    }
+    assert_eq!(by_cluster.len(), 2, "{by_cluster:?}");
+    assert!(
+        by_cluster.values().all(|levels| levels.len() == 1),
+        "{by_cluster:?}"
+    );
 }
 
 #[test]
