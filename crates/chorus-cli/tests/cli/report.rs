@@ -322,16 +322,24 @@ fn greetings_and_questions_about_the_assistant_are_not_concerning_offline() {
     }
     let input = dir.path().join("in.jsonl");
     crate::release::write_lines(&input, &records);
-    let out = dir.path().join("out");
-    run_ok(&[
-        "run",
-        &input.display().to_string(),
-        "-o",
-        &out.display().to_string(),
-        "--k",
-        "2",
-        "-q",
-    ]);
+    let config = dir.path().join("chorus.toml");
+    let run_with = |out: &str, settings: &str| {
+        std::fs::write(&config, settings).unwrap();
+        let out = dir.path().join(out);
+        run_ok(&[
+            "run",
+            &input.display().to_string(),
+            "-o",
+            &out.display().to_string(),
+            "--k",
+            "2",
+            "--config",
+            &config.display().to_string(),
+            "-q",
+        ]);
+        out
+    };
+    let out = run_with("out", "");
     let level = |row: &serde_json::Value| row["concern"].as_i64().unwrap();
     let rows = crate::util::parquet_rows(&out);
     let (benign_rows, harmful_rows): (Vec<_>, Vec<_>) = rows
@@ -345,20 +353,7 @@ fn greetings_and_questions_about_the_assistant_are_not_concerning_offline() {
     assert!(concerning * 2 > harmful_rows.len(), "{harmful_rows:?}");
 
     // Read wholly beside their base cluster, a cluster's conversations share one level.
-    let config = dir.path().join("chorus.toml");
-    std::fs::write(&config, "[facets]\nconcern_context = 1\n").unwrap();
-    let beside = dir.path().join("beside");
-    run_ok(&[
-        "run",
-        &input.display().to_string(),
-        "-o",
-        &beside.display().to_string(),
-        "--k",
-        "2",
-        "--config",
-        &config.display().to_string(),
-        "-q",
-    ]);
+    let beside = run_with("beside", "[facets]\nconcern_context = 1\n");
     let mut by_cluster: std::collections::BTreeMap<String, std::collections::BTreeSet<i64>> =
         Default::default();
     for row in crate::util::parquet_rows(&beside) {
