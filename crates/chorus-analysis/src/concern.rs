@@ -25,7 +25,7 @@ const BENIGN_MARGIN: f64 = 0.07;
 const MINILM_ANCHOR_SPREAD: f64 = 0.114_11;
 
 /// The embedded anchors and the rule that reads a level from nearness to them.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug)]
 pub struct ConcernScorer {
     /// Per anchor: its level (1–5).
     levels: Vec<u8>,
