@@ -67,7 +67,7 @@ pub fn analyse(
         None => BaseClusters::find(collected, plan, k)?,
     };
     header.parameters.k = base.k();
-    collected.settle_concern(&base.of, base.k());
+    header.parameters.concern_context = collected.settle_concern(&base.of, base.k());
     let collected = &*collected;
     header.parameters.reduced_dims = base.reduced_dims;
     let builder = TreeBuilder {
@@ -200,6 +200,7 @@ impl ReportHeader {
             tree_id: String::new(),
             placed_into_tree: false,
             cohort_field: plan.cohort_field.clone(),
+            concern_context: None,
             taxonomy: plan.taxonomy.as_ref().map(|t| t.source.clone()),
             unknown_users: match plan.privacy.unknown_users {
                 UnknownUsers::Shared => "shared".into(),

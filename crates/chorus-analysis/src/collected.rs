@@ -270,11 +270,11 @@ impl Collected {
     }
 
     /// Keyword mode: each conversation's concern level, read beside its base cluster's
-    /// (`base_of`, `k` clusters).
-    pub(crate) fn settle_concern(&mut self, base_of: &[usize], k: usize) {
-        if let Some((scorer, similarities)) = self.concern_reading.take() {
-            self.concern = scorer.levels(&similarities, base_of, k);
-        }
+    /// (`base_of`, `k` clusters); the share taken from the cluster, when levels were read.
+    pub(crate) fn settle_concern(&mut self, base_of: &[usize], k: usize) -> Option<f32> {
+        let (scorer, similarities) = self.concern_reading.take()?;
+        self.concern = scorer.levels(&similarities, base_of, k);
+        Some(scorer.context())
     }
 
     /// Takes in one conversation; one with no text or no usable vector is only counted.

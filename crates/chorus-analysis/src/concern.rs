@@ -66,6 +66,11 @@ impl ConcernScorer {
         }
     }
 
+    /// The share of a reading taken from the conversation's base cluster.
+    pub(crate) fn context(&self) -> f32 {
+        self.context
+    }
+
     /// How many anchors it holds.
     pub(crate) fn anchors(&self) -> usize {
         self.levels.len()

@@ -164,6 +164,10 @@ pub struct ReportParameters {
     /// The metadata field each cluster's `facets.cohort` breaks its conversations down by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cohort_field: Option<String>,
+    /// Keyword mode: the share of each conversation's concern reading taken from its base
+    /// cluster's (`facets.concern_context`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concern_context: Option<f32>,
 }
 
 impl ReportParameters {

@@ -360,6 +360,13 @@ fn greetings_and_questions_about_the_assistant_are_not_concerning_offline() {
         let cluster = row["base_cluster"].as_str().unwrap().to_string();
         by_cluster.entry(cluster).or_default().insert(level(&row));
     }
+    let context = |out: &std::path::Path| {
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap())
+                .unwrap();
+        report["parameters"]["concern_context"].as_f64()
+    };
+    assert_eq!((context(&out), context(&beside)), (Some(0.25), Some(1.0)));
     assert_eq!(by_cluster.len(), 2, "{by_cluster:?}");
     assert!(
         by_cluster.values().all(|levels| levels.len() == 1),
