@@ -259,7 +259,7 @@ impl Collected {
     /// as embedded (before centring); the levels are settled once the base clusters are known
     /// ([`Collected::settle_concern`]).
     pub fn read_concern(&mut self, scorer: ConcernScorer) {
-        if self.dim == 0 || scorer.anchors() == 0 {
+        if scorer.dim() != self.dim {
             return;
         }
         let mut similarities = Vec::with_capacity(self.len() * scorer.anchors());

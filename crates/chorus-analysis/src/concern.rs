@@ -29,8 +29,10 @@ const MINILM_ANCHOR_SPREAD: f64 = 0.114_11;
 pub struct ConcernScorer {
     /// Per anchor: its level (1–5).
     levels: Vec<u8>,
-    /// The anchors' vectors, one row each.
+    /// The anchors' vectors, one row of `dim` numbers each.
     vectors: Vec<f32>,
+    /// The length of the vectors it reads (never 0).
+    dim: usize,
     /// [`BENIGN_MARGIN`] in this embedder's units.
     margin: f32,
     /// The share of a reading taken from the conversation's base cluster (0 to 1).
@@ -44,26 +46,30 @@ impl ConcernScorer {
     /// in how much of the cosine range they use (multilingual-e5-small puts any two texts
     /// between about 0.7 and 0.95), and a margin in MiniLM's units is then all or nothing.
     /// `context` is the share of a conversation's reading taken from its base cluster's mean
-    /// (clamped to 0–1).
-    pub fn new(anchors: Vec<(u8, Vec<f32>)>, dim: usize, context: f32) -> Self {
+    /// (clamped to 0–1). None when no anchor is left to read by.
+    pub fn new(anchors: Vec<(u8, Vec<f32>)>, dim: usize, context: f32) -> Option<Self> {
         let anchors: Vec<(u8, Vec<f32>)> = anchors
             .into_iter()
             .filter(|(level, vector)| (1..=LEVELS as u8).contains(level) && vector.len() == dim)
             .collect();
+        if anchors.is_empty() || dim == 0 {
+            return None;
+        }
         let margin = match cosine_spread(&anchors) {
             Some(spread) if spread > 0.0 => (BENIGN_MARGIN * spread / MINILM_ANCHOR_SPREAD) as f32,
             _ => BENIGN_MARGIN as f32,
         };
-        Self {
+        Some(Self {
             levels: anchors.iter().map(|(level, _)| *level).collect(),
             vectors: anchors.into_iter().flat_map(|(_, vector)| vector).collect(),
+            dim,
             margin,
             context: if context.is_finite() {
                 context.clamp(0.0, 1.0)
             } else {
                 0.0
             },
-        }
+        })
     }
 
     /// The share of a reading taken from the conversation's base cluster.
@@ -71,20 +77,21 @@ impl ConcernScorer {
         self.context
     }
 
-    /// How many anchors it holds.
+    /// How many anchors it holds (at least one).
     pub(crate) fn anchors(&self) -> usize {
         self.levels.len()
     }
 
+    /// The length of the vectors it reads.
+    pub(crate) fn dim(&self) -> usize {
+        self.dim
+    }
+
     /// `vector`'s cosine with each anchor, appended to `out`.
     pub(crate) fn similarities(&self, vector: &[f32], out: &mut Vec<f32>) {
-        let dim = vector.len();
-        if dim == 0 {
-            return;
-        }
         out.extend(
             self.vectors
-                .chunks_exact(dim)
+                .chunks_exact(self.dim)
                 .map(|anchor| anchor.iter().zip(vector).map(|(a, b)| a * b).sum::<f32>()),
         );
     }
@@ -100,22 +107,19 @@ impl ConcernScorer {
     }
 
     /// The level (2–5) of the nearest concerning level when it is nearer than the benign
-    /// (level 1) anchors by the margin, else 1; None without anchors.
-    fn level(&self, nearest: [f32; LEVELS]) -> Option<u8> {
-        if self.levels.is_empty() {
-            return None;
-        }
+    /// (level 1) anchors by the margin, else 1.
+    fn level(&self, nearest: [f32; LEVELS]) -> u8 {
         let (concerning, similarity) =
             (2..=LEVELS)
                 .zip(&nearest[1..])
                 .fold((1, f32::NEG_INFINITY), |best, (level, &s)| {
                     if s > best.1 { (level, s) } else { best }
                 });
-        Some(if similarity - nearest[0] > self.margin {
+        if similarity - nearest[0] > self.margin {
             concerning as u8
         } else {
             1
-        })
+        }
     }
 
     /// Each conversation's level from its anchor similarities (`similarities`, one row of
@@ -128,9 +132,6 @@ impl ConcernScorer {
         k: usize,
     ) -> Vec<Option<u8>> {
         let width = self.anchors();
-        if width == 0 {
-            return vec![None; base_of.len()];
-        }
         let rows = similarities.chunks_exact(width);
         let mut sums = vec![0.0f64; k * width];
         let mut counts = vec![0usize; k];
@@ -160,7 +161,7 @@ impl ConcernScorer {
                     Some(theirs) => std::array::from_fn(|l| blend(own[l], theirs[l], self.context)),
                     None => own,
                 };
-                self.level(blended)
+                Some(self.level(blended))
             })
             .collect()
     }
@@ -222,7 +223,8 @@ mod tests {
             ],
             3,
             DEFAULT_CONCERN_CONTEXT,
-        );
+        )
+        .unwrap();
         assert_eq!(scorer.margin, 0.07);
         assert_eq!(
             scorer.anchors(),
@@ -254,7 +256,8 @@ mod tests {
             ],
             4,
             DEFAULT_CONCERN_CONTEXT,
-        );
+        )
+        .unwrap();
         assert!(
             (scorer.margin - 0.006_21).abs() < 1e-4,
             "margin {}",
@@ -269,7 +272,7 @@ mod tests {
     #[test]
     fn a_conversation_is_read_beside_its_base_cluster() {
         let anchors = vec![(1, unit(&[1.0, 0.0, 0.0])), (4, unit(&[0.0, 1.0, 0.0]))];
-        let scorer = ConcernScorer::new(anchors.clone(), 3, DEFAULT_CONCERN_CONTEXT);
+        let scorer = ConcernScorer::new(anchors.clone(), 3, DEFAULT_CONCERN_CONTEXT).unwrap();
         // Alone, the first is just inside the margin of the harmful anchor (0.09 nearer) and
         // the second just outside it (0.05).
         let borderline = unit(&[0.66, 0.75, 0.0]);
@@ -298,7 +301,7 @@ mod tests {
             [Some(1), Some(1), Some(1), Some(4), Some(4), Some(4)]
         );
         // With no share from the cluster, each is read alone again.
-        let alone_in_cluster = ConcernScorer::new(anchors, 3, 0.0);
+        let alone_in_cluster = ConcernScorer::new(anchors, 3, 0.0).unwrap();
         assert_eq!(
             alone_in_cluster.levels(&similarities, &[0, 0, 0, 1, 1, 1], 2),
             [Some(4), Some(1), Some(1), Some(1), Some(4), Some(4)]
@@ -306,8 +309,10 @@ mod tests {
     }
 
     #[test]
-    fn no_anchor_no_level() {
-        let scorer = ConcernScorer::new(Vec::new(), 3, DEFAULT_CONCERN_CONTEXT);
-        assert_eq!(alone(&scorer, &[unit(&[1.0, 0.0, 0.0])]), [None]);
+    fn no_anchor_no_scorer() {
+        assert!(ConcernScorer::new(Vec::new(), 3, DEFAULT_CONCERN_CONTEXT).is_none());
+        let of_another_length = vec![(4, unit(&[1.0, 0.0]))];
+        assert!(ConcernScorer::new(of_another_length, 3, DEFAULT_CONCERN_CONTEXT).is_none());
+        assert!(ConcernScorer::new(vec![(1, Vec::new())], 0, DEFAULT_CONCERN_CONTEXT).is_none());
     }
 }

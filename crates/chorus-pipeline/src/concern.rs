@@ -9,12 +9,12 @@ use crate::{EmbedStage, Embedded, PipelineError};
 
 /// The scorer over the anchors embedded by `stage` for vectors of `dim` numbers, taking
 /// `context` of each reading from the conversation's base cluster. An anchor the embedder
-/// fails on is left out.
+/// fails on is left out; None when none is left.
 pub(crate) fn concern_scorer(
     stage: &EmbedStage<'_>,
     dim: usize,
     context: f32,
-) -> Result<ConcernScorer, PipelineError> {
+) -> Result<Option<ConcernScorer>, PipelineError> {
     let anchors = concern_anchors();
     let texts: Vec<String> = anchors.iter().map(|(_, text)| text.to_string()).collect();
     let vectors = stage.embed_texts(&texts)?;

@@ -227,8 +227,10 @@ fn run_into(
     let report = match &embed_stage {
         Some(stage) => {
             if !summary_mode {
-                let scorer = concern_scorer(stage, collected.dim(), config.facets.concern_context)?;
-                collected.read_concern(scorer);
+                let context = config.facets.concern_context;
+                if let Some(scorer) = concern_scorer(stage, collected.dim(), context)? {
+                    collected.read_concern(scorer);
+                }
             }
             match &plan.fixed_tree {
                 Some(tree) => collected.center_like(&tree.centering)?,
